@@ -1,0 +1,229 @@
+// Package testutil starts the real sandwatch binary (built from
+// builder-config.yaml by `make build`) for integration and end-to-end tests.
+package testutil
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Binary returns the path of a binary named by env (SANDWATCH_BIN,
+// SANDWATCHCTL_BIN). When the variable is unset the test is skipped (plain
+// `go test ./...` without `make`); when it is set but the file is missing
+// the test fails, so CI cannot pass by skipping.
+func Binary(t testing.TB, env string) string {
+	t.Helper()
+	p := os.Getenv(env)
+	if p == "" {
+		t.Skipf("%s is not set: run through `make test`", env)
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("%s=%s: %v (run `make build`)", env, p, err)
+	}
+	return p
+}
+
+// FreePort returns a loopback TCP port that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// syncBuffer is a bytes.Buffer safe for the process's writer goroutine
+// and the test's readers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Collector is a running sandwatch process.
+type Collector struct {
+	t      testing.TB
+	cmd    *exec.Cmd
+	out    *syncBuffer
+	done   chan struct{}
+	err    error
+	Dir    string
+	Config string
+}
+
+// Output returns what the collector has written to stdout and stderr.
+func (c *Collector) Output() string { return c.out.String() }
+
+// Exited reports whether the process has ended.
+func (c *Collector) Exited() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// StartCollector writes config (YAML) to a temp dir and starts the binary
+// on it with env added; the process is stopped when the test ends. The
+// working directory is the temp dir, so relative paths in config land
+// there.
+func StartCollector(t testing.TB, config string, env ...string) *Collector {
+	t.Helper()
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfgPath, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return StartCollectorFile(t, dir, cfgPath, env...)
+}
+
+// StartCollectorFile starts the binary on an existing config file, in dir.
+func StartCollectorFile(t testing.TB, dir, cfgPath string, env ...string) *Collector {
+	t.Helper()
+	bin := Binary(t, "SANDWATCH_BIN")
+	c := &Collector{t: t, out: &syncBuffer{}, done: make(chan struct{}), Dir: dir, Config: cfgPath}
+	c.cmd = exec.Command(bin, "--config", cfgPath)
+	c.cmd.Dir = dir
+	c.cmd.Env = append(os.Environ(), env...)
+	c.cmd.Stdout = c.out
+	c.cmd.Stderr = c.out
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		c.err = c.cmd.Wait()
+		close(c.done)
+	}()
+	t.Cleanup(func() {
+		c.Stop()
+		if t.Failed() {
+			t.Logf("collector output:\n%s", tail(c.Output(), 8000))
+		}
+	})
+	return c
+}
+
+// Stop sends SIGTERM and waits for a graceful shutdown (SIGKILL after 20s).
+func (c *Collector) Stop() {
+	if c.Exited() {
+		return
+	}
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-c.done:
+	case <-time.After(20 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-c.done
+	}
+}
+
+// Kill sends SIGKILL and waits for the process to end.
+func (c *Collector) Kill() {
+	if c.Exited() {
+		return
+	}
+	_ = c.cmd.Process.Kill()
+	<-c.done
+}
+
+// Wait waits for the process to exit by itself and returns its error.
+func (c *Collector) Wait(timeout time.Duration) (exited bool, err error) {
+	select {
+	case <-c.done:
+		return true, c.err
+	case <-time.After(timeout):
+		return false, nil
+	}
+}
+
+// WaitHealthy polls a health_check endpoint until it answers 200.
+func (c *Collector) WaitHealthy(healthURL string, timeout time.Duration) {
+	c.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if c.Exited() {
+			c.t.Fatalf("collector exited during start-up: %v\n%s", c.err, tail(c.Output(), 8000))
+		}
+		resp, err := http.Get(healthURL)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	c.t.Fatalf("collector not healthy at %s after %s\n%s", healthURL, timeout, tail(c.Output(), 8000))
+}
+
+// WaitOutput waits until the collector's output contains s.
+func (c *Collector) WaitOutput(s string, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if strings.Contains(c.Output(), s) {
+			return true
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return false
+}
+
+// Eventually polls cond until it holds or the timeout passes.
+func Eventually(t testing.TB, timeout time.Duration, cond func() bool, format string, args ...any) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("condition not met after %s: %s", timeout, fmt.Sprintf(format, args...))
+}
+
+// RepoRoot returns the repository root (for config/ and testdata/).
+func RepoRoot(t testing.TB) string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// RunCtl runs sandwatchctl with args and returns its combined output.
+func RunCtl(t testing.TB, ctx context.Context, args ...string) (string, error) {
+	t.Helper()
+	bin := Binary(t, "SANDWATCHCTL_BIN")
+	out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
+	return string(out), err
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "..." + s[len(s)-n:]
+	}
+	return s
+}
