@@ -196,7 +196,7 @@ func TestConfigValidate(t *testing.T) {
 
 func TestHostFromURL(t *testing.T) {
 	for in, want := range map[string]string{
-		"https://api.example.com/v1/items/7":      "api.example.com",
+		"https://api.example.com/v1/items/7":       "api.example.com",
 		"https://user:pw@API.Example.com:8443/x?y": "api.example.com",
 		"http://[::1]:8080/":                       "::1",
 		"http://10.0.0.5:8500":                     "10.0.0.5",

@@ -100,4 +100,3 @@ func toLowerASCII(s string) string {
 	}
 	return s
 }
-
