@@ -227,3 +227,6 @@ func tail(s string, n int) string {
 	}
 	return s
 }
+
+// Pid returns the collector's process id.
+func (c *Collector) Pid() int { return c.cmd.Process.Pid }

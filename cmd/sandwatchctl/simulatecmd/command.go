@@ -1,0 +1,113 @@
+// Package simulatecmd is `sandwatchctl simulate`: realistic sandbox
+// telemetry over OTLP, with attack scenarios injected on demand, and a
+// high-rate mode of pre-encoded batches for benchmarks.
+package simulatecmd
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sandwatch/sandwatch/internal/simulate"
+)
+
+// Options are the command's flags.
+type Options struct {
+	Endpoint    string
+	Protocol    string
+	Rate        float64
+	Duration    time.Duration
+	Extensions  int
+	Seed        uint64
+	Scenarios   []string
+	AttackAfter time.Duration
+	Learn       int
+	Truth       string
+	Concurrency int
+
+	HighRate    bool
+	BatchSpans  int
+	Batches     int
+	JSON        bool
+	MaxRequests int
+}
+
+// NewCommand returns the simulate command.
+func NewCommand() *cobra.Command {
+	o := Options{}
+	cmd := &cobra.Command{
+		Use:   "simulate",
+		Short: "Send realistic sandbox telemetry (and attack scenarios) to a collector over OTLP",
+		Long: `Send realistic sandbox telemetry to a collector over OTLP: many extensions with
+stable habits under the Goose, semconv, wazero and JS-sandbox conventions,
+with attack scenarios injected at random times after --attack-after.
+
+Scenarios: ` + strings.Join(simulate.Scenarios(), ", ") + ` (or "all").
+
+--high-rate sends pre-encoded batches as fast as the receiver takes them
+(for benchmarks) and prints the achieved rate.`,
+		Example: `  sandwatchctl simulate --duration 30s --scenario exfiltration,recon
+  sandwatchctl simulate --protocol unix --endpoint ./data/otlp.sock
+  sandwatchctl simulate --high-rate --duration 20s --json`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.validate(); err != nil {
+				return err
+			}
+			if o.HighRate {
+				return runHighRate(cmd.Context(), cmd.OutOrStdout(), o)
+			}
+			return runRealistic(cmd.Context(), cmd.OutOrStdout(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Endpoint, "endpoint", "127.0.0.1:4317", "collector OTLP endpoint: host:port (grpc), http://host:port (http), or a socket path (unix)")
+	f.StringVar(&o.Protocol, "protocol", "grpc", "grpc, http or unix")
+	f.Float64Var(&o.Rate, "rate", 20, "benign invocations per second")
+	f.DurationVar(&o.Duration, "duration", 10*time.Second, "how long to send (0 = until interrupted)")
+	f.IntVar(&o.Extensions, "extensions", 50, "number of simulated extensions")
+	f.Uint64Var(&o.Seed, "seed", 1, "random seed (same seed, same telemetry)")
+	f.StringSliceVar(&o.Scenarios, "scenario", nil, "attack scenarios to inject, comma-separated, or all")
+	f.DurationVar(&o.AttackAfter, "attack-after", 0, "inject attacks only after this much time")
+	f.IntVar(&o.Learn, "learn", 0, "first send this many benign invocations per extension, as fast as possible (a learning period)")
+	f.StringVar(&o.Truth, "truth", "", "write the injected attacks (ground truth) as JSON lines to this file")
+	f.IntVar(&o.Concurrency, "concurrency", 4, "concurrent requests in flight")
+	f.BoolVar(&o.HighRate, "high-rate", false, "send pre-encoded batches as fast as possible")
+	f.IntVar(&o.BatchSpans, "batch-spans", 1000, "high-rate: spans per request")
+	f.IntVar(&o.Batches, "batches", 32, "high-rate: distinct pre-encoded requests to cycle through")
+	f.IntVar(&o.MaxRequests, "max-requests", 0, "high-rate: stop after this many requests (0 = no limit)")
+	f.BoolVar(&o.JSON, "json", false, "print the summary as JSON")
+	return cmd
+}
+
+func (o *Options) validate() error {
+	switch o.Protocol {
+	case "grpc", "http", "unix":
+	default:
+		return fmt.Errorf("--protocol %q: use grpc, http or unix", o.Protocol)
+	}
+	if o.Extensions <= 0 {
+		return fmt.Errorf("--extensions must be positive")
+	}
+	if o.Rate <= 0 && !o.HighRate {
+		return fmt.Errorf("--rate must be positive")
+	}
+	if o.Concurrency <= 0 {
+		return fmt.Errorf("--concurrency must be positive")
+	}
+	if slices.Contains(o.Scenarios, "all") {
+		o.Scenarios = simulate.Scenarios()
+	}
+	known := simulate.Scenarios()
+	for _, s := range o.Scenarios {
+		if !slices.Contains(known, s) {
+			return fmt.Errorf("--scenario %q: known scenarios are %s", s, strings.Join(known, ", "))
+		}
+	}
+	if o.HighRate && (o.BatchSpans <= 0 || o.Batches <= 0) {
+		return fmt.Errorf("--batch-spans and --batches must be positive")
+	}
+	return nil
+}

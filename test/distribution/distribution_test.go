@@ -1,0 +1,195 @@
+package distribution
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sandwatch/sandwatch/test/testutil"
+)
+
+func readFile(t *testing.T, rel string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(testutil.RepoRoot(t), rel))
+	require.NoError(t, err)
+	return string(b)
+}
+
+func simulate(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := testutil.RunCtl(t, ctx, append([]string{"simulate", "--json"}, args...)...)
+	require.NoError(t, err, out)
+	return out
+}
+
+var debugSpans = regexp.MustCompile(`"spans": (\d+)`)
+
+// spansInDebugOutput sums the span counts the debug exporter reported.
+func spansInDebugOutput(out string) int {
+	n := 0
+	sc := bufio.NewScanner(strings.NewReader(out))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		if m := debugSpans.FindStringSubmatch(sc.Text()); m != nil && strings.Contains(sc.Text(), "Traces") {
+			v, _ := strconv.Atoi(m[1])
+			n += v
+		}
+	}
+	return n
+}
+
+// A typical stock-collector config (old component names, file_storage
+// queue) runs unchanged and delivers to its backend.
+func TestStockConfigRunsUnchanged(t *testing.T) {
+	be := startBackend(t)
+	health := testutil.FreePort(t)
+	grpcPort := testutil.FreePort(t)
+	c := testutil.StartCollectorFile(t, t.TempDir(), filepath.Join(testutil.RepoRoot(t), "testdata", "stock-config.yaml"),
+		fmt.Sprintf("HEALTH_ENDPOINT=127.0.0.1:%d", health),
+		fmt.Sprintf("OTLP_GRPC_ENDPOINT=127.0.0.1:%d", grpcPort),
+		fmt.Sprintf("OTLP_HTTP_ENDPOINT=127.0.0.1:%d", testutil.FreePort(t)),
+		"BACKEND_ENDPOINT="+be.addr,
+		"STORAGE_DIR="+t.TempDir())
+	c.WaitHealthy(fmt.Sprintf("http://127.0.0.1:%d/", health), 60*time.Second)
+	simulate(t, "--endpoint", fmt.Sprintf("127.0.0.1:%d", grpcPort), "--duration", "2s", "--rate", "20", "--extensions", "8")
+	testutil.Eventually(t, 20*time.Second, func() bool { return be.spans.Load() > 100 && be.logs.Load() > 0 },
+		"backend got %d spans, %d logs", be.spans.Load(), be.logs.Load())
+}
+
+// OTLP over a unix domain socket: delivered, and the socket is 0600.
+func TestUnixSocketReceiver(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "otlp.sock")
+	health := testutil.FreePort(t)
+	c := testutil.StartCollectorFile(t, dir, filepath.Join(testutil.RepoRoot(t), "config", "default.yaml"),
+		"SANDWATCH_OTLP_SOCKET="+sock,
+		fmt.Sprintf("SANDWATCH_HEALTH_ENDPOINT=127.0.0.1:%d", health),
+		fmt.Sprintf("SANDWATCH_OTLP_GRPC_ENDPOINT=127.0.0.1:%d", testutil.FreePort(t)),
+		fmt.Sprintf("SANDWATCH_OTLP_HTTP_ENDPOINT=127.0.0.1:%d", testutil.FreePort(t)),
+		fmt.Sprintf("SANDWATCH_TELEMETRY_PORT=%d", testutil.FreePort(t)))
+	c.WaitHealthy(fmt.Sprintf("http://127.0.0.1:%d/", health), 60*time.Second)
+	fi, err := os.Stat(sock)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "socket permissions")
+	assert.NotZero(t, fi.Mode()&os.ModeSocket)
+
+	out := simulate(t, "--protocol", "unix", "--endpoint", sock, "--duration", "2s", "--rate", "10", "--extensions", "5")
+	assert.Contains(t, out, `"failed_requests":0`)
+	testutil.Eventually(t, 20*time.Second, func() bool { return spansInDebugOutput(c.Output()) > 50 },
+		"debug exporter saw %d spans", spansInDebugOutput(c.Output()))
+
+	// A SIGKILL leaves the socket file behind; the restart clears it.
+	c.Kill()
+	_, err = os.Stat(sock)
+	require.NoError(t, err, "stale socket left by SIGKILL")
+	c2 := testutil.StartCollectorFile(t, dir, c.Config, "SANDWATCH_OTLP_SOCKET="+sock,
+		fmt.Sprintf("SANDWATCH_HEALTH_ENDPOINT=127.0.0.1:%d", health),
+		fmt.Sprintf("SANDWATCH_OTLP_GRPC_ENDPOINT=127.0.0.1:%d", testutil.FreePort(t)),
+		fmt.Sprintf("SANDWATCH_OTLP_HTTP_ENDPOINT=127.0.0.1:%d", testutil.FreePort(t)),
+		fmt.Sprintf("SANDWATCH_TELEMETRY_PORT=%d", testutil.FreePort(t)))
+	c2.WaitHealthy(fmt.Sprintf("http://127.0.0.1:%d/", health), 60*time.Second)
+	simulate(t, "--protocol", "unix", "--endpoint", sock, "--duration", "1s", "--rate", "10", "--extensions", "5")
+	testutil.Eventually(t, 20*time.Second, func() bool { return spansInDebugOutput(c2.Output()) > 10 }, "after restart")
+}
+
+// The air-gapped config opens no TCP listener at all and takes OTLP on its
+// socket.
+func TestAirgappedHasNoNetworkListener(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "otlp.sock")
+	c := testutil.StartCollectorFile(t, dir, filepath.Join(testutil.RepoRoot(t), "config", "airgapped.yaml"),
+		"SANDWATCH_OTLP_SOCKET="+sock)
+	testutil.Eventually(t, 60*time.Second, func() bool { _, err := os.Stat(sock); return err == nil }, "socket created")
+	require.True(t, c.WaitOutput("Everything is ready", 60*time.Second), "collector ready")
+	simulate(t, "--protocol", "unix", "--endpoint", sock, "--duration", "1s", "--rate", "10", "--extensions", "3")
+	testutil.Eventually(t, 20*time.Second, func() bool { return spansInDebugOutput(c.Output()) > 10 }, "delivered over the socket")
+	listeners := tcpListeners(t, c.Pid())
+	assert.Empty(t, listeners, "air-gapped collector listens on TCP")
+	fi, err := os.Stat(sock)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+}
+
+// Bad config fails at start-up with a message naming the field.
+func TestBadConfigNamesTheField(t *testing.T) {
+	for name, tc := range map[string]struct{ config, want string }{
+		"unknown field": {`
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpointt: 127.0.0.1:0
+exporters:
+  debug:
+service:
+  pipelines:
+    traces: {receivers: [otlp], exporters: [debug]}
+`, "endpointt"},
+		"socket_guard mode": {`
+extensions:
+  socket_guard:
+    mode: "rwx"
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: 127.0.0.1:0
+exporters:
+  debug:
+service:
+  extensions: [socket_guard]
+  pipelines:
+    traces: {receivers: [otlp], exporters: [debug]}
+`, `mode: "rwx" is not an octal permission`},
+		"unknown component": {`
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: 127.0.0.1:0
+exporters:
+  nosuch:
+service:
+  pipelines:
+    traces: {receivers: [otlp], exporters: [nosuch]}
+`, "nosuch"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := testutil.StartCollector(t, tc.config)
+			exited, err := c.Wait(30 * time.Second)
+			require.True(t, exited, "collector should refuse the config")
+			assert.Error(t, err)
+			assert.Contains(t, c.Output(), tc.want)
+		})
+	}
+}
+
+// `make run`'s config: starts, and simulate delivers to it over gRPC and HTTP.
+func TestDefaultConfigWithSimulate(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "data"), 0o755))
+	health := testutil.FreePort(t)
+	grpcPort, httpPort := testutil.FreePort(t), testutil.FreePort(t)
+	c := testutil.StartCollectorFile(t, dir, filepath.Join(testutil.RepoRoot(t), "config", "default.yaml"),
+		fmt.Sprintf("SANDWATCH_HEALTH_ENDPOINT=127.0.0.1:%d", health),
+		fmt.Sprintf("SANDWATCH_OTLP_GRPC_ENDPOINT=127.0.0.1:%d", grpcPort),
+		fmt.Sprintf("SANDWATCH_OTLP_HTTP_ENDPOINT=127.0.0.1:%d", httpPort),
+		fmt.Sprintf("SANDWATCH_TELEMETRY_PORT=%d", testutil.FreePort(t)))
+	c.WaitHealthy(fmt.Sprintf("http://127.0.0.1:%d/", health), 60*time.Second)
+	simulate(t, "--endpoint", fmt.Sprintf("127.0.0.1:%d", grpcPort), "--duration", "2s", "--scenario", "all")
+	simulate(t, "--protocol", "http", "--endpoint", fmt.Sprintf("http://127.0.0.1:%d", httpPort), "--duration", "1s")
+	testutil.Eventually(t, 20*time.Second, func() bool { return spansInDebugOutput(c.Output()) > 200 },
+		"debug exporter saw %d spans", spansInDebugOutput(c.Output()))
+}
