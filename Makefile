@@ -67,8 +67,12 @@ test: deps build lint
 test-unit:
 	$(GO) test $$($(GO) list ./... | grep -v /test/)
 
+# Go benchmarks of every hot path, then the whole-collector harness:
+# passthrough vs stock vs sandwatch, spans per CPU-second of the collector.
+BENCH_DURATION ?= 20s
 bench: build
-	$(GO) test -run '^$$' -bench . -benchmem ./internal/... ./processor/... ./connector/... ./exporter/...
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/... ./processor/... ./connector/... ./exporter/... | tee bench/go-bench.txt
+	$(GO) run ./bench/harness --duration $(BENCH_DURATION) --out bench/results.md
 
 lint:
 	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './cmd/sandwatch/*' -not -path './.tools/*')); \

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+type runParams struct {
+	bin, ctl, config        string
+	setup                   setup
+	duration, warmup        time.Duration
+	concurrency, batchSpans int
+}
+
+type result struct {
+	Name              string
+	Spans             int64
+	Refused           int64
+	CPUSeconds        float64
+	WallSeconds       float64
+	SpansPerCPUSecond float64
+	SpansPerSecond    float64
+	PeakRSSMiB        float64
+	EndRSSMiB         float64
+}
+
+// simulateSummary is the JSON `sandwatchctl simulate --json` prints.
+type simulateSummary struct {
+	Spans         int64   `json:"spans"`
+	Failed        int64   `json:"failed_requests"`
+	RejectedSpans int64   `json:"rejected_spans"`
+	Seconds       float64 `json:"seconds"`
+	LastError     string  `json:"last_error"`
+}
+
+func freePort() int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func measure(p runParams) (result, error) {
+	dir, err := os.MkdirTemp("", "sandwatch-bench-")
+	if err != nil {
+		return result{}, err
+	}
+	defer os.RemoveAll(dir)
+	_ = os.MkdirAll(filepath.Join(dir, "data"), 0o755)
+	health, grpcPort := freePort(), freePort()
+	env := append(os.Environ(),
+		fmt.Sprintf("SANDWATCH_HEALTH_ENDPOINT=127.0.0.1:%d", health),
+		fmt.Sprintf("SANDWATCH_OTLP_GRPC_ENDPOINT=127.0.0.1:%d", grpcPort),
+		fmt.Sprintf("SANDWATCH_OTLP_HTTP_ENDPOINT=127.0.0.1:%d", freePort()),
+		fmt.Sprintf("SANDWATCH_TELEMETRY_PORT=%d", freePort()),
+		fmt.Sprintf("SANDWATCH_PROMETHEUS_ENDPOINT=127.0.0.1:%d", freePort()),
+		fmt.Sprintf("SANDWATCH_QUERY_ENDPOINT=127.0.0.1:%d", freePort()),
+		"SANDWATCH_OTLP_SOCKET="+filepath.Join(dir, "otlp.sock"),
+		"SANDWATCH_DATA_DIR="+filepath.Join(dir, "data"),
+		"SANDWATCH_MEMORY_LIMIT_MIB=2048",
+	)
+	env = append(env, p.setup.Env...)
+	bin, _ := filepath.Abs(p.bin)
+	cmd := exec.Command(bin, "--config", p.config)
+	cmd.Dir = dir
+	cmd.Env = env
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		return result{}, err
+	}
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			_ = cmd.Process.Kill()
+		}
+	}()
+	if err := waitHealthy(fmt.Sprintf("http://127.0.0.1:%d/", health), 90*time.Second); err != nil {
+		return result{}, fmt.Errorf("%w\n%s", err, tail(logs.String()))
+	}
+	endpoint := fmt.Sprintf("127.0.0.1:%d", grpcPort)
+	if p.warmup > 0 {
+		if _, err := load(p, endpoint, p.warmup); err != nil {
+			return result{}, err
+		}
+	}
+	pid := cmd.Process.Pid
+	cpu0, err := cpuSeconds(pid)
+	if err != nil {
+		return result{}, err
+	}
+	wall0 := time.Now()
+	sum, err := load(p, endpoint, p.duration)
+	if err != nil {
+		return result{}, fmt.Errorf("%w\n%s", err, tail(logs.String()))
+	}
+	cpu1, _ := cpuSeconds(pid)
+	wall := time.Since(wall0).Seconds()
+	peak, cur := rssMiB(pid)
+	r := result{
+		Name: p.setup.Name, Spans: sum.Spans - sum.RejectedSpans, Refused: sum.RejectedSpans,
+		CPUSeconds: cpu1 - cpu0, WallSeconds: wall, PeakRSSMiB: peak, EndRSSMiB: cur,
+	}
+	if sum.Failed > 0 {
+		r.Refused += sum.Failed * int64(p.batchSpans)
+	}
+	r.SpansPerCPUSecond = float64(r.Spans) / r.CPUSeconds
+	r.SpansPerSecond = float64(r.Spans) / wall
+	return r, nil
+}
+
+func load(p runParams, endpoint string, d time.Duration) (simulateSummary, error) {
+	ctl, _ := filepath.Abs(p.ctl)
+	out, err := exec.Command(ctl, "simulate", "--high-rate", "--json", "--endpoint", endpoint,
+		"--duration", d.String(), "--concurrency", strconv.Itoa(p.concurrency),
+		"--batch-spans", strconv.Itoa(p.batchSpans), "--extensions", "200").Output()
+	if err != nil {
+		return simulateSummary{}, fmt.Errorf("simulate: %w: %s", err, out)
+	}
+	var s simulateSummary
+	if err := json.Unmarshal(out, &s); err != nil {
+		return s, fmt.Errorf("simulate output %q: %w", out, err)
+	}
+	return s, nil
+}
+
+func waitHealthy(url string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return nil
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return fmt.Errorf("collector not healthy at %s", url)
+}
+
+// cpuSeconds reads utime+stime of pid from /proc/<pid>/stat.
+func cpuSeconds(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	s := string(b)
+	s = s[strings.LastIndexByte(s, ')')+2:]
+	f := strings.Fields(s)
+	// After the command name: state(0) ... utime(11) stime(12), in clock ticks.
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) / 100, nil // USER_HZ is 100 on Linux
+}
+
+func rssMiB(pid int) (peak, cur float64) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		v, _ := strconv.ParseFloat(f[1], 64)
+		switch f[0] {
+		case "VmHWM:":
+			peak = v / 1024
+		case "VmRSS:":
+			cur = v / 1024
+		}
+	}
+	return peak, cur
+}
+
+func tail(s string) string {
+	if len(s) > 4000 {
+		return s[len(s)-4000:]
+	}
+	return s
+}
