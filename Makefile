@@ -14,7 +14,7 @@ export SANDWATCH_BIN := $(CURDIR)/bin/sandwatch
 export SANDWATCHCTL_BIN := $(CURDIR)/bin/sandwatchctl
 export SANDWATCH_TOOLS := $(TOOLS)
 
-.PHONY: all build run test test-unit test-integration test-e2e deps bench lint generate clean
+.PHONY: all build run test test-unit fuzz deps bench lint generate clean
 
 all: build
 
@@ -62,7 +62,17 @@ $(VERSITYGW):
 # (never cached: the binaries are outside Go's view).
 test: deps build lint
 	$(GO) test -timeout $(TEST_TIMEOUT) $$($(GO) list ./... | grep -v /test/)
+	$(MAKE) --no-print-directory fuzz
 	$(GO) test -count=1 -p 1 -timeout $(TEST_TIMEOUT) ./test/...
+
+# Every fuzz target, briefly (longer on demand: make fuzz FUZZTIME=5m).
+FUZZTIME ?= 5s
+fuzz:
+	@for pkg in $$($(GO) list ./... | grep -v /test/); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null || exit 1; \
+	  done; done
 
 test-unit:
 	$(GO) test $$($(GO) list ./... | grep -v /test/)

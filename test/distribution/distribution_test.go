@@ -111,7 +111,8 @@ func TestAirgappedHasNoNetworkListener(t *testing.T) {
 	sock := filepath.Join(dir, "otlp.sock")
 	c := testutil.StartCollectorFile(t, dir, filepath.Join(testutil.RepoRoot(t), "config", "airgapped.yaml"),
 		"SANDWATCH_OTLP_SOCKET="+sock)
-	testutil.Eventually(t, 60*time.Second, func() bool { _, err := os.Stat(sock); return err == nil }, "socket created")
+	testutil.Eventually(t, 60*time.Second, func() bool { _, err := os.Stat(sock); return err == nil || c.Exited() }, "socket created")
+	require.False(t, c.Exited(), "collector exited")
 	require.True(t, c.WaitOutput("Everything is ready", 60*time.Second), "collector ready")
 	simulate(t, "--protocol", "unix", "--endpoint", sock, "--duration", "1s", "--rate", "10", "--extensions", "3")
 	testutil.Eventually(t, 20*time.Second, func() bool { return spansInDebugOutput(c.Output()) > 10 }, "delivered over the socket")
