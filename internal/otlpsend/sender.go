@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -51,7 +52,13 @@ func New(protocol, endpoint string) (Sender, error) {
 	case "grpc", "unix":
 		target := endpoint
 		if protocol == "unix" && !strings.HasPrefix(endpoint, "unix:") {
-			target = "unix://" + endpoint
+			// gRPC reads unix://x/y as authority x: address the socket
+			// by its absolute path.
+			abs, err := filepath.Abs(endpoint)
+			if err != nil {
+				return nil, fmt.Errorf("socket path %s: %w", endpoint, err)
+			}
+			target = "unix://" + abs
 		}
 		conn, err := grpc.NewClient(target, grpc.WithTransportCredentials(insecure.NewCredentials()),
 			grpc.WithDefaultCallOptions(grpc.ForceCodec(rawCodec{}), grpc.MaxCallSendMsgSize(64<<20)))
