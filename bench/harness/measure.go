@@ -10,9 +10,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
+
+	"github.com/sandwatch/sandwatch/internal/procstat"
 )
 
 type runParams struct {
@@ -101,7 +102,7 @@ func measure(p runParams) (result, error) {
 		}
 	}
 	pid := cmd.Process.Pid
-	cpu0, err := cpuSeconds(pid)
+	cpu0, err := procstat.CPUSeconds(pid)
 	if err != nil {
 		return result{}, err
 	}
@@ -110,9 +111,9 @@ func measure(p runParams) (result, error) {
 	if err != nil {
 		return result{}, fmt.Errorf("%w\n%s", err, tail(logs.String()))
 	}
-	cpu1, _ := cpuSeconds(pid)
+	cpu1, _ := procstat.CPUSeconds(pid)
 	wall := time.Since(wall0).Seconds()
-	peak, cur := rssMiB(pid)
+	cur, peak := procstat.RSSMiB(pid)
 	r := result{
 		Name: p.setup.Name, Spans: sum.Spans - sum.RejectedSpans, Refused: sum.RejectedSpans,
 		CPUSeconds: cpu1 - cpu0, WallSeconds: wall, PeakRSSMiB: peak, EndRSSMiB: cur,
@@ -152,42 +153,6 @@ func waitHealthy(url string, timeout time.Duration) error {
 		time.Sleep(200 * time.Millisecond)
 	}
 	return fmt.Errorf("collector not healthy at %s", url)
-}
-
-// cpuSeconds reads utime+stime of pid from /proc/<pid>/stat.
-func cpuSeconds(pid int) (float64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	s := string(b)
-	s = s[strings.LastIndexByte(s, ')')+2:]
-	f := strings.Fields(s)
-	// After the command name: state(0) ... utime(11) stime(12), in clock ticks.
-	ut, _ := strconv.ParseFloat(f[11], 64)
-	st, _ := strconv.ParseFloat(f[12], 64)
-	return (ut + st) / 100, nil // USER_HZ is 100 on Linux
-}
-
-func rssMiB(pid int) (peak, cur float64) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 2 {
-			continue
-		}
-		v, _ := strconv.ParseFloat(f[1], 64)
-		switch f[0] {
-		case "VmHWM:":
-			peak = v / 1024
-		case "VmRSS:":
-			cur = v / 1024
-		}
-	}
-	return peak, cur
 }
 
 func tail(s string) string {
