@@ -7,7 +7,8 @@ import (
 	"strconv"
 )
 
-// Config lists the unix sockets the collector's receivers listen on.
+// Config lists the unix sockets the collector's receivers listen on. A
+// socket's directory is created (0700) when missing.
 type Config struct {
 	// Paths of the unix domain sockets to guard (the receivers' endpoints).
 	Paths []string `mapstructure:"paths"`

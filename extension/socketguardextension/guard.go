@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -35,8 +36,13 @@ func newGuard(cfg *Config, logger *zap.Logger) (*guard, error) {
 }
 
 func (g *guard) Start(context.Context, component.Host) error {
-	if g.cfg.RemoveStale {
-		for _, p := range g.cfg.Paths {
+	for _, p := range g.cfg.Paths {
+		// The receiver cannot bind in a directory that does not exist;
+		// create it private (an existing directory keeps its mode).
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			return fmt.Errorf("socket_guard: creating the directory of %s: %w", p, err)
+		}
+		if g.cfg.RemoveStale {
 			if err := removeStaleSocket(p); err != nil {
 				return err
 			}

@@ -13,7 +13,7 @@ import (
 )
 
 func TestSocketCreatedOwnerOnly(t *testing.T) {
-	sock := filepath.Join(t.TempDir(), "otlp.sock")
+	sock := filepath.Join(t.TempDir(), "run", "otlp.sock") // the directory is created
 	g, err := newGuard(&Config{Paths: []string{sock}, Mode: "0600", RemoveStale: true}, zap.NewNop())
 	require.NoError(t, err)
 	require.NoError(t, g.Start(context.Background(), nil))

@@ -1,0 +1,9 @@
+// Package metadata holds the component's type and stability (written by
+// hand: mdatagen is not buildable from this registry).
+package metadata
+
+import "go.opentelemetry.io/collector/component"
+
+var Type = component.MustNewType("forensic_query")
+
+const ExtensionStability = component.StabilityLevelBeta
