@@ -1,0 +1,124 @@
+package secrets
+
+// keywordIndex finds, in one pass over a value, every configured keyword
+// (ASCII case-insensitive) and reports which rules they belong to. It is a
+// byte-indexed table: a 64 Ki-bit bitmap of the keywords' first two bytes
+// rejects almost every position with one load, and only a position whose
+// bigram starts some keyword compares that bigram's few keywords. No
+// allocation happens on any path.
+type keywordIndex struct {
+	bigram  [1 << 16 / 64]uint64 // bit per lowercase first-two-bytes pair
+	bucket  *[1 << 16]uint16     // bigram -> index+1 into buckets (dense: no hashing)
+	buckets [][]kwEntry
+	single  [256]bool // one-byte keywords (rare; user rules)
+	singleR [256][]int
+}
+
+type kwEntry struct {
+	kw    string // lowercase
+	rules []int
+}
+
+var lowerTab = func() (t [256]byte) {
+	for i := range t {
+		c := byte(i)
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		t[i] = c
+	}
+	return t
+}()
+
+func newKeywordIndex() *keywordIndex {
+	return &keywordIndex{bucket: new([1 << 16]uint16), buckets: [][]kwEntry{nil}}
+}
+
+func toLowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		b[i] = lowerTab[c]
+	}
+	return string(b)
+}
+
+// add registers kw (non-empty) for rule.
+func (k *keywordIndex) add(kw string, rule int) {
+	kw = toLowerASCII(kw)
+	if len(kw) == 1 {
+		k.single[kw[0]] = true
+		k.singleR[kw[0]] = append(k.singleR[kw[0]], rule)
+		return
+	}
+	bg := uint16(kw[0])<<8 | uint16(kw[1])
+	k.bigram[bg>>6] |= 1 << (bg & 63)
+	bi := k.bucket[bg]
+	if bi == 0 {
+		k.buckets = append(k.buckets, nil)
+		bi = uint16(len(k.buckets) - 1)
+		k.bucket[bg] = bi
+	}
+	es := k.buckets[bi]
+	for i := range es {
+		if es[i].kw == kw {
+			es[i].rules = append(es[i].rules, rule)
+			return
+		}
+	}
+	k.buckets[bi] = append(es, kwEntry{kw: kw, rules: []int{rule}})
+}
+
+// scan sets in hits the bit of every rule whose keyword occurs in v and
+// reports whether any did.
+func (k *keywordIndex) scan(v string, hits *ruleSet) bool {
+	found := false
+	n := len(v)
+	for i := 0; i < n; i++ {
+		c0 := lowerTab[v[i]]
+		if k.single[c0] {
+			for _, r := range k.singleR[c0] {
+				hits.set(r)
+			}
+			found = true
+		}
+		if i+1 >= n {
+			break
+		}
+		bg := uint16(c0)<<8 | uint16(lowerTab[v[i+1]])
+		if k.bigram[bg>>6]&(1<<(bg&63)) == 0 {
+			continue
+		}
+		for _, e := range k.buckets[k.bucket[bg]] {
+			if hasPrefixFold(v[i:], e.kw) {
+				for _, r := range e.rules {
+					hits.set(r)
+				}
+				found = true
+			}
+		}
+	}
+	return found
+}
+
+// hasPrefixFold: s starts with the lowercase keyword kw, ASCII case folded.
+func hasPrefixFold(s, kw string) bool {
+	if len(s) < len(kw) {
+		return false
+	}
+	for j := 2; j < len(kw); j++ { // the bigram already matched
+		if lowerTab[s[j]] != kw[j] {
+			return false
+		}
+	}
+	return true
+}
+
+// maxRules bounds built-in plus user rules so the hit set stays a fixed
+// array on the stack.
+const maxRules = 512
+
+type ruleSet [maxRules / 64]uint64
+
+func (s *ruleSet) set(i int)      { s[i>>6] |= 1 << (i & 63) }
+func (s *ruleSet) has(i int) bool { return s[i>>6]&(1<<(i&63)) != 0 }
+func (s *ruleSet) clear()         { *s = ruleSet{} }

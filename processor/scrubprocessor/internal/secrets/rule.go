@@ -1,0 +1,177 @@
+package secrets
+
+import (
+	"encoding/base64"
+	"fmt"
+	"math"
+	"regexp"
+	"strings"
+)
+
+// Rule describes one credential type.
+type Rule struct {
+	// Name is the rule's identifier; it appears in markers
+	// ([REDACTED:name]) and in the redaction counter, so it is low
+	// cardinality by construction.
+	Name string
+	// Regex (RE2) finds the credential. When it has a group named "s",
+	// only that group is replaced (the secret of key=secret); otherwise
+	// the whole match is.
+	Regex string
+	// Keywords (ASCII case-insensitive) gate the regex: it runs on a value
+	// only when one of them occurs there. A rule without keywords runs on
+	// every value (slow; user rules only).
+	Keywords []string
+	// Entropy is the minimum Shannon entropy (bits per byte) the secret
+	// must reach; 0 disables the check. Used for generic formats.
+	Entropy float64
+
+	// find replaces Regex for built-in rules whose format is cheaper to
+	// recognise by hand (URL userinfo). It returns the first secret at or
+	// after off and where to continue; ok is false when there is none.
+	find func(v string, off int) (start, end, next int, ok bool)
+	// check, when set, must accept the secret (e.g. a base64 that decodes
+	// to user:password).
+	check func(secret string) bool
+}
+
+type compiledRule struct {
+	Rule
+	re    *regexp.Regexp
+	group int // submatch index of the secret; 0 = whole match
+}
+
+func compileRule(r Rule) (compiledRule, error) {
+	if r.Name == "" {
+		return compiledRule{}, fmt.Errorf("rule without a name; give every rule a name such as \"acme-token\"")
+	}
+	if strings.ContainsAny(r.Name, "[]:\n ") {
+		return compiledRule{}, fmt.Errorf("rule %q: the name must not contain spaces, ':' or brackets (it is printed inside markers)", r.Name)
+	}
+	cr := compiledRule{Rule: r}
+	if r.find != nil {
+		return cr, nil
+	}
+	if r.Regex == "" {
+		return compiledRule{}, fmt.Errorf("rule %q: regex is empty", r.Name)
+	}
+	re, err := regexp.Compile(r.Regex)
+	if err != nil {
+		return compiledRule{}, fmt.Errorf("rule %q: regex does not compile as RE2: %w", r.Name, err)
+	}
+	if re.MatchString("") {
+		return compiledRule{}, fmt.Errorf("rule %q: regex %q matches the empty string; it would redact everything", r.Name, r.Regex)
+	}
+	cr.re = re
+	if i := re.SubexpIndex("s"); i > 0 {
+		cr.group = i
+	}
+	for _, kw := range r.Keywords {
+		if kw == "" {
+			return compiledRule{}, fmt.Errorf("rule %q: empty keyword; remove it or give the literal text the secret always contains", r.Name)
+		}
+	}
+	if r.Entropy < 0 || r.Entropy > 8 {
+		return compiledRule{}, fmt.Errorf("rule %q: entropy %v out of range; use 0 (off) up to 8 bits per byte (3.5 suits random tokens)", r.Name, r.Entropy)
+	}
+	return cr, nil
+}
+
+// appendAll appends this rule's secrets in v to fs (rule index ri). It
+// takes no callback so nothing escapes when nothing is found.
+func (cr *compiledRule) appendAll(v string, ri int, allowed func(string) bool, fs []finding) []finding {
+	if cr.find != nil {
+		for off := 0; off < len(v); {
+			s, e, next, ok := cr.find(v, off)
+			if !ok {
+				break
+			}
+			if !allowed(v[s:e]) {
+				fs = append(fs, finding{s, e, ri})
+			}
+			off = next
+		}
+		return fs
+	}
+	for _, m := range cr.re.FindAllStringSubmatchIndex(v, -1) {
+		s, e := m[2*cr.group], m[2*cr.group+1]
+		if s < 0 || e <= s {
+			continue
+		}
+		sec := v[s:e]
+		if cr.Entropy > 0 && shannon(sec) < cr.Entropy {
+			continue
+		}
+		if cr.check != nil && !cr.check(sec) {
+			continue
+		}
+		if !allowed(sec) {
+			fs = append(fs, finding{s, e, ri})
+		}
+	}
+	return fs
+}
+
+// shannon returns the entropy of s in bits per byte.
+func shannon(s string) float64 {
+	if s == "" {
+		return 0
+	}
+	var counts [256]int
+	for i := 0; i < len(s); i++ {
+		counts[s[i]]++
+	}
+	n := float64(len(s))
+	h := 0.0
+	for _, c := range counts {
+		if c > 0 {
+			p := float64(c) / n
+			h -= p * math.Log2(p)
+		}
+	}
+	return h
+}
+
+// basicCredential accepts a base64 value that decodes to user:password.
+func basicCredential(s string) bool {
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		b, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "="))
+		if err != nil {
+			return false
+		}
+	}
+	return strings.IndexByte(string(b), ':') > 0
+}
+
+// findURLPassword finds the password of scheme://user:password@host
+// (database connection strings included) without a regex: it runs on
+// every value holding "://", which is most URLs.
+func findURLPassword(v string, off int) (start, end, next int, ok bool) {
+	for off < len(v) {
+		i := strings.Index(v[off:], "://")
+		if i < 0 {
+			return 0, 0, len(v), false
+		}
+		p := off + i + 3
+		colon, at := -1, -1
+		for p < len(v) {
+			c := v[p]
+			if c == '/' || c == '?' || c == '#' || c == ' ' || c == '\t' || c == '\n' || c == '"' || c == '\'' || c == '<' || c == '>' {
+				break
+			}
+			if c == ':' && colon < 0 && at < 0 {
+				colon = p
+			}
+			if c == '@' {
+				at = p // the last '@' ends the userinfo
+			}
+			p++
+		}
+		if colon >= 0 && at > colon+1 {
+			return colon + 1, at, p, true
+		}
+		off = p
+	}
+	return 0, 0, len(v), false
+}
