@@ -73,12 +73,9 @@ func TestUnixSocketReceiver(t *testing.T) {
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "otlp.sock")
 	health := testutil.FreePort(t)
+	telemetry := testutil.FreePort(t)
 	c := testutil.StartCollectorFile(t, dir, filepath.Join(testutil.RepoRoot(t), "config", "default.yaml"),
-		"SANDWATCH_OTLP_SOCKET="+sock,
-		fmt.Sprintf("SANDWATCH_HEALTH_ENDPOINT=127.0.0.1:%d", health),
-		fmt.Sprintf("SANDWATCH_OTLP_GRPC_ENDPOINT=127.0.0.1:%d", testutil.FreePort(t)),
-		fmt.Sprintf("SANDWATCH_OTLP_HTTP_ENDPOINT=127.0.0.1:%d", testutil.FreePort(t)),
-		fmt.Sprintf("SANDWATCH_TELEMETRY_PORT=%d", testutil.FreePort(t)))
+		defaultEnv(t, dir, health, telemetry, "SANDWATCH_OTLP_SOCKET="+sock)...)
 	c.WaitHealthy(fmt.Sprintf("http://127.0.0.1:%d/", health), 60*time.Second)
 	fi, err := os.Stat(sock)
 	require.NoError(t, err)
@@ -87,21 +84,17 @@ func TestUnixSocketReceiver(t *testing.T) {
 
 	out := simulate(t, "--protocol", "unix", "--endpoint", sock, "--duration", "2s", "--rate", "10", "--extensions", "5")
 	assert.Contains(t, out, `"failed_requests":0`)
-	testutil.Eventually(t, 20*time.Second, func() bool { return spansInDebugOutput(c.Output()) > 50 },
-		"debug exporter saw %d spans", spansInDebugOutput(c.Output()))
+	testutil.Eventually(t, 20*time.Second, func() bool { return accepted(t, telemetry, "otlp/unix") > 50 },
+		"spans accepted on the socket: %v", accepted(t, telemetry, "otlp/unix"))
 
 	// A SIGKILL leaves the socket file behind; the restart clears it.
 	c.Kill()
 	_, err = os.Stat(sock)
 	require.NoError(t, err, "stale socket left by SIGKILL")
-	c2 := testutil.StartCollectorFile(t, dir, c.Config, "SANDWATCH_OTLP_SOCKET="+sock,
-		fmt.Sprintf("SANDWATCH_HEALTH_ENDPOINT=127.0.0.1:%d", health),
-		fmt.Sprintf("SANDWATCH_OTLP_GRPC_ENDPOINT=127.0.0.1:%d", testutil.FreePort(t)),
-		fmt.Sprintf("SANDWATCH_OTLP_HTTP_ENDPOINT=127.0.0.1:%d", testutil.FreePort(t)),
-		fmt.Sprintf("SANDWATCH_TELEMETRY_PORT=%d", testutil.FreePort(t)))
+	c2 := testutil.StartCollectorFile(t, dir, c.Config, defaultEnv(t, dir, health, telemetry, "SANDWATCH_OTLP_SOCKET="+sock)...)
 	c2.WaitHealthy(fmt.Sprintf("http://127.0.0.1:%d/", health), 60*time.Second)
 	simulate(t, "--protocol", "unix", "--endpoint", sock, "--duration", "1s", "--rate", "10", "--extensions", "5")
-	testutil.Eventually(t, 20*time.Second, func() bool { return spansInDebugOutput(c2.Output()) > 10 }, "after restart")
+	testutil.Eventually(t, 20*time.Second, func() bool { return accepted(t, telemetry, "otlp/unix") > 10 }, "after restart")
 }
 
 // The air-gapped config opens no TCP listener at all and takes OTLP on its
@@ -181,16 +174,42 @@ service:
 func TestDefaultConfigWithSimulate(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "data"), 0o755))
-	health := testutil.FreePort(t)
+	health, telemetry := testutil.FreePort(t), testutil.FreePort(t)
 	grpcPort, httpPort := testutil.FreePort(t), testutil.FreePort(t)
 	c := testutil.StartCollectorFile(t, dir, filepath.Join(testutil.RepoRoot(t), "config", "default.yaml"),
-		fmt.Sprintf("SANDWATCH_HEALTH_ENDPOINT=127.0.0.1:%d", health),
-		fmt.Sprintf("SANDWATCH_OTLP_GRPC_ENDPOINT=127.0.0.1:%d", grpcPort),
-		fmt.Sprintf("SANDWATCH_OTLP_HTTP_ENDPOINT=127.0.0.1:%d", httpPort),
-		fmt.Sprintf("SANDWATCH_TELEMETRY_PORT=%d", testutil.FreePort(t)))
+		defaultEnv(t, dir, health, telemetry,
+			fmt.Sprintf("SANDWATCH_OTLP_GRPC_ENDPOINT=127.0.0.1:%d", grpcPort),
+			fmt.Sprintf("SANDWATCH_OTLP_HTTP_ENDPOINT=127.0.0.1:%d", httpPort))...)
 	c.WaitHealthy(fmt.Sprintf("http://127.0.0.1:%d/", health), 60*time.Second)
 	simulate(t, "--endpoint", fmt.Sprintf("127.0.0.1:%d", grpcPort), "--duration", "2s", "--scenario", "all")
 	simulate(t, "--protocol", "http", "--endpoint", fmt.Sprintf("http://127.0.0.1:%d", httpPort), "--duration", "1s")
-	testutil.Eventually(t, 20*time.Second, func() bool { return spansInDebugOutput(c.Output()) > 200 },
-		"debug exporter saw %d spans", spansInDebugOutput(c.Output()))
+	testutil.Eventually(t, 20*time.Second, func() bool { return accepted(t, telemetry, "otlp") > 200 },
+		"spans accepted: %v", accepted(t, telemetry, "otlp"))
+}
+
+// defaultEnv points every listener and path of config/default.yaml at a
+// free port or into dir; overrides come last and win.
+func defaultEnv(t *testing.T, dir string, health, telemetry int, overrides ...string) []string {
+	env := []string{
+		fmt.Sprintf("SANDWATCH_HEALTH_ENDPOINT=127.0.0.1:%d", health),
+		fmt.Sprintf("SANDWATCH_TELEMETRY_PORT=%d", telemetry),
+		fmt.Sprintf("SANDWATCH_OTLP_GRPC_ENDPOINT=127.0.0.1:%d", testutil.FreePort(t)),
+		fmt.Sprintf("SANDWATCH_OTLP_HTTP_ENDPOINT=127.0.0.1:%d", testutil.FreePort(t)),
+		fmt.Sprintf("SANDWATCH_PROMETHEUS_ENDPOINT=127.0.0.1:%d", testutil.FreePort(t)),
+		fmt.Sprintf("SANDWATCH_QUERY_ENDPOINT=127.0.0.1:%d", testutil.FreePort(t)),
+		"SANDWATCH_OTLP_SOCKET=" + filepath.Join(dir, "otlp.sock"),
+		"SANDWATCH_DATA_DIR=" + filepath.Join(dir, "data"),
+	}
+	return append(env, overrides...)
+}
+
+// accepted is the spans a receiver accepted, from the collector's own
+// telemetry.
+func accepted(t *testing.T, telemetryPort int, receiver string) float64 {
+	v, err := testutil.ScrapeSum(fmt.Sprintf("http://127.0.0.1:%d/metrics", telemetryPort),
+		"otelcol_receiver_accepted_spans", fmt.Sprintf(`receiver="%s"`, receiver))
+	if err != nil {
+		t.Logf("scrape: %v", err)
+	}
+	return v
 }
