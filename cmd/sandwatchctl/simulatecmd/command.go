@@ -33,6 +33,7 @@ type Options struct {
 	Batches     int
 	JSON        bool
 	MaxRequests int
+	SpanRate    float64
 }
 
 // NewCommand returns the simulate command.
@@ -78,6 +79,7 @@ Scenarios: ` + strings.Join(simulate.Scenarios(), ", ") + ` (or "all").
 	f.IntVar(&o.BatchSpans, "batch-spans", 1000, "high-rate: spans per request")
 	f.IntVar(&o.Batches, "batches", 32, "high-rate: distinct pre-encoded requests to cycle through")
 	f.IntVar(&o.MaxRequests, "max-requests", 0, "high-rate: stop after this many requests (0 = no limit)")
+	f.Float64Var(&o.SpanRate, "span-rate", 0, "high-rate: cap the load at this many spans per second (0 = as fast as possible)")
 	f.BoolVar(&o.JSON, "json", false, "print the summary as JSON")
 	return cmd
 }

@@ -46,6 +46,11 @@ func runHighRate(ctx context.Context, out io.Writer, o Options) error {
 	}
 	var c counters
 	start := time.Now()
+	// With --span-rate, request i may not start before start + i*interval.
+	var interval time.Duration
+	if o.SpanRate > 0 {
+		interval = time.Duration(float64(time.Second) * float64(o.BatchSpans) / o.SpanRate)
+	}
 	var next int64
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -60,6 +65,15 @@ func runHighRate(ctx context.Context, out io.Writer, o Options) error {
 				mu.Unlock()
 				if o.MaxRequests > 0 && i >= int64(o.MaxRequests) {
 					return
+				}
+				if interval > 0 {
+					if wait := time.Until(start.Add(time.Duration(i) * interval)); wait > 0 {
+						select {
+						case <-ctx.Done():
+							return
+						case <-time.After(wait):
+						}
+					}
 				}
 				r := reqs[i%int64(len(reqs))]
 				c.do(ctx, sender, otlpsend.Traces, r.body, r.spans)
