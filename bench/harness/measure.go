@@ -120,6 +120,7 @@ func measure(p runParams) (result, error) {
 	}
 	if sum.Failed > 0 {
 		r.Refused += sum.Failed * int64(p.batchSpans)
+		fmt.Fprintf(os.Stderr, "%s: %d requests failed, last error: %s\n", p.setup.Name, sum.Failed, sum.LastError)
 	}
 	r.SpansPerCPUSecond = float64(r.Spans) / r.CPUSeconds
 	r.SpansPerSecond = float64(r.Spans) / wall
