@@ -1,0 +1,234 @@
+package sandboxmetricsconnector
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/connector"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.uber.org/zap"
+
+	"github.com/sandwatch/sandwatch/connector/sandboxmetricsconnector/internal/aggregate"
+	"github.com/sandwatch/sandwatch/connector/sandboxmetricsconnector/internal/metadata"
+	"github.com/sandwatch/sandwatch/internal/sandboxevent"
+)
+
+// sandboxMetrics is both the traces and the logs side of the connector.
+type sandboxMetrics struct {
+	cfg        *Config
+	logger     *zap.Logger
+	classifier *sandboxevent.Classifier
+	next       consumer.Metrics
+	tel        *telemetry
+	release    func()
+
+	mu  sync.Mutex // guards agg
+	agg *aggregate.Aggregator
+
+	lifeMu sync.Mutex // guards refs, stop, done
+	refs   int
+	stop   chan struct{}
+	done   chan struct{}
+}
+
+var (
+	_ connector.Traces = (*sandboxMetrics)(nil)
+	_ connector.Logs   = (*sandboxMetrics)(nil)
+)
+
+func newSandboxMetrics(set connector.Settings, cfg *Config, next consumer.Metrics) (*sandboxMetrics, error) {
+	classifier, err := sandboxevent.New(cfg.EventModel)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox_metrics: event_model: %w", err)
+	}
+	tel, err := newTelemetry(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	return &sandboxMetrics{
+		cfg: cfg, logger: set.Logger, classifier: classifier, next: next, tel: tel,
+		agg: aggregate.New(aggregatorConfig(cfg), time.Now().UnixNano()),
+	}, nil
+}
+
+func aggregatorConfig(cfg *Config) aggregate.Config {
+	ac := aggregate.Config{
+		MaxSeries:        cfg.MaxSeriesPerMetric,
+		MaxLabelLength:   cfg.MaxLabelLength,
+		Delta:            cfg.AggregationTemporality == "delta",
+		Expiry:           int64(cfg.SeriesExpiration),
+		UnknownExtension: cfg.UnknownExtension,
+	}
+	if cfg.Exemplars.Enabled {
+		ac.MaxExemplars = cfg.Exemplars.MaxPerDataPoint
+	}
+	for _, b := range cfg.Histogram.Buckets {
+		ac.Bounds = append(ac.Bounds, b.Seconds())
+	}
+	if cfg.Targets.Enabled {
+		ac.TopK = cfg.Targets.TopK
+		for _, t := range cfg.Targets.Types {
+			ac.TargetTypes = append(ac.TargetTypes, targetTypes[t])
+		}
+	}
+	return ac
+}
+
+// Capabilities: the connector only reads its input.
+func (c *sandboxMetrics) Capabilities() consumer.Capabilities {
+	return consumer.Capabilities{MutatesData: false}
+}
+
+// Start starts the flush loop once, however many pipelines share c.
+func (c *sandboxMetrics) Start(context.Context, component.Host) error {
+	c.lifeMu.Lock()
+	defer c.lifeMu.Unlock()
+	c.refs++
+	if c.refs == 1 {
+		c.stop, c.done = make(chan struct{}), make(chan struct{})
+		go c.loop(c.stop, c.done)
+	}
+	return nil
+}
+
+// Shutdown stops the loop when the last pipeline sharing c shuts down,
+// after a final flush.
+func (c *sandboxMetrics) Shutdown(ctx context.Context) error {
+	c.lifeMu.Lock()
+	defer c.lifeMu.Unlock()
+	if c.refs == 0 {
+		return nil // never started
+	}
+	c.refs--
+	if c.refs > 0 {
+		return nil
+	}
+	close(c.stop)
+	select {
+	case <-c.done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	c.flush(ctx)
+	c.tel.shutdown()
+	if c.release != nil {
+		c.release()
+	}
+	return nil
+}
+
+func (c *sandboxMetrics) loop(stop, done chan struct{}) {
+	defer close(done)
+	t := time.NewTicker(c.cfg.FlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			c.flush(context.Background())
+		}
+	}
+}
+
+// flush sends the current series downstream; the lock is not held while
+// the next consumer runs.
+func (c *sandboxMetrics) flush(ctx context.Context) {
+	md := pmetric.NewMetrics()
+	sm := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty()
+	sm.Scope().SetName(metadata.ScopeName)
+	c.mu.Lock()
+	c.agg.Collect(time.Now().UnixNano(), sm.Metrics())
+	st := c.agg.Stats()
+	c.mu.Unlock()
+	c.tel.record(ctx, st)
+	if sm.Metrics().Len() == 0 {
+		return
+	}
+	if err := c.next.ConsumeMetrics(ctx, md); err != nil {
+		c.logger.Warn("sandbox_metrics: sending metrics failed", zap.Error(err))
+	}
+}
+
+// ConsumeTraces classifies every span and aggregates it.
+func (c *sandboxMetrics) ConsumeTraces(ctx context.Context, td ptrace.Traces) error {
+	now := time.Now().UnixNano()
+	var (
+		rc sandboxevent.ResourceContext
+		ev sandboxevent.Event
+		sp aggregate.Span
+	)
+	c.mu.Lock()
+	rss := td.ResourceSpans()
+	for i := 0; i < rss.Len(); i++ {
+		rs := rss.At(i)
+		c.classifier.LoadResource(rs.Resource().Attributes(), &rc)
+		sss := rs.ScopeSpans()
+		for j := 0; j < sss.Len(); j++ {
+			spans := sss.At(j).Spans()
+			for k := 0; k < spans.Len(); k++ {
+				span := spans.At(k)
+				c.classifier.ClassifySpan(span, &rc, &ev)
+				start, end := span.StartTimestamp(), span.EndTimestamp()
+				sp.Root = span.ParentSpanID().IsEmpty()
+				sp.Duration = 0
+				if end > start {
+					sp.Duration = float64(end-start) / 1e9
+				}
+				sp.Exemplar.TraceID = span.TraceID()
+				sp.Exemplar.SpanID = span.SpanID()
+				sp.Exemplar.Time = end
+				c.agg.RecordSpan(&ev, &sp, now)
+			}
+		}
+	}
+	c.agg.EndBatch()
+	st := c.agg.Stats()
+	c.mu.Unlock()
+	c.tel.record(ctx, st)
+	return nil
+}
+
+// ConsumeLogs aggregates capability-audit and monitor log records.
+func (c *sandboxMetrics) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	now := time.Now().UnixNano()
+	var (
+		rc sandboxevent.ResourceContext
+		ev sandboxevent.Event
+		ex aggregate.Exemplar
+	)
+	c.mu.Lock()
+	rls := ld.ResourceLogs()
+	for i := 0; i < rls.Len(); i++ {
+		rl := rls.At(i)
+		c.classifier.LoadResource(rl.Resource().Attributes(), &rc)
+		sls := rl.ScopeLogs()
+		for j := 0; j < sls.Len(); j++ {
+			recs := sls.At(j).LogRecords()
+			for k := 0; k < recs.Len(); k++ {
+				rec := recs.At(k)
+				c.classifier.ClassifyLog(rec, &rc, &ev)
+				var exp *aggregate.Exemplar
+				if tid := rec.TraceID(); !tid.IsEmpty() {
+					ex.TraceID, ex.SpanID, ex.Time = tid, rec.SpanID(), rec.Timestamp()
+					if ex.Time == 0 {
+						ex.Time = rec.ObservedTimestamp()
+					}
+					exp = &ex
+				}
+				c.agg.RecordLog(&ev, exp, now)
+			}
+		}
+	}
+	c.agg.EndBatch()
+	st := c.agg.Stats()
+	c.mu.Unlock()
+	c.tel.record(ctx, st)
+	return nil
+}

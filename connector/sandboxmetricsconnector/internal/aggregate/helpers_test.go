@@ -1,0 +1,5 @@
+package aggregate
+
+import "hash/maphash"
+
+func maphashSeedForTest() maphash.Seed { return maphash.MakeSeed() }

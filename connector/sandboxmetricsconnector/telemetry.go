@@ -1,0 +1,67 @@
+package sandboxmetricsconnector
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/sandwatch/sandwatch/connector/sandboxmetricsconnector/internal/aggregate"
+	"github.com/sandwatch/sandwatch/connector/sandboxmetricsconnector/internal/metadata"
+)
+
+// telemetry is the connector's own, low-cardinality telemetry.
+type telemetry struct {
+	series       atomic.Int64
+	overflowed   metric.Int64Counter
+	unattributed metric.Int64Counter
+	reg          metric.Registration
+}
+
+func newTelemetry(set component.TelemetrySettings) (*telemetry, error) {
+	meter := set.MeterProvider.Meter(metadata.ScopeName)
+	t := &telemetry{}
+	var err error
+	if t.overflowed, err = meter.Int64Counter("otelcol_sandbox_metrics_overflowed_points",
+		metric.WithDescription("Measurements folded into an overflow series because a metric reached its cardinality cap."),
+		metric.WithUnit("{point}")); err != nil {
+		return nil, fmt.Errorf("sandbox_metrics telemetry: %w", err)
+	}
+	if t.unattributed, err = meter.Int64Counter("otelcol_sandbox_metrics_unattributed",
+		metric.WithDescription("Spans and log records without an extension id."),
+		metric.WithUnit("{record}")); err != nil {
+		return nil, fmt.Errorf("sandbox_metrics telemetry: %w", err)
+	}
+	gauge, err := meter.Int64ObservableGauge("otelcol_sandbox_metrics_series",
+		metric.WithDescription("Live series held by the sandbox_metrics connector, overflow series included."),
+		metric.WithUnit("{series}"))
+	if err != nil {
+		return nil, fmt.Errorf("sandbox_metrics telemetry: %w", err)
+	}
+	if t.reg, err = meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		o.ObserveInt64(gauge, t.series.Load())
+		return nil
+	}, gauge); err != nil {
+		return nil, fmt.Errorf("sandbox_metrics telemetry: %w", err)
+	}
+	return t, nil
+}
+
+// record publishes the aggregator's stats (once per batch, not per span).
+func (t *telemetry) record(ctx context.Context, st aggregate.Stats) {
+	t.series.Store(int64(st.Series))
+	if st.Overflowed > 0 {
+		t.overflowed.Add(ctx, int64(st.Overflowed))
+	}
+	if st.Unattributed > 0 {
+		t.unattributed.Add(ctx, int64(st.Unattributed))
+	}
+}
+
+func (t *telemetry) shutdown() {
+	if t.reg != nil {
+		_ = t.reg.Unregister()
+	}
+}
