@@ -45,37 +45,13 @@ func loadLogs(t testing.TB, name string) plog.Logs {
 
 func classifyAllSpans(c *Classifier, td ptrace.Traces) []Event {
 	var out []Event
-	var rc ResourceContext
-	for i := 0; i < td.ResourceSpans().Len(); i++ {
-		rs := td.ResourceSpans().At(i)
-		c.LoadResource(rs.Resource().Attributes(), &rc)
-		for j := 0; j < rs.ScopeSpans().Len(); j++ {
-			spans := rs.ScopeSpans().At(j).Spans()
-			for k := 0; k < spans.Len(); k++ {
-				var ev Event
-				c.ClassifySpan(spans.At(k), &rc, &ev)
-				out = append(out, ev)
-			}
-		}
-	}
+	c.EachSpan(td, func(_ ptrace.Span, ev *Event) { out = append(out, *ev) })
 	return out
 }
 
 func classifyAllLogs(c *Classifier, ld plog.Logs) []Event {
 	var out []Event
-	var rc ResourceContext
-	for i := 0; i < ld.ResourceLogs().Len(); i++ {
-		rl := ld.ResourceLogs().At(i)
-		c.LoadResource(rl.Resource().Attributes(), &rc)
-		for j := 0; j < rl.ScopeLogs().Len(); j++ {
-			recs := rl.ScopeLogs().At(j).LogRecords()
-			for k := 0; k < recs.Len(); k++ {
-				var ev Event
-				c.ClassifyLog(recs.At(k), &rc, &ev)
-				out = append(out, ev)
-			}
-		}
-	}
+	c.EachLog(ld, func(_ plog.LogRecord, ev *Event) { out = append(out, *ev) })
 	return out
 }
 

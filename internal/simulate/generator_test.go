@@ -17,27 +17,8 @@ var t0 = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 func events(td ptrace.Traces, ld plog.Logs) []sandboxevent.Event {
 	c := sandboxevent.MustNew(sandboxevent.Config{})
 	var out []sandboxevent.Event
-	var rc sandboxevent.ResourceContext
-	for i := 0; i < td.ResourceSpans().Len(); i++ {
-		rs := td.ResourceSpans().At(i)
-		c.LoadResource(rs.Resource().Attributes(), &rc)
-		spans := rs.ScopeSpans().At(0).Spans()
-		for k := 0; k < spans.Len(); k++ {
-			var ev sandboxevent.Event
-			c.ClassifySpan(spans.At(k), &rc, &ev)
-			out = append(out, ev)
-		}
-	}
-	for i := 0; i < ld.ResourceLogs().Len(); i++ {
-		rl := ld.ResourceLogs().At(i)
-		c.LoadResource(rl.Resource().Attributes(), &rc)
-		recs := rl.ScopeLogs().At(0).LogRecords()
-		for k := 0; k < recs.Len(); k++ {
-			var ev sandboxevent.Event
-			c.ClassifyLog(recs.At(k), &rc, &ev)
-			out = append(out, ev)
-		}
-	}
+	c.EachSpan(td, func(_ ptrace.Span, ev *sandboxevent.Event) { out = append(out, *ev) })
+	c.EachLog(ld, func(_ plog.LogRecord, ev *sandboxevent.Event) { out = append(out, *ev) })
 	return out
 }
 

@@ -1,0 +1,247 @@
+package archive
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/klauspost/compress/zstd"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+)
+
+// Encoding of an object's payload.
+type Encoding string
+
+const (
+	EncodingProto Encoding = "proto" // OTLP protobuf (TracesData / LogsData)
+	EncodingJSON  Encoding = "json"  // OTLP JSON
+)
+
+// Compression of an object.
+type Compression string
+
+const (
+	CompressionZstd Compression = "zstd"
+	CompressionGzip Compression = "gzip"
+	CompressionNone Compression = "none"
+)
+
+// Ext is the file extension of a compression ("" for none).
+func (c Compression) Ext() string {
+	switch c {
+	case CompressionZstd:
+		return ".zst"
+	case CompressionGzip:
+		return ".gz"
+	}
+	return ""
+}
+
+// Format is an encoding plus a compression.
+type Format struct {
+	Encoding    Encoding
+	Compression Compression
+}
+
+// DefaultFormat is OTLP protobuf compressed with zstd.
+var DefaultFormat = Format{Encoding: EncodingProto, Compression: CompressionZstd}
+
+// Validate names the field at fault.
+func (f Format) Validate() error {
+	var errs []error
+	if f.Encoding != EncodingProto && f.Encoding != EncodingJSON {
+		errs = append(errs, fmt.Errorf("encoding: %q is not one of proto, json", f.Encoding))
+	}
+	switch f.Compression {
+	case CompressionZstd, CompressionGzip, CompressionNone:
+	default:
+		errs = append(errs, fmt.Errorf("compression: %q is not one of zstd, gzip, none", f.Compression))
+	}
+	return errors.Join(errs...)
+}
+
+// Ext is the object key suffix: ".pb.zst", ".json.gz", ".pb", ...
+func (f Format) Ext() string {
+	e := ".pb"
+	if f.Encoding == EncodingJSON {
+		e = ".json"
+	}
+	return e + f.Compression.Ext()
+}
+
+// ContentType of an object before compression.
+func (f Format) ContentType() string {
+	if f.Encoding == EncodingJSON {
+		return "application/json"
+	}
+	return "application/x-protobuf"
+}
+
+// ParseFormatExt parses "pb.zst", "json", "json.gz" (no leading dot).
+func ParseFormatExt(s string) (Format, error) {
+	enc, comp, _ := strings.Cut(s, ".")
+	var f Format
+	switch enc {
+	case "pb":
+		f.Encoding = EncodingProto
+	case "json":
+		f.Encoding = EncodingJSON
+	default:
+		return f, fmt.Errorf("unknown encoding extension %q", enc)
+	}
+	switch comp {
+	case "zst":
+		f.Compression = CompressionZstd
+	case "gz":
+		f.Compression = CompressionGzip
+	case "":
+		f.Compression = CompressionNone
+	default:
+		return f, fmt.Errorf("unknown compression extension %q", comp)
+	}
+	return f, nil
+}
+
+// MaxDecodedBytes bounds what one object may decompress to, so a hostile or
+// corrupt object cannot exhaust a reader's memory.
+const MaxDecodedBytes = 256 << 20
+
+var (
+	zstdEncOnce sync.Once
+	zstdEnc     *zstd.Encoder
+	zstdDecOnce sync.Once
+	zstdDec     *zstd.Decoder
+	gzipWriters = sync.Pool{New: func() any { w, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed); return w }}
+)
+
+func encoder() *zstd.Encoder {
+	zstdEncOnce.Do(func() {
+		// EncodeAll is safe for concurrent use; concurrency bounds the
+		// encoder state kept around. Objects are small (one trace), so the
+		// per-call setup dominates: SpeedFastest with a 1 MiB window.
+		zstdEnc, _ = zstd.NewWriter(nil, zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)),
+			zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithWindowSize(1<<20), zstd.WithLowerEncoderMem(true))
+	})
+	return zstdEnc
+}
+
+func decoder() *zstd.Decoder {
+	zstdDecOnce.Do(func() {
+		zstdDec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0),
+			zstd.WithDecoderMaxMemory(MaxDecodedBytes), zstd.WithDecoderMaxWindow(64<<20))
+	})
+	return zstdDec
+}
+
+// compress appends the compressed form of raw to dst.
+func compress(c Compression, dst, raw []byte) ([]byte, error) {
+	switch c {
+	case CompressionZstd:
+		return encoder().EncodeAll(raw, dst), nil
+	case CompressionGzip:
+		buf := bytes.NewBuffer(dst)
+		w := gzipWriters.Get().(*gzip.Writer)
+		defer gzipWriters.Put(w)
+		w.Reset(buf)
+		if _, err := w.Write(raw); err != nil {
+			return nil, err
+		}
+		if err := w.Close(); err != nil {
+			return nil, err
+		}
+		return buf.Bytes(), nil
+	}
+	return append(dst, raw...), nil
+}
+
+// decompress returns the decompressed payload, at most MaxDecodedBytes.
+func decompress(c Compression, data []byte) ([]byte, error) {
+	switch c {
+	case CompressionZstd:
+		out, err := decoder().DecodeAll(data, nil)
+		if err != nil {
+			return nil, fmt.Errorf("zstd: %w", err)
+		}
+		return out, nil
+	case CompressionGzip:
+		r, err := gzip.NewReader(bytes.NewReader(data))
+		if err != nil {
+			return nil, fmt.Errorf("gzip: %w", err)
+		}
+		out, err := io.ReadAll(io.LimitReader(r, MaxDecodedBytes+1))
+		if err != nil {
+			return nil, fmt.Errorf("gzip: %w", err)
+		}
+		if len(out) > MaxDecodedBytes {
+			return nil, fmt.Errorf("gzip: object decompresses to more than %d bytes", MaxDecodedBytes)
+		}
+		return out, nil
+	}
+	return data, nil
+}
+
+// EncodeTraces renders td in format f.
+func EncodeTraces(f Format, td ptrace.Traces) ([]byte, error) {
+	var raw []byte
+	var err error
+	if f.Encoding == EncodingJSON {
+		raw, err = (&ptrace.JSONMarshaler{}).MarshalTraces(td)
+	} else {
+		raw, err = (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("encode traces: %w", err)
+	}
+	if f.Compression == CompressionNone {
+		return raw, nil
+	}
+	return compress(f.Compression, make([]byte, 0, len(raw)/4+64), raw)
+}
+
+// EncodeLogs renders ld in format f.
+func EncodeLogs(f Format, ld plog.Logs) ([]byte, error) {
+	var raw []byte
+	var err error
+	if f.Encoding == EncodingJSON {
+		raw, err = (&plog.JSONMarshaler{}).MarshalLogs(ld)
+	} else {
+		raw, err = (&plog.ProtoMarshaler{}).MarshalLogs(ld)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("encode logs: %w", err)
+	}
+	if f.Compression == CompressionNone {
+		return raw, nil
+	}
+	return compress(f.Compression, make([]byte, 0, len(raw)/4+64), raw)
+}
+
+// DecodeTraces parses an object written by EncodeTraces.
+func DecodeTraces(f Format, data []byte) (ptrace.Traces, error) {
+	raw, err := decompress(f.Compression, data)
+	if err != nil {
+		return ptrace.Traces{}, err
+	}
+	if f.Encoding == EncodingJSON {
+		return (&ptrace.JSONUnmarshaler{}).UnmarshalTraces(raw)
+	}
+	return (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(raw)
+}
+
+// DecodeLogs parses an object written by EncodeLogs.
+func DecodeLogs(f Format, data []byte) (plog.Logs, error) {
+	raw, err := decompress(f.Compression, data)
+	if err != nil {
+		return plog.Logs{}, err
+	}
+	if f.Encoding == EncodingJSON {
+		return (&plog.JSONUnmarshaler{}).UnmarshalLogs(raw)
+	}
+	return (&plog.ProtoUnmarshaler{}).UnmarshalLogs(raw)
+}

@@ -1,0 +1,79 @@
+package archive
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
+
+// IndexEntry describes one object written by one write: the index object
+// of that write holds one JSON line per object.
+type IndexEntry struct {
+	TraceID   string `json:"trace_id,omitempty"` // hex; empty for untraced objects
+	Key       string `json:"key"`
+	Kind      Kind   `json:"kind"`
+	Count     int    `json:"count"` // spans or log records
+	Bytes     int    `json:"bytes"` // stored (compressed) size
+	Start     uint64 `json:"start,omitempty"`
+	End       uint64 `json:"end,omitempty"`
+	Extension string `json:"extension,omitempty"`
+	RootName  string `json:"root,omitempty"`
+	// Written is the write time in unix nanos (from the index key).
+	Written int64 `json:"-"`
+}
+
+// maxIndexLine bounds one line when reading an index object back.
+const maxIndexLine = 1 << 20
+
+func encodeIndex(f Format, entries []IndexEntry) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	for i := range entries {
+		if err := enc.Encode(&entries[i]); err != nil {
+			return nil, fmt.Errorf("encode index: %w", err)
+		}
+	}
+	if f.Compression == CompressionNone {
+		return buf.Bytes(), nil
+	}
+	return compress(f.Compression, nil, buf.Bytes())
+}
+
+func decodeIndex(c Compression, data []byte) ([]IndexEntry, error) {
+	raw, err := decompress(c, data)
+	if err != nil {
+		return nil, err
+	}
+	var out []IndexEntry
+	sc := bufio.NewScanner(bytes.NewReader(raw))
+	sc.Buffer(make([]byte, 0, 64<<10), maxIndexLine)
+	for sc.Scan() {
+		if len(sc.Bytes()) == 0 {
+			continue
+		}
+		var e IndexEntry
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			return nil, fmt.Errorf("decode index line: %w", err)
+		}
+		out = append(out, e)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read index: %w", err)
+	}
+	return out, nil
+}
+
+// indexCompression reads the compression from an index key's suffix.
+func indexCompression(key string) (Compression, bool) {
+	switch {
+	case bytes.HasSuffix([]byte(key), []byte(".idx.json.zst")):
+		return CompressionZstd, true
+	case bytes.HasSuffix([]byte(key), []byte(".idx.json.gz")):
+		return CompressionGzip, true
+	case bytes.HasSuffix([]byte(key), []byte(".idx.json")):
+		return CompressionNone, true
+	}
+	return "", false
+}

@@ -1,0 +1,48 @@
+package sandboxevent
+
+import (
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+)
+
+// EachSpan classifies every span of td, loading each resource's context
+// once, and calls fn with the span and its event. ev is reused between
+// calls: copy what you keep.
+func (c *Classifier) EachSpan(td ptrace.Traces, fn func(span ptrace.Span, ev *Event)) {
+	var rc ResourceContext
+	var ev Event
+	rss := td.ResourceSpans()
+	for i := 0; i < rss.Len(); i++ {
+		rs := rss.At(i)
+		c.LoadResource(rs.Resource().Attributes(), &rc)
+		sss := rs.ScopeSpans()
+		for j := 0; j < sss.Len(); j++ {
+			spans := sss.At(j).Spans()
+			for k := 0; k < spans.Len(); k++ {
+				span := spans.At(k)
+				c.ClassifySpan(span, &rc, &ev)
+				fn(span, &ev)
+			}
+		}
+	}
+}
+
+// EachLog is EachSpan for log records.
+func (c *Classifier) EachLog(ld plog.Logs, fn func(rec plog.LogRecord, ev *Event)) {
+	var rc ResourceContext
+	var ev Event
+	rls := ld.ResourceLogs()
+	for i := 0; i < rls.Len(); i++ {
+		rl := rls.At(i)
+		c.LoadResource(rl.Resource().Attributes(), &rc)
+		sls := rl.ScopeLogs()
+		for j := 0; j < sls.Len(); j++ {
+			recs := sls.At(j).LogRecords()
+			for k := 0; k < recs.Len(); k++ {
+				rec := recs.At(k)
+				c.ClassifyLog(rec, &rc, &ev)
+				fn(rec, &ev)
+			}
+		}
+	}
+}
