@@ -159,35 +159,20 @@ func (c *sandboxMetrics) flush(ctx context.Context) {
 // ConsumeTraces classifies every span and aggregates it.
 func (c *sandboxMetrics) ConsumeTraces(ctx context.Context, td ptrace.Traces) error {
 	now := time.Now().UnixNano()
-	var (
-		rc sandboxevent.ResourceContext
-		ev sandboxevent.Event
-		sp aggregate.Span
-	)
+	var sp aggregate.Span
 	c.mu.Lock()
-	rss := td.ResourceSpans()
-	for i := 0; i < rss.Len(); i++ {
-		rs := rss.At(i)
-		c.classifier.LoadResource(rs.Resource().Attributes(), &rc)
-		sss := rs.ScopeSpans()
-		for j := 0; j < sss.Len(); j++ {
-			spans := sss.At(j).Spans()
-			for k := 0; k < spans.Len(); k++ {
-				span := spans.At(k)
-				c.classifier.ClassifySpan(span, &rc, &ev)
-				start, end := span.StartTimestamp(), span.EndTimestamp()
-				sp.Root = span.ParentSpanID().IsEmpty()
-				sp.Duration = 0
-				if end > start {
-					sp.Duration = float64(end-start) / 1e9
-				}
-				sp.Exemplar.TraceID = span.TraceID()
-				sp.Exemplar.SpanID = span.SpanID()
-				sp.Exemplar.Time = end
-				c.agg.RecordSpan(&ev, &sp, now)
-			}
+	c.classifier.EachSpan(td, func(span ptrace.Span, ev *sandboxevent.Event) {
+		start, end := span.StartTimestamp(), span.EndTimestamp()
+		sp.Root = span.ParentSpanID().IsEmpty()
+		sp.Duration = 0
+		if end > start {
+			sp.Duration = float64(end-start) / 1e9
 		}
-	}
+		sp.Exemplar.TraceID = span.TraceID()
+		sp.Exemplar.SpanID = span.SpanID()
+		sp.Exemplar.Time = end
+		c.agg.RecordSpan(ev, &sp, now)
+	})
 	c.agg.EndBatch()
 	st := c.agg.Stats()
 	c.mu.Unlock()
@@ -198,34 +183,19 @@ func (c *sandboxMetrics) ConsumeTraces(ctx context.Context, td ptrace.Traces) er
 // ConsumeLogs aggregates capability-audit and monitor log records.
 func (c *sandboxMetrics) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	now := time.Now().UnixNano()
-	var (
-		rc sandboxevent.ResourceContext
-		ev sandboxevent.Event
-		ex aggregate.Exemplar
-	)
+	var ex aggregate.Exemplar
 	c.mu.Lock()
-	rls := ld.ResourceLogs()
-	for i := 0; i < rls.Len(); i++ {
-		rl := rls.At(i)
-		c.classifier.LoadResource(rl.Resource().Attributes(), &rc)
-		sls := rl.ScopeLogs()
-		for j := 0; j < sls.Len(); j++ {
-			recs := sls.At(j).LogRecords()
-			for k := 0; k < recs.Len(); k++ {
-				rec := recs.At(k)
-				c.classifier.ClassifyLog(rec, &rc, &ev)
-				var exp *aggregate.Exemplar
-				if tid := rec.TraceID(); !tid.IsEmpty() {
-					ex.TraceID, ex.SpanID, ex.Time = tid, rec.SpanID(), rec.Timestamp()
-					if ex.Time == 0 {
-						ex.Time = rec.ObservedTimestamp()
-					}
-					exp = &ex
-				}
-				c.agg.RecordLog(&ev, exp, now)
+	c.classifier.EachLog(ld, func(rec plog.LogRecord, ev *sandboxevent.Event) {
+		var exp *aggregate.Exemplar
+		if tid := rec.TraceID(); !tid.IsEmpty() {
+			ex.TraceID, ex.SpanID, ex.Time = tid, rec.SpanID(), rec.Timestamp()
+			if ex.Time == 0 {
+				ex.Time = rec.ObservedTimestamp()
 			}
+			exp = &ex
 		}
-	}
+		c.agg.RecordLog(ev, exp, now)
+	})
 	c.agg.EndBatch()
 	st := c.agg.Stats()
 	c.mu.Unlock()
