@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sandwatch/sandwatch/cmd/sandwatchctl/baseline"
 	"github.com/sandwatch/sandwatch/cmd/sandwatchctl/simulatecmd"
 )
 
@@ -18,7 +19,7 @@ func main() {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(simulatecmd.NewCommand())
+	root.AddCommand(simulatecmd.NewCommand(), baseline.NewCommand())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "sandwatchctl:", err)
 		os.Exit(1)

@@ -1,0 +1,378 @@
+package baselineconnector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/connector"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.uber.org/zap"
+
+	"github.com/sandwatch/sandwatch/connector/baselineconnector/internal/detect"
+	"github.com/sandwatch/sandwatch/connector/baselineconnector/internal/persist"
+	"github.com/sandwatch/sandwatch/connector/baselineconnector/internal/profile"
+	"github.com/sandwatch/sandwatch/internal/pathtemplate"
+	"github.com/sandwatch/sandwatch/internal/sandboxevent"
+)
+
+// baseline is the shared detector behind every signal pair of one
+// connector id.
+type baseline struct {
+	cfg        *Config
+	set        connector.Settings
+	classifier *sandboxevent.Classifier
+	rules      *rules
+	tel        *telemetry
+	now        func() time.Time
+
+	mu      sync.Mutex // guards eng and series
+	eng     *detect.Engine
+	series  *series
+	logs    consumer.Logs
+	metrics consumer.Metrics
+
+	lifeMu      sync.Mutex
+	starts      int
+	hasTracesIn bool
+	hasLogsIn   bool
+	client      storage.Client
+	stop        chan struct{}
+	done        chan struct{}
+	release     func()
+	// noSave is set when stored state could not be read: never clobber
+	// a file this build does not understand.
+	noSave      bool
+	lastSave    time.Time
+	lastMetrics time.Time
+}
+
+func newBaseline(cfg *Config, set connector.Settings) (*baseline, error) {
+	cls, err := sandboxevent.New(cfg.EventModel)
+	if err != nil {
+		return nil, fmt.Errorf("baseline: event_model: %w", err)
+	}
+	tpl, err := pathtemplate.New(pathtemplate.Options{Templates: cfg.PathTemplates})
+	if err != nil {
+		return nil, fmt.Errorf("baseline: path_templates: %w", err)
+	}
+	rl, err := compileRules(cfg.Rules, set.TelemetrySettings)
+	if err != nil {
+		return nil, fmt.Errorf("baseline: rules: %w", err)
+	}
+	eng, err := detect.New(engineSettings(cfg, tpl))
+	if err != nil {
+		return nil, fmt.Errorf("baseline: %w", err)
+	}
+	tel, err := newTelemetry(set.TelemetrySettings)
+	if err != nil {
+		return nil, fmt.Errorf("baseline: telemetry: %w", err)
+	}
+	return &baseline{cfg: cfg, set: set, classifier: cls, rules: rl, tel: tel, now: time.Now, eng: eng,
+		series: newSeries(cfg.MaxAnomalySeries, time.Now())}, nil
+}
+
+func engineSettings(cfg *Config, tpl *pathtemplate.Templater) detect.Settings {
+	s := detect.Settings{
+		Detectors: cfg.Detectors, LearnInvocations: cfg.LearnInvocations, LearnWindow: cfg.LearnWindow,
+		MinSamples: cfg.MinSamples, HalfLife: cfg.HalfLife, Limits: cfg.MaxTargets.limits(),
+		MaxExtensions: cfg.MaxExtensions, MaxTraces: cfg.MaxTraces, IdleTimeout: cfg.IdleTimeout, TraceTTL: cfg.TraceTTL,
+		DedupInterval: cfg.DedupInterval, MaxDedup: 100000, Templater: tpl,
+	}
+	if len(cfg.Profiles) > 0 {
+		s.Declared = make(map[string]*profile.DeclaredSpec, len(cfg.Profiles))
+		for id := range cfg.Profiles {
+			spec := cfg.Profiles[id]
+			s.Declared[id] = &spec
+		}
+	}
+	return s
+}
+
+func (b *baseline) setLogs(next consumer.Logs) {
+	b.lifeMu.Lock()
+	defer b.lifeMu.Unlock()
+	if b.logs == nil {
+		b.logs = next
+	}
+}
+
+func (b *baseline) setMetrics(next consumer.Metrics) {
+	b.lifeMu.Lock()
+	defer b.lifeMu.Unlock()
+	if b.metrics == nil {
+		b.metrics = next
+	}
+}
+
+func (b *baseline) Start(ctx context.Context, host component.Host) error {
+	b.lifeMu.Lock()
+	defer b.lifeMu.Unlock()
+	b.starts++
+	if b.starts > 1 {
+		return nil
+	}
+	if b.cfg.Storage != nil {
+		if err := b.loadState(ctx, host); err != nil {
+			return err
+		}
+	}
+	now := b.now()
+	b.lastSave, b.lastMetrics = now, now
+	b.stop, b.done = make(chan struct{}), make(chan struct{})
+	go b.loop()
+	return nil
+}
+
+func (b *baseline) loadState(ctx context.Context, host component.Host) error {
+	ext, ok := host.GetExtensions()[*b.cfg.Storage]
+	if !ok {
+		return fmt.Errorf("baseline: storage: extension %q is not configured; add it under extensions: and service.extensions", b.cfg.Storage.String())
+	}
+	se, ok := ext.(storage.Extension)
+	if !ok {
+		return fmt.Errorf("baseline: storage: extension %q is not a storage extension (use file_storage)", b.cfg.Storage.String())
+	}
+	client, err := se.GetClient(ctx, component.KindConnector, b.set.ID, "")
+	if err != nil {
+		return fmt.Errorf("baseline: storage: get client: %w", err)
+	}
+	b.client = client
+	snaps, err := persist.Load(ctx, client)
+	if err != nil {
+		b.noSave = true
+		b.set.Logger.Error("baseline: stored profiles not loaded; learning afresh and not overwriting them", zap.Error(err))
+		return nil
+	}
+	b.mu.Lock()
+	b.eng.Restore(snaps)
+	b.mu.Unlock()
+	b.set.Logger.Info("baseline: profiles loaded", zap.Int("profiles", len(snaps)))
+	return nil
+}
+
+func (b *baseline) tickEvery() time.Duration {
+	return min(max(b.cfg.IdleTimeout/4, 10*time.Millisecond), 250*time.Millisecond)
+}
+
+func (b *baseline) loop() {
+	defer close(b.done)
+	t := time.NewTicker(b.tickEvery())
+	defer t.Stop()
+	for {
+		select {
+		case <-b.stop:
+			return
+		case <-t.C:
+			b.tick(context.Background(), false)
+		}
+	}
+}
+
+// tick judges idle invocations, emits dedup summaries, and at their
+// intervals the metrics and a save.
+func (b *baseline) tick(ctx context.Context, final bool) {
+	now := b.now()
+	b.mu.Lock()
+	if final {
+		b.eng.Flush(now.UnixNano())
+	} else {
+		b.eng.Tick(now.UnixNano())
+	}
+	ld := b.drainLocked(now)
+	var md = b.metricsDueLocked(now, final)
+	b.mu.Unlock()
+	b.send(ctx, ld, md)
+	if b.client != nil && !b.noSave && (final || now.Sub(b.lastSave) >= b.cfg.SaveInterval) {
+		b.lastSave = now
+		if err := b.save(ctx, now); err != nil {
+			b.set.Logger.Warn("baseline: saving profiles failed", zap.Error(err))
+		}
+	}
+}
+
+func (b *baseline) save(ctx context.Context, now time.Time) error {
+	b.mu.Lock()
+	snaps := b.eng.Snapshot()
+	b.mu.Unlock()
+	return persist.Save(ctx, b.client, snaps, now)
+}
+
+func (b *baseline) Shutdown(ctx context.Context) error {
+	b.lifeMu.Lock()
+	defer b.lifeMu.Unlock()
+	if b.starts == 0 {
+		return nil
+	}
+	b.starts--
+	if b.starts > 0 {
+		return nil
+	}
+	close(b.stop)
+	<-b.done
+	b.tick(ctx, true)
+	var err error
+	if b.client != nil {
+		err = b.client.Close(ctx)
+		b.client = nil
+	}
+	if b.release != nil {
+		b.release()
+	}
+	return err
+}
+
+func (b *baseline) send(ctx context.Context, ld plog.Logs, md pmetricsOrNil) {
+	var errs []error
+	if ld.LogRecordCount() > 0 && b.logs != nil {
+		errs = append(errs, b.logs.ConsumeLogs(ctx, ld))
+	}
+	if md != nil && b.metrics != nil {
+		errs = append(errs, b.metrics.ConsumeMetrics(ctx, *md))
+	}
+	if err := errors.Join(errs...); err != nil {
+		b.set.Logger.Debug("baseline: downstream refused output", zap.Error(err))
+	}
+}
+
+func (b *baseline) consumeTraces(ctx context.Context, td ptrace.Traces) error {
+	now := b.now()
+	ts := now.UnixNano()
+	var rc sandboxevent.ResourceContext
+	var ev sandboxevent.Event
+	b.mu.Lock()
+	rss := td.ResourceSpans()
+	for i := 0; i < rss.Len(); i++ {
+		rs := rss.At(i)
+		b.classifier.LoadResource(rs.Resource().Attributes(), &rc)
+		sss := rs.ScopeSpans()
+		for j := 0; j < sss.Len(); j++ {
+			ss := sss.At(j)
+			spans := ss.Spans()
+			for k := 0; k < spans.Len(); k++ {
+				span := spans.At(k)
+				ev.Reset()
+				b.classifier.ClassifySpan(span, &rc, &ev)
+				sp := detect.Span{TraceID: span.TraceID(), SpanID: span.SpanID(), IsRoot: span.ParentSpanID().IsEmpty(),
+					Start: int64(span.StartTimestamp()), End: int64(span.EndTimestamp())}
+				b.eng.Observe(&ev, sp, ts)
+				if len(b.rules.spans) > 0 {
+					b.rules.evalSpan(ctx, rs, ss, span, func(name string, sev detect.Severity) {
+						b.eng.Report(ruleAnomaly(name, sev, &ev, sp, ts))
+					})
+				}
+			}
+		}
+	}
+	b.eng.EndBatch(ts)
+	ld := b.drainLocked(now)
+	b.mu.Unlock()
+	b.send(ctx, ld, nil)
+	return nil
+}
+
+func (b *baseline) consumeLogs(ctx context.Context, in plog.Logs) error {
+	now := b.now()
+	ts := now.UnixNano()
+	var rc sandboxevent.ResourceContext
+	var ev sandboxevent.Event
+	b.mu.Lock()
+	rls := in.ResourceLogs()
+	for i := 0; i < rls.Len(); i++ {
+		rl := rls.At(i)
+		b.classifier.LoadResource(rl.Resource().Attributes(), &rc)
+		sls := rl.ScopeLogs()
+		for j := 0; j < sls.Len(); j++ {
+			sl := sls.At(j)
+			recs := sl.LogRecords()
+			for k := 0; k < recs.Len(); k++ {
+				rec := recs.At(k)
+				ev.Reset()
+				b.classifier.ClassifyLog(rec, &rc, &ev)
+				t := int64(rec.Timestamp())
+				sp := detect.Span{TraceID: rec.TraceID(), SpanID: rec.SpanID(), Start: t, End: t}
+				b.eng.Observe(&ev, sp, ts)
+				if len(b.rules.logs) > 0 {
+					b.rules.evalLog(ctx, rl, sl, rec, func(name string, sev detect.Severity) {
+						b.eng.Report(ruleAnomaly(name, sev, &ev, sp, ts))
+					})
+				}
+			}
+		}
+	}
+	b.eng.EndBatch(ts)
+	ld := b.drainLocked(now)
+	b.mu.Unlock()
+	b.send(ctx, ld, nil)
+	return nil
+}
+
+func ruleAnomaly(name string, sev detect.Severity, ev *sandboxevent.Event, sp detect.Span, now int64) detect.Anomaly {
+	target := ev.Target
+	if len(target) > 256 {
+		target = target[:256]
+	}
+	return detect.Anomaly{Type: name, Rule: name, Severity: sev, ExtensionID: cloneStr(ev.ExtensionID), Target: cloneStr(target),
+		Observed: "matched rule " + name, Expected: "no match", Score: 1, TraceID: sp.TraceID, SpanID: sp.SpanID, Time: now}
+}
+
+func cloneStr(s string) string { return string(append([]byte(nil), s...)) }
+
+// tracesIn and logsIn are the per-signal faces of one baseline. The
+// collector builds one connector per (input, output) pair and feeds every
+// one of them the same data (traces->logs and traces->metrics both see
+// each span), so only the first face of each input signal observes; the
+// others only start and stop, or every span would count twice.
+type tracesIn struct {
+	*baseline
+	primary bool
+}
+
+func (b *baseline) newTracesIn() *tracesIn {
+	b.lifeMu.Lock()
+	defer b.lifeMu.Unlock()
+	t := &tracesIn{baseline: b, primary: !b.hasTracesIn}
+	b.hasTracesIn = true
+	return t
+}
+
+func (t *tracesIn) Capabilities() consumer.Capabilities {
+	return consumer.Capabilities{MutatesData: false}
+}
+
+func (t *tracesIn) ConsumeTraces(ctx context.Context, td ptrace.Traces) error {
+	if !t.primary {
+		return nil
+	}
+	return t.consumeTraces(ctx, td)
+}
+
+type logsIn struct {
+	*baseline
+	primary bool
+}
+
+func (b *baseline) newLogsIn() *logsIn {
+	b.lifeMu.Lock()
+	defer b.lifeMu.Unlock()
+	l := &logsIn{baseline: b, primary: !b.hasLogsIn}
+	b.hasLogsIn = true
+	return l
+}
+
+func (l *logsIn) Capabilities() consumer.Capabilities {
+	return consumer.Capabilities{MutatesData: false}
+}
+
+func (l *logsIn) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	if !l.primary {
+		return nil
+	}
+	return l.consumeLogs(ctx, ld)
+}

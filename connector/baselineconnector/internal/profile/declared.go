@@ -1,0 +1,93 @@
+package profile
+
+import (
+	"fmt"
+
+	"github.com/gobwas/glob"
+)
+
+// DeclaredSpec is what an operator says an extension may do: glob
+// patterns per class ('*' within a segment, '**' across for paths; '*'
+// matches any run of characters for hosts, tables, capabilities and
+// libraries).
+type DeclaredSpec struct {
+	Hosts        []string `mapstructure:"hosts" json:"hosts,omitempty" yaml:"hosts,omitempty"`
+	Paths        []string `mapstructure:"paths" json:"paths,omitempty" yaml:"paths,omitempty"`
+	Tables       []string `mapstructure:"tables" json:"tables,omitempty" yaml:"tables,omitempty"`
+	Capabilities []string `mapstructure:"capabilities" json:"capabilities,omitempty" yaml:"capabilities,omitempty"`
+	Libraries    []string `mapstructure:"libraries" json:"libraries,omitempty" yaml:"libraries,omitempty"`
+}
+
+func (d *DeclaredSpec) lists() [NumClasses][]string {
+	return [NumClasses][]string{d.Hosts, d.Paths, d.Tables, d.Capabilities, d.Libraries}
+}
+
+// IsEmpty reports whether nothing is declared.
+func (d *DeclaredSpec) IsEmpty() bool {
+	for _, l := range d.lists() {
+		if len(l) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Declared is a compiled DeclaredSpec. A class with patterns is an
+// allowlist enforced from the first span; a class without patterns is
+// left to learning.
+type Declared struct {
+	globs [NumClasses][]glob.Glob
+}
+
+// Compile checks and compiles the patterns; errors name the class and
+// the pattern.
+func (d *DeclaredSpec) Compile() (*Declared, error) {
+	out := &Declared{}
+	for c, list := range d.lists() {
+		for _, p := range list {
+			var sep []rune
+			if Class(c) == ClassPath {
+				sep = []rune{'/'}
+			}
+			g, err := glob.Compile(p, sep...)
+			if err != nil {
+				return nil, fmt.Errorf("%s: pattern %q: %w", Class(c), p, err)
+			}
+			out.globs[c] = append(out.globs[c], g)
+		}
+	}
+	return out, nil
+}
+
+// Has reports whether class c is declared (an allowlist).
+func (d *Declared) Has(c Class) bool { return d != nil && len(d.globs[c]) > 0 }
+
+// Match reports whether target matches a pattern of class c.
+func (d *Declared) Match(c Class, target string) bool {
+	if d == nil {
+		return false
+	}
+	for _, g := range d.globs[c] {
+		if g.Match(target) {
+			return true
+		}
+	}
+	return false
+}
+
+// Merge returns the union of a and b (either may be nil).
+func Merge(a, b *DeclaredSpec) *DeclaredSpec {
+	if a == nil {
+		return b
+	}
+	if b == nil {
+		return a
+	}
+	return &DeclaredSpec{
+		Hosts:        append(append([]string(nil), a.Hosts...), b.Hosts...),
+		Paths:        append(append([]string(nil), a.Paths...), b.Paths...),
+		Tables:       append(append([]string(nil), a.Tables...), b.Tables...),
+		Capabilities: append(append([]string(nil), a.Capabilities...), b.Capabilities...),
+		Libraries:    append(append([]string(nil), a.Libraries...), b.Libraries...),
+	}
+}
