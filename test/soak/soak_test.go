@@ -60,6 +60,7 @@ func TestSustainedLoad(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), soakDuration(t)+3*time.Minute)
 	defer cancel()
 
+	idleLatency := anomalyLatency(t, ctx, d)
 	probe := highRate(t, ctx, d.grpc, 6*time.Second, 0)
 	capacity := float64(probe.Spans) / probe.Seconds
 	require.Greater(t, capacity, 1000.0, "capacity probe: %+v", probe)
@@ -87,9 +88,22 @@ func TestSustainedLoad(t *testing.T) {
 			}
 		}
 	}()
+	// Half-way through the soak, the time from an attack to its anomaly
+	// event must stay what it is on an idle collector (within 2x + 1s, and
+	// under the 5 s target).
+	var loadedLatency time.Duration
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		time.Sleep(soakDuration(t) / 2)
+		loadedLatency = anomalyLatency(t, ctx, d)
+	}()
 	soak := highRate(t, ctx, d.grpc, soakDuration(t), rate)
 	close(stop)
 	wg.Wait()
+	t.Logf("anomaly latency: idle %s, under load %s", idleLatency, loadedLatency)
+	assert.Less(t, loadedLatency, 5*time.Second)
+	assert.Less(t, loadedLatency, 2*idleLatency+time.Second)
 
 	assert.Zero(t, soak.Failed, "refused requests: %s", soak.LastError)
 	assert.Zero(t, soak.RejectedSpans)

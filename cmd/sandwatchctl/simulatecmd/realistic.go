@@ -154,6 +154,21 @@ func runRealistic(ctx context.Context, out io.Writer, o Options) error {
 		attacks = append(attacks, attack{at, s})
 	}
 
+	inject := func(name string, td ptrace.Traces, ld plog.Logs) error {
+		atd, ald, inj, err := g.Inject(name, rng.IntN(o.Extensions), time.Now())
+		if err != nil {
+			return err
+		}
+		atd.ResourceSpans().MoveAndAppendTo(td.ResourceSpans())
+		ald.ResourceLogs().MoveAndAppendTo(ld.ResourceLogs())
+		injected++
+		if truth != nil {
+			_ = truth.Encode(TruthRecord{Scenario: inj.Scenario, Anomaly: inj.Anomaly, ExtensionID: inj.ExtensionID,
+				TraceID: inj.TraceID.String(), Time: inj.Time, Secrets: inj.Secrets})
+		}
+		return nil
+	}
+
 	runStart := time.Now()
 	interval := time.Duration(float64(time.Second) / o.Rate)
 	ticker := time.NewTicker(interval)
@@ -172,16 +187,8 @@ func runRealistic(ctx context.Context, out io.Writer, o Options) error {
 			if elapsed < attacks[i].at {
 				continue
 			}
-			atd, ald, inj, err := g.Inject(attacks[i].name, rng.IntN(o.Extensions), time.Now())
-			if err != nil {
+			if err := inject(attacks[i].name, td, ld); err != nil {
 				return err
-			}
-			atd.ResourceSpans().MoveAndAppendTo(td.ResourceSpans())
-			ald.ResourceLogs().MoveAndAppendTo(ld.ResourceLogs())
-			injected++
-			if truth != nil {
-				_ = truth.Encode(TruthRecord{Scenario: inj.Scenario, Anomaly: inj.Anomaly, ExtensionID: inj.ExtensionID,
-					TraceID: inj.TraceID.String(), Time: inj.Time, Secrets: inj.Secrets})
 			}
 			attacks = append(attacks[:i], attacks[i+1:]...)
 			i--
@@ -198,6 +205,17 @@ func runRealistic(ctx context.Context, out io.Writer, o Options) error {
 			return ctx.Err()
 		case <-ticker.C:
 		}
+	}
+	// Every requested attack is sent, even one whose time fell after the
+	// last tick.
+	if len(attacks) > 0 {
+		td, ld := ptrace.NewTraces(), plog.NewLogs()
+		for _, a := range attacks {
+			if err := inject(a.name, td, ld); err != nil {
+				return err
+			}
+		}
+		c.send(ctx, sender, td, ld)
 	}
 	wg.Wait()
 	s := c.summary(start)
