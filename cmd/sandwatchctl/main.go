@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sandwatch/sandwatch/cmd/sandwatchctl/baseline"
+	"github.com/sandwatch/sandwatch/cmd/sandwatchctl/forensics"
 	"github.com/sandwatch/sandwatch/cmd/sandwatchctl/simulatecmd"
 )
 
@@ -19,7 +20,7 @@ func main() {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(simulatecmd.NewCommand(), baseline.NewCommand())
+	root.AddCommand(simulatecmd.NewCommand(), forensics.NewCommand(), baseline.NewCommand())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "sandwatchctl:", err)
 		os.Exit(1)

@@ -1,0 +1,76 @@
+package forensicexporter
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
+
+	"github.com/sandwatch/sandwatch/internal/archive"
+	"github.com/sandwatch/sandwatch/internal/sandboxevent"
+)
+
+// Config of the forensic exporter.
+type Config struct {
+	// Store is a gocloud.dev/blob URL: file:///abs/dir or file://./rel/dir,
+	// s3://bucket?region=..., gs://bucket, azblob://container, mem://.
+	Store string `mapstructure:"store"`
+	// S3 settings for s3:// stores (override the URL's parameters).
+	S3 archive.S3Options `mapstructure:"s3"`
+	// Encoding: proto (OTLP protobuf, default) or json (OTLP JSON).
+	Encoding string `mapstructure:"encoding"`
+	// Compression: zstd (default), gzip or none.
+	Compression string `mapstructure:"compression"`
+	// MaxConcurrentWrites bounds parallel object writes per batch.
+	MaxConcurrentWrites int `mapstructure:"max_concurrent_writes"`
+	// MaxAge is the retention; 0 keeps everything.
+	MaxAge time.Duration `mapstructure:"max_age"`
+	// PruneInterval is how often objects older than max_age are deleted;
+	// 0 disables pruning by the collector (use the store's lifecycle rules).
+	PruneInterval time.Duration `mapstructure:"prune_interval"`
+	// EventModel names the extension of each trace in the index.
+	EventModel sandboxevent.Config `mapstructure:"event_model"`
+
+	TimeoutConfig exporterhelper.TimeoutConfig                             `mapstructure:",squash"`
+	QueueConfig   configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
+	RetryConfig   configretry.BackOffConfig                                `mapstructure:"retry_on_failure"`
+}
+
+func (c *Config) format() archive.Format {
+	return archive.Format{Encoding: archive.Encoding(c.Encoding), Compression: archive.Compression(c.Compression)}
+}
+
+// Validate checks the store URL, the format and the retention.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Store == "" {
+		errs = append(errs, errors.New("store: empty; set a URL such as file://./data/forensic or s3://bucket?region=us-east-1"))
+	} else if _, _, err := archive.ResolveURL(c.Store, c.S3); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.S3.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.format().Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.MaxConcurrentWrites < 1 || c.MaxConcurrentWrites > 1024 {
+		errs = append(errs, fmt.Errorf("max_concurrent_writes: %d is outside 1..1024", c.MaxConcurrentWrites))
+	}
+	if c.MaxAge < 0 {
+		errs = append(errs, fmt.Errorf("max_age: %s is negative; use 0 to keep everything", c.MaxAge))
+	}
+	if c.PruneInterval < 0 {
+		errs = append(errs, fmt.Errorf("prune_interval: %s is negative; use 0 to leave retention to lifecycle rules", c.PruneInterval))
+	}
+	if c.MaxAge > 0 && c.PruneInterval > 0 && c.PruneInterval < time.Second {
+		errs = append(errs, fmt.Errorf("prune_interval: %s is below 1s", c.PruneInterval))
+	}
+	if err := c.EventModel.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,424 @@
+// Package forensic holds the forensic archive's end-to-end tests: the real
+// collector binary writing to a real S3 server (versitygw, SigV4), read
+// back by id, listed, pruned, served to a Grafana-like client, and no
+// acknowledged span lost when the S3 server or the collector goes away.
+package forensic
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/sandwatch/sandwatch/cmd/sandwatchctl/forensics"
+	"github.com/sandwatch/sandwatch/internal/archive"
+	"github.com/sandwatch/sandwatch/internal/otlpsend"
+	"github.com/sandwatch/sandwatch/internal/simulate"
+	"github.com/sandwatch/sandwatch/test/testutil"
+)
+
+type ports struct{ otlp, health, query int }
+
+func newPorts(t *testing.T) ports {
+	return ports{testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t)}
+}
+
+// collectorConfig: otlp -> forensic (persistent queue on file_storage in
+// storageDir), and forensic_query over the same store.
+func collectorConfig(s *s3Server, p ports, storageDir string) string {
+	return fmt.Sprintf(`
+extensions:
+  health_check:
+    endpoint: 127.0.0.1:%[2]d
+  file_storage:
+    directory: %[4]s
+  forensic_query:
+    endpoint: 127.0.0.1:%[3]d
+    store: s3://%[5]s
+    s3: {endpoint: "%[6]s", region: us-east-1, use_path_style: true}
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: 127.0.0.1:%[1]d
+exporters:
+  forensic:
+    store: s3://%[5]s
+    s3: {endpoint: "%[6]s", region: us-east-1, use_path_style: true}
+    prune_interval: 0s
+    timeout: 30s
+    sending_queue:
+      storage: file_storage
+      batch:
+        flush_timeout: 500ms
+    retry_on_failure:
+      initial_interval: 200ms
+      max_interval: 1s
+      max_elapsed_time: 0s
+service:
+  extensions: [health_check, file_storage, forensic_query]
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    traces:
+      receivers: [otlp]
+      exporters: [forensic]
+    logs:
+      receivers: [otlp]
+      exporters: [forensic]
+`, p.otlp, p.health, p.query, storageDir, bucket, s.Endpoint())
+}
+
+func startCollector(t *testing.T, cfg string, p ports) *testutil.Collector {
+	t.Helper()
+	c := testutil.StartCollector(t, cfg)
+	c.WaitHealthy(fmt.Sprintf("http://127.0.0.1:%d/", p.health), 60*time.Second)
+	return c
+}
+
+func reader(t *testing.T, s *s3Server) *archive.Reader {
+	t.Helper()
+	b, _, err := archive.Open(context.Background(), s.StoreURL(), archive.S3Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { b.Close() })
+	return &archive.Reader{Bucket: b}
+}
+
+// acked records, per trace, the spans the collector acknowledged.
+type acked struct {
+	mu    sync.Mutex
+	spans map[string]int
+}
+
+// load sends batches of simulated invocations until stop is closed and
+// records what the receiver acknowledged (no error, nothing rejected).
+func load(t *testing.T, endpoint string, stop <-chan struct{}, seed uint64) *acked {
+	t.Helper()
+	a := &acked{spans: map[string]int{}}
+	snd, err := otlpsend.New("grpc", endpoint)
+	require.NoError(t, err)
+	g := simulate.New(simulate.Options{Seed: seed, Extensions: 50})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer snd.Close()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			td := ptrace.NewTraces()
+			per := map[string]int{}
+			for k := 0; k < 5; k++ {
+				inv, _ := g.Invocation(i*5+k, time.Now())
+				id := archive.TraceHex(inv.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).TraceID())
+				per[id] += inv.SpanCount()
+				inv.ResourceSpans().MoveAndAppendTo(td.ResourceSpans())
+			}
+			body, _ := ptraceotlp.NewExportRequestFromTraces(td).MarshalProto()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			rejected, err := snd.Send(ctx, otlpsend.Traces, body)
+			cancel()
+			if err == nil && rejected == 0 {
+				a.mu.Lock()
+				for id, n := range per {
+					a.spans[id] += n
+				}
+				a.mu.Unlock()
+			} else {
+				time.Sleep(50 * time.Millisecond)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	t.Cleanup(wg.Wait)
+	return a
+}
+
+// missing returns how many acknowledged traces are not (fully) archived.
+func (a *acked) missing(ctx context.Context, r *archive.Reader) (int, string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	type job struct {
+		id   string
+		want int
+	}
+	jobs := make(chan job)
+	var mu sync.Mutex
+	miss, example := 0, ""
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				id, _ := archive.ParseTraceID(j.id)
+				tr, err := r.Get(ctx, id)
+				got := 0
+				if err == nil {
+					got = tr.Spans
+				}
+				if got < j.want {
+					mu.Lock()
+					miss++
+					example = fmt.Sprintf("%s: %d of %d spans (%v)", j.id, got, j.want, err)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for id, n := range a.spans {
+		jobs <- job{id, n}
+	}
+	close(jobs)
+	wg.Wait()
+	return miss, example
+}
+
+func (a *acked) count() (traces, spans int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, n := range a.spans {
+		spans += n
+	}
+	return len(a.spans), spans
+}
+
+func waitAllArchived(t *testing.T, a *acked, r *archive.Reader, timeout time.Duration) {
+	t.Helper()
+	traces, spans := a.count()
+	require.Positive(t, traces, "nothing was acknowledged")
+	var miss int
+	var example string
+	deadline := time.Now().Add(timeout)
+	// Wait on the index (one read per write) before the per-trace check.
+	for time.Now().Before(deadline) && indexMissing(t, a, r) > 0 {
+		time.Sleep(time.Second)
+	}
+	for {
+		miss, example = a.missing(context.Background(), r)
+		if miss == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	require.Zero(t, miss, "acknowledged traces missing from the archive (of %d traces, %d spans); e.g. %s", traces, spans, example)
+	t.Logf("all %d acknowledged traces (%d spans) are in the archive", traces, spans)
+}
+
+// indexMissing counts acknowledged traces the index does not (yet) cover.
+func indexMissing(t *testing.T, a *acked, r *archive.Reader) int {
+	list, err := r.List(context.Background(), archive.ListOptions{})
+	if err != nil {
+		t.Logf("list: %v", err)
+		return 1
+	}
+	got := make(map[string]int, len(list))
+	for _, s := range list {
+		got[s.TraceID] = s.Spans
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := 0
+	for id, want := range a.spans {
+		if got[id] < want {
+			n++
+		}
+	}
+	return n
+}
+
+func httpGet(t *testing.T, url, accept string) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// protoField returns the first length-delimited field num of msg.
+func protoField(t *testing.T, msg []byte, num protowire.Number) []byte {
+	t.Helper()
+	for len(msg) > 0 {
+		n, typ, l := protowire.ConsumeTag(msg)
+		require.GreaterOrEqual(t, l, 0, "bad protobuf tag")
+		msg = msg[l:]
+		l = protowire.ConsumeFieldValue(n, typ, msg)
+		require.GreaterOrEqual(t, l, 0, "bad protobuf field")
+		if n == num && typ == protowire.BytesType {
+			v, _ := protowire.ConsumeBytes(msg)
+			return v
+		}
+		msg = msg[l:]
+	}
+	t.Fatalf("protobuf field %d not found", num)
+	return nil
+}
+
+func ctl(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := forensics.NewCommand()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SetArgs(args)
+	require.NoError(t, cmd.ExecuteContext(context.Background()), out.String())
+	return out.String()
+}
+
+// TestWriteGetListPruneAndGrafana: write through the collector, then read
+// by id (library, CLI, and the Tempo API as Grafana calls it), list, prune.
+func TestWriteGetListPruneAndGrafana(t *testing.T) {
+	s := startS3(t)
+	p := newPorts(t)
+	startCollector(t, collectorConfig(s, p, t.TempDir()), p)
+
+	g := simulate.New(simulate.Options{Seed: 11, Extensions: 20})
+	snd, err := otlpsend.New("grpc", fmt.Sprintf("127.0.0.1:%d", p.otlp))
+	require.NoError(t, err)
+	defer snd.Close()
+	want := map[string]int{}
+	var ext string
+	for i := 0; i < 20; i++ {
+		td, _ := g.Invocation(i, time.Now())
+		span0 := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0)
+		want[archive.TraceHex(span0.TraceID())] = td.SpanCount()
+		if i == 0 {
+			ext = g.Extensions()[0].ID
+		}
+		body, _ := ptraceotlp.NewExportRequestFromTraces(td).MarshalProto()
+		_, err := snd.Send(context.Background(), otlpsend.Traces, body)
+		require.NoError(t, err)
+	}
+	r := reader(t, s)
+	a := &acked{spans: want}
+	waitAllArchived(t, a, r, 30*time.Second)
+
+	var anyID string
+	for id := range want {
+		anyID = id
+		break
+	}
+	store := []string{"--store", s.StoreURL()}
+	out := ctl(t, append([]string{"get", anyID}, store...)...)
+	td, err := (&ptrace.JSONUnmarshaler{}).UnmarshalTraces([]byte(strings.SplitN(out, "\n", 2)[0]))
+	require.NoError(t, err)
+	assert.Equal(t, want[anyID], td.SpanCount())
+	out = ctl(t, append([]string{"get", "--format", "tree", anyID}, store...)...)
+	assert.Contains(t, out, "trace "+anyID)
+
+	out = ctl(t, append([]string{"list", "--since", "10m"}, store...)...)
+	for id := range want {
+		assert.Contains(t, out, id)
+	}
+	out = ctl(t, append([]string{"list", "--json", "--extension", ext}, store...)...)
+	assert.NotEmpty(t, strings.TrimSpace(out), "traces of extension %s", ext)
+	assert.Less(t, strings.Count(out, "\n"), len(want), "the extension filter filters")
+	out = ctl(t, append([]string{"stats"}, store...)...)
+	assert.Contains(t, out, fmt.Sprintf(`"traces": %d`, len(want)))
+
+	// Grafana's Tempo data source: v2 protobuf, then JSON.
+	base := fmt.Sprintf("http://127.0.0.1:%d", p.query)
+	code, body := httpGet(t, base+"/api/echo", "")
+	assert.Equal(t, 200, code)
+	assert.Equal(t, "echo", string(body))
+	code, body = httpGet(t, base+"/api/v2/traces/"+anyID, "application/protobuf")
+	require.Equal(t, 200, code, string(body))
+	trace := protoField(t, body, 1) // TraceByIDResponse.trace
+	protoField(t, trace, 1)         // Trace.resourceSpans
+	td, err = (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(trace)
+	require.NoError(t, err)
+	assert.Equal(t, want[anyID], td.SpanCount())
+	code, body = httpGet(t, base+"/api/v2/traces/"+anyID, "application/json")
+	require.Equal(t, 200, code)
+	var v2 struct {
+		Trace json.RawMessage `json:"trace"`
+	}
+	require.NoError(t, json.Unmarshal(body, &v2))
+	td, err = (&ptrace.JSONUnmarshaler{}).UnmarshalTraces(v2.Trace)
+	require.NoError(t, err)
+	assert.Equal(t, want[anyID], td.SpanCount())
+	code, _ = httpGet(t, base+"/api/traces/0123456789abcdef0123456789abcdef", "")
+	assert.Equal(t, 404, code)
+
+	out = ctl(t, append([]string{"prune", "--max-age", "1h"}, store...)...)
+	assert.Contains(t, out, "pruned 0 objects")
+	out = ctl(t, append([]string{"prune", "--max-age", "0s"}, store...)...)
+	assert.Contains(t, out, fmt.Sprintf("pruned %d objects", len(want)))
+	id, _ := archive.ParseTraceID(anyID)
+	_, err = r.Get(context.Background(), id)
+	assert.ErrorIs(t, err, archive.ErrNotFound)
+}
+
+// TestS3OutageUnderLoad: the S3 server is stopped for a while under load
+// and restarted; every acknowledged span ends up in the archive.
+func TestS3OutageUnderLoad(t *testing.T) {
+	s := startS3(t)
+	p := newPorts(t)
+	startCollector(t, collectorConfig(s, p, t.TempDir()), p)
+	stop := make(chan struct{})
+	a := load(t, fmt.Sprintf("127.0.0.1:%d", p.otlp), stop, 21)
+	time.Sleep(3 * time.Second)
+	s.Stop()
+	t.Log("S3 server stopped")
+	time.Sleep(8 * time.Second)
+	s.Start()
+	t.Log("S3 server restarted")
+	time.Sleep(3 * time.Second)
+	close(stop)
+	waitAllArchived(t, a, reader(t, s), 60*time.Second)
+}
+
+// TestCollectorSIGKILLUnderLoad: the collector is killed with SIGKILL
+// under load and restarted on the same persistent queue; every
+// acknowledged span ends up in the archive.
+func TestCollectorSIGKILLUnderLoad(t *testing.T) {
+	s := startS3(t)
+	p := newPorts(t)
+	storage := t.TempDir()
+	cfg := collectorConfig(s, p, storage)
+	c := startCollector(t, cfg, p)
+	stop := make(chan struct{})
+	a := load(t, fmt.Sprintf("127.0.0.1:%d", p.otlp), stop, 31)
+	// Slow the store down so the queue holds data when the kill lands.
+	time.Sleep(3 * time.Second)
+	s.Stop()
+	time.Sleep(2 * time.Second)
+	c.Kill()
+	t.Log("collector killed")
+	queued := 0
+	_ = filepath.WalkDir(storage, func(_ string, d os.DirEntry, _ error) error {
+		if d != nil && !d.IsDir() {
+			queued++
+		}
+		return nil
+	})
+	t.Logf("%d files in the persistent queue's directory", queued)
+	s.Start()
+	startCollector(t, cfg, p)
+	time.Sleep(3 * time.Second)
+	close(stop)
+	waitAllArchived(t, a, reader(t, s), 60*time.Second)
+}
