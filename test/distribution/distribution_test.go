@@ -1,13 +1,10 @@
 package distribution
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -32,22 +29,6 @@ func simulate(t *testing.T, args ...string) string {
 	out, err := testutil.RunCtl(t, ctx, append([]string{"simulate", "--json"}, args...)...)
 	require.NoError(t, err, out)
 	return out
-}
-
-var debugSpans = regexp.MustCompile(`"spans": (\d+)`)
-
-// spansInDebugOutput sums the span counts the debug exporter reported.
-func spansInDebugOutput(out string) int {
-	n := 0
-	sc := bufio.NewScanner(strings.NewReader(out))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		if m := debugSpans.FindStringSubmatch(sc.Text()); m != nil && strings.Contains(sc.Text(), "Traces") {
-			v, _ := strconv.Atoi(m[1])
-			n += v
-		}
-	}
-	return n
 }
 
 // A typical stock-collector config (old component names, file_storage
@@ -97,18 +78,23 @@ func TestUnixSocketReceiver(t *testing.T) {
 	testutil.Eventually(t, 20*time.Second, func() bool { return accepted(t, telemetry, "otlp/unix") > 10 }, "after restart")
 }
 
-// The air-gapped config opens no TCP listener at all and takes OTLP on its
-// socket.
+// The air-gapped config opens no TCP listener at all, takes OTLP on its
+// socket, archives to local disk and reports anomalies on stdout.
 func TestAirgappedHasNoNetworkListener(t *testing.T) {
 	dir := t.TempDir()
-	sock := filepath.Join(dir, "otlp.sock")
+	sock := filepath.Join(dir, "run", "otlp.sock")
+	data := filepath.Join(dir, "data")
 	c := testutil.StartCollectorFile(t, dir, filepath.Join(testutil.RepoRoot(t), "config", "airgapped.yaml"),
-		"SANDWATCH_OTLP_SOCKET="+sock)
-	testutil.Eventually(t, 60*time.Second, func() bool { _, err := os.Stat(sock); return err == nil || c.Exited() }, "socket created")
-	require.False(t, c.Exited(), "collector exited")
-	require.True(t, c.WaitOutput("Everything is ready", 60*time.Second), "collector ready")
-	simulate(t, "--protocol", "unix", "--endpoint", sock, "--duration", "1s", "--rate", "10", "--extensions", "3")
-	testutil.Eventually(t, 20*time.Second, func() bool { return spansInDebugOutput(c.Output()) > 10 }, "delivered over the socket")
+		"SANDWATCH_OTLP_SOCKET="+sock, "SANDWATCH_DATA_DIR="+data)
+	require.True(t, c.WaitOutput("Everything is ready", 60*time.Second), "collector ready:\n%s", c.Output())
+	simulate(t, "--protocol", "unix", "--endpoint", sock, "--duration", "1s", "--rate", "10", "--extensions", "3",
+		"--scenario", "capability-denied")
+	testutil.Eventually(t, 20*time.Second, func() bool { return strings.Contains(c.Output(), "capability_denied") },
+		"anomaly event on stdout")
+	testutil.Eventually(t, 30*time.Second, func() bool {
+		entries, _ := os.ReadDir(filepath.Join(data, "forensic", "traces"))
+		return len(entries) > 0
+	}, "spans archived under %s", data)
 	listeners := tcpListeners(t, c.Pid())
 	assert.Empty(t, listeners, "air-gapped collector listens on TCP")
 	fi, err := os.Stat(sock)
