@@ -17,7 +17,7 @@ import (
 type defaultCollector struct {
 	*testutil.Collector
 	grpc, http, telemetry, prom string
-	memLimitMiB               int
+	memLimitMiB                 int
 }
 
 func startDefault(t *testing.T, memLimitMiB int, extraEnv ...string) *defaultCollector {

@@ -53,4 +53,3 @@ func ScrapeSum(url, name string, labelFragments ...string) (float64, error) {
 	}
 	return sum, sc.Err()
 }
-
