@@ -244,32 +244,17 @@ func (b *baseline) send(ctx context.Context, ld plog.Logs, md pmetricsOrNil) {
 func (b *baseline) consumeTraces(ctx context.Context, td ptrace.Traces) error {
 	now := b.now()
 	ts := now.UnixNano()
-	var rc sandboxevent.ResourceContext
-	var ev sandboxevent.Event
 	b.mu.Lock()
-	rss := td.ResourceSpans()
-	for i := 0; i < rss.Len(); i++ {
-		rs := rss.At(i)
-		b.classifier.LoadResource(rs.Resource().Attributes(), &rc)
-		sss := rs.ScopeSpans()
-		for j := 0; j < sss.Len(); j++ {
-			ss := sss.At(j)
-			spans := ss.Spans()
-			for k := 0; k < spans.Len(); k++ {
-				span := spans.At(k)
-				ev.Reset()
-				b.classifier.ClassifySpan(span, &rc, &ev)
-				sp := detect.Span{TraceID: span.TraceID(), SpanID: span.SpanID(), IsRoot: span.ParentSpanID().IsEmpty(),
-					Start: int64(span.StartTimestamp()), End: int64(span.EndTimestamp())}
-				b.eng.Observe(&ev, sp, ts)
-				if len(b.rules.spans) > 0 {
-					b.rules.evalSpan(ctx, rs, ss, span, func(name string, sev detect.Severity) {
-						b.eng.Report(ruleAnomaly(name, sev, &ev, sp, ts))
-					})
-				}
-			}
+	b.classifier.EachSpan(td, func(span ptrace.Span, ev *sandboxevent.Event, rs ptrace.ResourceSpans, ss ptrace.ScopeSpans) {
+		sp := detect.Span{TraceID: span.TraceID(), SpanID: span.SpanID(), IsRoot: span.ParentSpanID().IsEmpty(),
+			Start: int64(span.StartTimestamp()), End: int64(span.EndTimestamp())}
+		b.eng.Observe(ev, sp, ts)
+		if len(b.rules.spans) > 0 {
+			b.rules.evalSpan(ctx, rs, ss, span, func(name string, sev detect.Severity) {
+				b.eng.Report(ruleAnomaly(name, sev, ev, sp, ts))
+			})
 		}
-	}
+	})
 	b.eng.EndBatch(ts)
 	ld := b.drainLocked(now)
 	b.mu.Unlock()
@@ -280,32 +265,17 @@ func (b *baseline) consumeTraces(ctx context.Context, td ptrace.Traces) error {
 func (b *baseline) consumeLogs(ctx context.Context, in plog.Logs) error {
 	now := b.now()
 	ts := now.UnixNano()
-	var rc sandboxevent.ResourceContext
-	var ev sandboxevent.Event
 	b.mu.Lock()
-	rls := in.ResourceLogs()
-	for i := 0; i < rls.Len(); i++ {
-		rl := rls.At(i)
-		b.classifier.LoadResource(rl.Resource().Attributes(), &rc)
-		sls := rl.ScopeLogs()
-		for j := 0; j < sls.Len(); j++ {
-			sl := sls.At(j)
-			recs := sl.LogRecords()
-			for k := 0; k < recs.Len(); k++ {
-				rec := recs.At(k)
-				ev.Reset()
-				b.classifier.ClassifyLog(rec, &rc, &ev)
-				t := int64(rec.Timestamp())
-				sp := detect.Span{TraceID: rec.TraceID(), SpanID: rec.SpanID(), Start: t, End: t}
-				b.eng.Observe(&ev, sp, ts)
-				if len(b.rules.logs) > 0 {
-					b.rules.evalLog(ctx, rl, sl, rec, func(name string, sev detect.Severity) {
-						b.eng.Report(ruleAnomaly(name, sev, &ev, sp, ts))
-					})
-				}
-			}
+	b.classifier.EachLog(in, func(rec plog.LogRecord, ev *sandboxevent.Event, rl plog.ResourceLogs, sl plog.ScopeLogs) {
+		t := int64(rec.Timestamp())
+		sp := detect.Span{TraceID: rec.TraceID(), SpanID: rec.SpanID(), Start: t, End: t}
+		b.eng.Observe(ev, sp, ts)
+		if len(b.rules.logs) > 0 {
+			b.rules.evalLog(ctx, rl, sl, rec, func(name string, sev detect.Severity) {
+				b.eng.Report(ruleAnomaly(name, sev, ev, sp, ts))
+			})
 		}
-	}
+	})
 	b.eng.EndBatch(ts)
 	ld := b.drainLocked(now)
 	b.mu.Unlock()

@@ -161,7 +161,7 @@ func (c *sandboxMetrics) ConsumeTraces(ctx context.Context, td ptrace.Traces) er
 	now := time.Now().UnixNano()
 	var sp aggregate.Span
 	c.mu.Lock()
-	c.classifier.EachSpan(td, func(span ptrace.Span, ev *sandboxevent.Event) {
+	c.classifier.EachSpan(td, func(span ptrace.Span, ev *sandboxevent.Event, _ ptrace.ResourceSpans, _ ptrace.ScopeSpans) {
 		start, end := span.StartTimestamp(), span.EndTimestamp()
 		sp.Root = span.ParentSpanID().IsEmpty()
 		sp.Duration = 0
@@ -185,7 +185,7 @@ func (c *sandboxMetrics) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	now := time.Now().UnixNano()
 	var ex aggregate.Exemplar
 	c.mu.Lock()
-	c.classifier.EachLog(ld, func(rec plog.LogRecord, ev *sandboxevent.Event) {
+	c.classifier.EachLog(ld, func(rec plog.LogRecord, ev *sandboxevent.Event, _ plog.ResourceLogs, _ plog.ScopeLogs) {
 		var exp *aggregate.Exemplar
 		if tid := rec.TraceID(); !tid.IsEmpty() {
 			ex.TraceID, ex.SpanID, ex.Time = tid, rec.SpanID(), rec.Timestamp()

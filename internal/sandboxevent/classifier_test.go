@@ -45,13 +45,13 @@ func loadLogs(t testing.TB, name string) plog.Logs {
 
 func classifyAllSpans(c *Classifier, td ptrace.Traces) []Event {
 	var out []Event
-	c.EachSpan(td, func(_ ptrace.Span, ev *Event) { out = append(out, *ev) })
+	c.EachSpan(td, func(_ ptrace.Span, ev *Event, _ ptrace.ResourceSpans, _ ptrace.ScopeSpans) { out = append(out, *ev) })
 	return out
 }
 
 func classifyAllLogs(c *Classifier, ld plog.Logs) []Event {
 	var out []Event
-	c.EachLog(ld, func(_ plog.LogRecord, ev *Event) { out = append(out, *ev) })
+	c.EachLog(ld, func(_ plog.LogRecord, ev *Event, _ plog.ResourceLogs, _ plog.ScopeLogs) { out = append(out, *ev) })
 	return out
 }
 

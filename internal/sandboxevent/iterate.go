@@ -6,9 +6,10 @@ import (
 )
 
 // EachSpan classifies every span of td, loading each resource's context
-// once, and calls fn with the span and its event. ev is reused between
-// calls: copy what you keep.
-func (c *Classifier) EachSpan(td ptrace.Traces, fn func(span ptrace.Span, ev *Event)) {
+// once, and calls fn with the span, its event, and the resource and scope
+// it sits under (for OTTL contexts). ev is reused between calls: copy what
+// you keep.
+func (c *Classifier) EachSpan(td ptrace.Traces, fn func(span ptrace.Span, ev *Event, rs ptrace.ResourceSpans, ss ptrace.ScopeSpans)) {
 	var rc ResourceContext
 	var ev Event
 	rss := td.ResourceSpans()
@@ -17,18 +18,19 @@ func (c *Classifier) EachSpan(td ptrace.Traces, fn func(span ptrace.Span, ev *Ev
 		c.LoadResource(rs.Resource().Attributes(), &rc)
 		sss := rs.ScopeSpans()
 		for j := 0; j < sss.Len(); j++ {
-			spans := sss.At(j).Spans()
+			ss := sss.At(j)
+			spans := ss.Spans()
 			for k := 0; k < spans.Len(); k++ {
 				span := spans.At(k)
 				c.ClassifySpan(span, &rc, &ev)
-				fn(span, &ev)
+				fn(span, &ev, rs, ss)
 			}
 		}
 	}
 }
 
 // EachLog is EachSpan for log records.
-func (c *Classifier) EachLog(ld plog.Logs, fn func(rec plog.LogRecord, ev *Event)) {
+func (c *Classifier) EachLog(ld plog.Logs, fn func(rec plog.LogRecord, ev *Event, rl plog.ResourceLogs, sl plog.ScopeLogs)) {
 	var rc ResourceContext
 	var ev Event
 	rls := ld.ResourceLogs()
@@ -37,11 +39,12 @@ func (c *Classifier) EachLog(ld plog.Logs, fn func(rec plog.LogRecord, ev *Event
 		c.LoadResource(rl.Resource().Attributes(), &rc)
 		sls := rl.ScopeLogs()
 		for j := 0; j < sls.Len(); j++ {
-			recs := sls.At(j).LogRecords()
+			sl := sls.At(j)
+			recs := sl.LogRecords()
 			for k := 0; k < recs.Len(); k++ {
 				rec := recs.At(k)
 				c.ClassifyLog(rec, &rc, &ev)
-				fn(rec, &ev)
+				fn(rec, &ev, rl, sl)
 			}
 		}
 	}

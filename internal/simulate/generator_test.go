@@ -17,8 +17,12 @@ var t0 = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 func events(td ptrace.Traces, ld plog.Logs) []sandboxevent.Event {
 	c := sandboxevent.MustNew(sandboxevent.Config{})
 	var out []sandboxevent.Event
-	c.EachSpan(td, func(_ ptrace.Span, ev *sandboxevent.Event) { out = append(out, *ev) })
-	c.EachLog(ld, func(_ plog.LogRecord, ev *sandboxevent.Event) { out = append(out, *ev) })
+	c.EachSpan(td, func(_ ptrace.Span, ev *sandboxevent.Event, _ ptrace.ResourceSpans, _ ptrace.ScopeSpans) {
+		out = append(out, *ev)
+	})
+	c.EachLog(ld, func(_ plog.LogRecord, ev *sandboxevent.Event, _ plog.ResourceLogs, _ plog.ScopeLogs) {
+		out = append(out, *ev)
+	})
 	return out
 }
 
