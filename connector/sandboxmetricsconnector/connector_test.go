@@ -2,8 +2,6 @@ package sandboxmetricsconnector
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,30 +11,12 @@ import (
 	"go.opentelemetry.io/collector/connector/connectortest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
-	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
-	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/sandwatch/sandwatch/connector/sandboxmetricsconnector/internal/metadata"
+
+	"github.com/sandwatch/sandwatch/internal/samples"
 )
-
-func loadTraces(t testing.TB, name string) ptrace.Traces {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "samples", name))
-	require.NoError(t, err)
-	td, err := (&ptrace.JSONUnmarshaler{}).UnmarshalTraces(raw)
-	require.NoError(t, err)
-	return td
-}
-
-func loadLogs(t testing.TB, name string) plog.Logs {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "samples", name))
-	require.NoError(t, err)
-	ld, err := (&plog.JSONUnmarshaler{}).UnmarshalLogs(raw)
-	require.NoError(t, err)
-	return ld
-}
 
 // newTestConnector builds the shared traces+logs connector through the
 // factory, as the collector does, with a sink as the metrics pipeline.
@@ -101,10 +81,10 @@ func TestSamplesToMetrics(t *testing.T) {
 	c, sink := newTestConnector(t, cfg)
 	ctx := context.Background()
 	for _, name := range []string{"goose.json", "wazero.json", "semconv.json"} {
-		require.NoError(t, c.ConsumeTraces(ctx, loadTraces(t, name)))
+		require.NoError(t, c.ConsumeTraces(ctx, samples.Traces(t, name)))
 	}
 	for _, name := range []string{"js_capability_audit.json", "container_monitor.json"} {
-		require.NoError(t, c.ConsumeLogs(ctx, loadLogs(t, name)))
+		require.NoError(t, c.ConsumeLogs(ctx, samples.Logs(t, name)))
 	}
 	c.flush(ctx)
 	require.Len(t, sink.AllMetrics(), 1)
@@ -175,7 +155,7 @@ func TestTargetsOptInThroughConfig(t *testing.T) {
 	cfg := createDefaultConfig()
 	cfg.Targets.Enabled = true
 	c, sink := newTestConnector(t, cfg)
-	require.NoError(t, c.ConsumeTraces(context.Background(), loadTraces(t, "goose.json")))
+	require.NoError(t, c.ConsumeTraces(context.Background(), samples.Traces(t, "goose.json")))
 	c.flush(context.Background())
 	got := points(sink.AllMetrics()[0])
 	assert.Equal(t, 1.0, got["sandbox.target.operations{extension=weather-sync,target_type=host,target=api.weather.example.com}"])
@@ -191,7 +171,7 @@ func TestShutdownFlushes(t *testing.T) {
 	tc, err := NewFactory().CreateTracesToMetrics(context.Background(), connectortest.NewNopSettings(metadata.Type), cfg, sink)
 	require.NoError(t, err)
 	require.NoError(t, tc.Start(context.Background(), componenttest.NewNopHost()))
-	require.NoError(t, tc.ConsumeTraces(context.Background(), loadTraces(t, "goose.json")))
+	require.NoError(t, tc.ConsumeTraces(context.Background(), samples.Traces(t, "goose.json")))
 	require.NoError(t, tc.Shutdown(context.Background()))
 	require.Len(t, sink.AllMetrics(), 1)
 	// Shutdown without Start must not hang or panic.

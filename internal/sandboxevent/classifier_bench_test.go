@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/sandwatch/sandwatch/internal/samples"
 )
 
 // BenchmarkClassifySpan runs the classifier over the realistic mix of the
@@ -17,7 +19,7 @@ func BenchmarkClassifySpan(b *testing.B) {
 	}
 	var items []item
 	for _, name := range []string{"goose.json", "wazero.json", "semconv.json"} {
-		td := loadTraces(b, name)
+		td := samples.Traces(b, name)
 		for i := 0; i < td.ResourceSpans().Len(); i++ {
 			rs := td.ResourceSpans().At(i)
 			rc := &ResourceContext{}

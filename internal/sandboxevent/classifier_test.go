@@ -1,14 +1,14 @@
 package sandboxevent
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/sandwatch/sandwatch/internal/samples"
 )
 
 // want is the expected classification of one sample record; only the
@@ -23,24 +23,6 @@ type want struct {
 	capability string
 	egress     bool
 	read       bool
-}
-
-func loadTraces(t testing.TB, name string) ptrace.Traces {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "samples", name))
-	require.NoError(t, err)
-	td, err := (&ptrace.JSONUnmarshaler{}).UnmarshalTraces(raw)
-	require.NoError(t, err)
-	return td
-}
-
-func loadLogs(t testing.TB, name string) plog.Logs {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "samples", name))
-	require.NoError(t, err)
-	ld, err := (&plog.JSONUnmarshaler{}).UnmarshalLogs(raw)
-	require.NoError(t, err)
-	return ld
 }
 
 func classifyAllSpans(c *Classifier, td ptrace.Traces) []Event {
@@ -75,7 +57,7 @@ func check(t *testing.T, got []Event, wants []want) {
 func TestClassifySamples(t *testing.T) {
 	c := MustNew(Config{})
 	t.Run("goose", func(t *testing.T) {
-		check(t, classifyAllSpans(c, loadTraces(t, "goose.json")), []want{
+		check(t, classifyAllSpans(c, samples.Traces(t, "goose.json")), []want{
 			{ext: "weather-sync", kind: KindOther},
 			{ext: "weather-sync", kind: KindFS, target: "/workspace/notes-12.json", targetType: TargetPath, read: true},
 			{ext: "weather-sync", kind: KindDB, target: "forecasts", targetType: TargetTable, read: true},
@@ -84,7 +66,7 @@ func TestClassifySamples(t *testing.T) {
 		})
 	})
 	t.Run("js_capability_audit", func(t *testing.T) {
-		check(t, classifyAllLogs(c, loadLogs(t, "js_capability_audit.json")), []want{
+		check(t, classifyAllLogs(c, samples.Logs(t, "js_capability_audit.json")), []want{
 			{ext: "report-builder", kind: KindCapability, capability: "fetch", target: "api.github.com", targetType: TargetHost},
 			{ext: "report-builder", kind: KindCapability, capability: "fetch", target: "api.github.com", targetType: TargetHost, egress: true},
 			{ext: "report-builder", kind: KindCapability, capability: "fetch", target: "169.254.169.254", targetType: TargetHost, outcome: OutcomeDenied, errClass: "denied"},
@@ -95,14 +77,14 @@ func TestClassifySamples(t *testing.T) {
 		})
 	})
 	t.Run("wazero", func(t *testing.T) {
-		check(t, classifyAllSpans(c, loadTraces(t, "wazero.json")), []want{
+		check(t, classifyAllSpans(c, samples.Traces(t, "wazero.json")), []want{
 			{ext: "ping-checker", kind: KindOther},
 			{ext: "ping-checker", kind: KindHTTP, target: "status.example.net", targetType: TargetHost},
 			{ext: "ping-checker", kind: KindHTTP, target: "10.0.0.5", targetType: TargetHost, outcome: OutcomeDenied, errClass: "denied", egress: true},
 		})
 	})
 	t.Run("container_monitor", func(t *testing.T) {
-		check(t, classifyAllLogs(c, loadLogs(t, "container_monitor.json")), []want{
+		check(t, classifyAllLogs(c, samples.Logs(t, "container_monitor.json")), []want{
 			{ext: "coi-abc12345-1", kind: KindNet, target: "api.anthropic.com", targetType: TargetHost, egress: true},
 			{ext: "coi-abc12345-1", kind: KindNet, target: "192.168.1.1", targetType: TargetHost, outcome: OutcomeDenied, errClass: "denied", egress: true},
 			{ext: "coi-abc12345-1", kind: KindFS, target: "/workspace/output.txt", targetType: TargetPath},
@@ -110,7 +92,7 @@ func TestClassifySamples(t *testing.T) {
 		})
 	})
 	t.Run("semconv", func(t *testing.T) {
-		check(t, classifyAllSpans(c, loadTraces(t, "semconv.json")), []want{
+		check(t, classifyAllSpans(c, samples.Traces(t, "semconv.json")), []want{
 			{ext: "pdf-indexer", kind: KindOther},
 			{ext: "pdf-indexer", kind: KindHTTP, target: "docs.example.org", targetType: TargetHost, outcome: OutcomeError, errClass: "http_4xx"},
 			{ext: "pdf-indexer", kind: KindDB, target: "documents", targetType: TargetTable, read: true},
