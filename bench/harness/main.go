@@ -30,12 +30,13 @@ func main() {
 		only        = flag.String("only", "", "comma-separated setups to run (passthrough,stock,sandwatch)")
 		bin         = flag.String("bin", "bin/sandwatch", "collector binary")
 		ctl         = flag.String("ctl", "bin/sandwatchctl", "sandwatchctl binary")
+		swConfig    = flag.String("sandwatch-config", "config/default.yaml", "config of the sandwatch setup (to measure a variant)")
 	)
 	flag.Parse()
 	setups := []setup{
 		{Name: "passthrough", Config: "bench/passthrough.yaml"},
 		{Name: "stock", Config: "bench/stock.yaml"},
-		{Name: "sandwatch", Config: "config/default.yaml"},
+		{Name: "sandwatch", Config: *swConfig},
 	}
 	var results []result
 	for _, s := range setups {
