@@ -63,6 +63,8 @@ $(VERSITYGW):
 test: deps build lint
 	$(GO) test -timeout $(TEST_TIMEOUT) $$($(GO) list ./... | grep -v /test/)
 	$(MAKE) --no-print-directory fuzz
+	@# Every benchmark once, so none rots between `make bench` runs.
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./internal/... ./processor/... ./connector/... ./exporter/... >/dev/null
 	$(GO) test -count=1 -p 1 -timeout $(TEST_TIMEOUT) ./test/...
 
 # Every fuzz target, briefly (longer on demand: make fuzz FUZZTIME=5m).
