@@ -64,7 +64,7 @@ test: deps build lint
 	$(GO) test -timeout $(TEST_TIMEOUT) $$($(GO) list ./... | grep -v /test/)
 	$(MAKE) --no-print-directory fuzz
 	@# Every benchmark once, so none rots between `make bench` runs.
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./internal/... ./processor/... ./connector/... ./exporter/... >/dev/null
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./internal/... ./processor/... ./connector/... ./exporter/... | grep -vE "^(Benchmark|goos|goarch|pkg|cpu)"; test $${PIPESTATUS[0]} -eq 0
 	$(GO) test -count=1 -p 1 -timeout $(TEST_TIMEOUT) ./test/...
 
 # Every fuzz target, briefly (longer on demand: make fuzz FUZZTIME=5m).
