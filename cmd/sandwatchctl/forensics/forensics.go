@@ -86,3 +86,14 @@ func NewCommand() *cobra.Command {
 	cmd.AddCommand(getCommand(), listCommand(), statsCommand(), pruneCommand(), replayCommand())
 	return cmd
 }
+
+// openWindow parses the window flags, then opens the store: what list and
+// stats begin with.
+func openWindow(ctx context.Context, sf *storeFlags, wf *windowFlags) (*archive.Reader, archive.Window, func(), error) {
+	win, err := wf.window(time.Now())
+	if err != nil {
+		return nil, win, nil, err
+	}
+	r, closeFn, err := sf.open(ctx)
+	return r, win, closeFn, err
+}

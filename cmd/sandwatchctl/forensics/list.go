@@ -23,11 +23,7 @@ func listCommand() *cobra.Command {
 		Short: "List archived traces by write time (reads only the index of the window's days)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			win, err := wf.window(time.Now())
-			if err != nil {
-				return err
-			}
-			r, closeFn, err := sf.open(cmd.Context())
+			r, win, closeFn, err := openWindow(cmd.Context(), &sf, &wf)
 			if err != nil {
 				return err
 			}
@@ -72,11 +68,7 @@ func statsCommand() *cobra.Command {
 		Short: "Objects, spans, logs and bytes in the archive, per extension (JSON)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			win, err := wf.window(time.Now())
-			if err != nil {
-				return err
-			}
-			r, closeFn, err := sf.open(cmd.Context())
+			r, win, closeFn, err := openWindow(cmd.Context(), &sf, &wf)
 			if err != nil {
 				return err
 			}
