@@ -10,6 +10,9 @@ VERSITYGW := $(TOOLS)/versitygw-$(VERSITYGW_VERSION)
 # Every Go source of the root module: the collector is rebuilt only when one changes.
 GO_SOURCES := $(shell find . -name '*.go' -not -path './cmd/sandwatch/*' -not -path './.tools/*' -not -path './data/*') go.mod go.sum
 TEST_TIMEOUT ?= 40m
+# Packages with unit tests and fuzz targets: everything but the suites
+# under test/ that drive the real binaries.
+UNIT_PKGS = $$($(GO) list ./... | grep -v /test/)
 export SANDWATCH_BIN := $(CURDIR)/bin/sandwatch
 export SANDWATCHCTL_BIN := $(CURDIR)/bin/sandwatchctl
 export SANDWATCH_TOOLS := $(TOOLS)
@@ -61,7 +64,7 @@ $(VERSITYGW):
 # Unit tests (cached by Go), then the tests that drive the real binaries
 # (never cached: the binaries are outside Go's view).
 test: deps build lint
-	$(GO) test -timeout $(TEST_TIMEOUT) $$($(GO) list ./... | grep -v /test/)
+	$(GO) test -timeout $(TEST_TIMEOUT) $(UNIT_PKGS)
 	$(MAKE) --no-print-directory fuzz
 	@# Every benchmark once, so none rots between `make bench` runs.
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./internal/... ./processor/... ./connector/... ./exporter/... | grep -vE "^(Benchmark|goos|goarch|pkg|cpu)"; test $${PIPESTATUS[0]} -eq 0
@@ -70,14 +73,14 @@ test: deps build lint
 # Every fuzz target, briefly (longer on demand: make fuzz FUZZTIME=5m).
 FUZZTIME ?= 5s
 fuzz:
-	@for pkg in $$($(GO) list ./... | grep -v /test/); do \
+	@for pkg in $(UNIT_PKGS); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 	    echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
 	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null || exit 1; \
 	  done; done
 
 test-unit:
-	$(GO) test $$($(GO) list ./... | grep -v /test/)
+	$(GO) test $(UNIT_PKGS)
 
 # Go benchmarks of every hot path, then the whole-collector harness:
 # passthrough vs stock vs sandwatch, spans per CPU-second of the collector.

@@ -15,13 +15,6 @@ import (
 	"github.com/sandwatch/sandwatch/test/testutil"
 )
 
-func readFile(t *testing.T, rel string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(testutil.RepoRoot(t), rel))
-	require.NoError(t, err)
-	return string(b)
-}
-
 func simulate(t *testing.T, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
