@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -32,16 +33,18 @@ type archiver struct {
 	logger *zap.Logger
 	onDone func()
 
-	mu      sync.Mutex
-	refs    int
-	bucket  *blob.Bucket
-	writer  *archive.Writer
-	reader  *archive.Reader
-	stop    chan struct{}
-	stopped chan struct{}
+	mu       sync.Mutex
+	refs     int
+	bucket   *blob.Bucket
+	writer   *archive.Writer
+	reader   *archive.Reader
+	stop     chan struct{}
+	stopped  chan struct{}
+	kick     chan struct{} // a write asks for a compaction
+	unmerged atomic.Int64  // lookup runs written since the last compaction
 
-	objects, bytes, failures, items, pruned metric.Int64Counter
-	attrSpans, attrLogs                     metric.MeasurementOption
+	objects, bytes, failures, items, pruned, merged metric.Int64Counter
+	attrSpans, attrLogs                             metric.MeasurementOption
 }
 
 func newArchiver(set exporter.Settings, cfg *Config, onDone func()) (*archiver, error) {
@@ -64,11 +67,11 @@ func newArchiver(set exporter.Settings, cfg *Config, onDone func()) (*archiver, 
 	a.failures = mk("sandwatch_forensic_write_failures", "Batches whose write failed (retried by the sending queue).", "{batch}")
 	a.items = mk("sandwatch_forensic_items_archived", "Spans (signal=traces) and log records (signal=logs) archived.", "{item}")
 	a.pruned = mk("sandwatch_forensic_objects_pruned", "Objects deleted by retention.", "{object}")
+	a.merged = mk("sandwatch_forensic_lookup_runs_merged", "Lookup runs merged by compaction.", "{run}")
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	a.writer = &archive.Writer{Format: cfg.format(), Concurrency: cfg.MaxConcurrentWrites,
-		Extensions: extensions(classifier)}
+	a.writer = &archive.Writer{Format: cfg.format(), Extensions: extensions(classifier)}
 	return a, nil
 }
 
@@ -106,10 +109,8 @@ func (a *archiver) start(ctx context.Context, _ component.Host) error {
 	a.bucket = b
 	a.writer.Bucket = b
 	a.reader = &archive.Reader{Bucket: b, LocalDir: local}
-	if a.cfg.MaxAge > 0 && a.cfg.PruneInterval > 0 {
-		a.stop, a.stopped = make(chan struct{}), make(chan struct{})
-		go a.pruneLoop()
-	}
+	a.stop, a.stopped, a.kick = make(chan struct{}), make(chan struct{}), make(chan struct{}, 1)
+	go a.maintain()
 	return nil
 }
 
@@ -123,10 +124,8 @@ func (a *archiver) shutdown(context.Context) error {
 	if a.refs > 0 {
 		return nil
 	}
-	if a.stop != nil {
-		close(a.stop)
-		<-a.stopped
-	}
+	close(a.stop)
+	<-a.stopped
 	a.onDone()
 	if a.bucket != nil {
 		return a.bucket.Close()
@@ -149,29 +148,52 @@ func (a *archiver) record(ctx context.Context, st archive.WriteStats, err error,
 		a.failures.Add(ctx, 1, attrs)
 		return fmt.Errorf("forensic archive: %w", err) // retryable: the queue tries again
 	}
+	if st.Objects > 0 && a.unmerged.Add(1) >= int64(a.cfg.Compaction.Fanout) {
+		select {
+		case a.kick <- struct{}{}:
+		default: // one is pending
+		}
+	}
 	a.objects.Add(ctx, int64(st.Objects), attrs)
 	a.bytes.Add(ctx, st.Bytes, attrs)
 	a.items.Add(ctx, int64(st.Items), attrs)
 	return nil
 }
 
-func (a *archiver) pruneLoop() {
+// maintain runs compaction (after every Fanout writes, and every
+// compaction.interval) and retention (every prune_interval) in one
+// goroutine, so the two never race each other within a collector.
+func (a *archiver) maintain() {
 	defer close(a.stopped)
-	t := time.NewTicker(a.cfg.PruneInterval)
-	defer t.Stop()
-	for {
+	var compactTick, pruneTick <-chan time.Time
+	if a.cfg.Compaction.Interval > 0 {
+		t := time.NewTicker(a.cfg.Compaction.Interval)
+		defer t.Stop()
+		compactTick = t.C
+	}
+	if a.cfg.MaxAge > 0 && a.cfg.PruneInterval > 0 {
 		a.pruneOnce()
+		t := time.NewTicker(a.cfg.PruneInterval)
+		defer t.Stop()
+		pruneTick = t.C
+	}
+	for {
 		select {
 		case <-a.stop:
 			return
-		case <-t.C:
+		case <-a.kick:
+			a.compactOnce()
+		case <-compactTick:
+			a.compactOnce()
+		case <-pruneTick:
+			a.pruneOnce()
 		}
 	}
 }
 
-func (a *archiver) pruneOnce() {
+// stoppable is a context cancelled when the exporter shuts down.
+func (a *archiver) stoppable() (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	go func() {
 		select {
 		case <-a.stop:
@@ -179,9 +201,32 @@ func (a *archiver) pruneOnce() {
 		case <-ctx.Done():
 		}
 	}()
+	return ctx, cancel
+}
+
+func (a *archiver) compactOnce() {
+	ctx, cancel := a.stoppable()
+	defer cancel()
+	a.unmerged.Store(0)
+	c := archive.Compaction{Fanout: a.cfg.Compaction.Fanout, MaxMergeBytes: a.cfg.Compaction.MaxMergeBytes}
+	if a.cfg.MaxAge > 0 {
+		c.Cutoff = time.Now().Add(-a.cfg.MaxAge)
+	}
+	st, err := a.reader.Compact(ctx, c)
+	if st.Merged > 0 {
+		a.merged.Add(ctx, int64(st.Merged))
+	}
+	if err != nil && ctx.Err() == nil {
+		a.logger.Warn("forensic archive compaction failed; lookups stay correct, retried after the next writes", zap.Error(err))
+	}
+}
+
+func (a *archiver) pruneOnce() {
+	ctx, cancel := a.stoppable()
+	defer cancel()
 	st, err := a.reader.Prune(ctx, time.Now().Add(-a.cfg.MaxAge))
-	if st.Objects > 0 {
-		a.pruned.Add(ctx, int64(st.Objects))
+	if n := st.Objects + st.IndexObjects; n > 0 {
+		a.pruned.Add(ctx, int64(n))
 	}
 	if err != nil && ctx.Err() == nil {
 		a.logger.Warn("forensic archive prune failed; retried at the next interval", zap.Error(err))

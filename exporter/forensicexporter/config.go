@@ -24,8 +24,8 @@ type Config struct {
 	Encoding string `mapstructure:"encoding"`
 	// Compression: zstd (default), gzip or none.
 	Compression string `mapstructure:"compression"`
-	// MaxConcurrentWrites bounds parallel object writes per batch.
-	MaxConcurrentWrites int `mapstructure:"max_concurrent_writes"`
+	// Compaction keeps lookups by trace id cheap: see CompactionConfig.
+	Compaction CompactionConfig `mapstructure:"compaction"`
 	// MaxAge is the retention; 0 keeps everything.
 	MaxAge time.Duration `mapstructure:"max_age"`
 	// PruneInterval is how often objects older than max_age are deleted;
@@ -57,8 +57,8 @@ func (c *Config) Validate() error {
 	if err := c.format().Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	if c.MaxConcurrentWrites < 1 || c.MaxConcurrentWrites > 1024 {
-		errs = append(errs, fmt.Errorf("max_concurrent_writes: %d is outside 1..1024", c.MaxConcurrentWrites))
+	if err := c.Compaction.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.MaxAge < 0 {
 		errs = append(errs, fmt.Errorf("max_age: %s is negative; use 0 to keep everything", c.MaxAge))
@@ -71,6 +71,36 @@ func (c *Config) Validate() error {
 	}
 	if err := c.EventModel.Validate(); err != nil {
 		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// CompactionConfig: each write adds one lookup run; whenever Fanout runs of
+// a level exist they are merged into one of the next level, so a lookup
+// reads at most Fanout-1 runs per level.
+type CompactionConfig struct {
+	// Fanout is the number of runs of a level that are merged.
+	Fanout int `mapstructure:"fanout"`
+	// Interval is how often the collector compacts besides after every
+	// Fanout writes of its own (which picks up runs written by other
+	// collectors sharing the store); 0 compacts only after writes.
+	Interval time.Duration `mapstructure:"interval"`
+	// MaxMergeBytes bounds the runs merged at once, which are held in
+	// memory while merged.
+	MaxMergeBytes int64 `mapstructure:"max_merge_bytes"`
+}
+
+// Validate names the field at fault.
+func (c CompactionConfig) Validate() error {
+	var errs []error
+	if c.Fanout < 2 || c.Fanout > 64 {
+		errs = append(errs, fmt.Errorf("compaction.fanout: %d is outside 2..64", c.Fanout))
+	}
+	if c.Interval < 0 || (c.Interval > 0 && c.Interval < time.Second) {
+		errs = append(errs, fmt.Errorf("compaction.interval: %s is neither 0 (after writes only) nor at least 1s", c.Interval))
+	}
+	if c.MaxMergeBytes < 1<<20 {
+		errs = append(errs, fmt.Errorf("compaction.max_merge_bytes: %d is below 1 MiB", c.MaxMergeBytes))
 	}
 	return errors.Join(errs...)
 }

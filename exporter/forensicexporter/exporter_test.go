@@ -59,7 +59,9 @@ func TestConfigValidate(t *testing.T) {
 		{func(c *Config) { c.Store = "ftp://x" }, "scheme"},
 		{func(c *Config) { c.Encoding = "xml" }, "encoding"},
 		{func(c *Config) { c.Compression = "lz4" }, "compression"},
-		{func(c *Config) { c.MaxConcurrentWrites = 0 }, "max_concurrent_writes"},
+		{func(c *Config) { c.Compaction.Fanout = 1 }, "compaction.fanout"},
+		{func(c *Config) { c.Compaction.Interval = time.Millisecond }, "compaction.interval"},
+		{func(c *Config) { c.Compaction.MaxMergeBytes = 10 }, "compaction.max_merge_bytes"},
 		{func(c *Config) { c.MaxAge = -time.Hour }, "max_age"},
 		{func(c *Config) { c.PruneInterval = time.Millisecond }, "prune_interval"},
 		{func(c *Config) { c.S3.SSEType = "rot13" }, "s3.sse_type"},
@@ -76,6 +78,7 @@ func TestExportTracesAndLogs(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
 	cfg.Store = "file://" + dir
 	cfg.QueueConfig = configoptional.None[QueueBatchConfigAlias]()
+	cfg.Compaction.Fanout = 2
 	tel := componenttest.NewTelemetry()
 	defer tel.Shutdown(context.Background())
 	set := exportertest.NewNopSettings(metadata.Type)
@@ -94,8 +97,6 @@ func TestExportTracesAndLogs(t *testing.T) {
 	var id pcommon.TraceID = td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).TraceID()
 	require.NoError(t, te.ConsumeTraces(context.Background(), td))
 	require.NoError(t, le.ConsumeLogs(context.Background(), ld))
-	require.NoError(t, te.Shutdown(context.Background()))
-	require.NoError(t, le.Shutdown(context.Background()))
 
 	b, local, err := archive.Open(context.Background(), "file://"+dir, archive.S3Options{})
 	require.NoError(t, err)
@@ -109,8 +110,25 @@ func TestExportTracesAndLogs(t *testing.T) {
 	require.NotEmpty(t, list)
 	assert.NotEmpty(t, list[0].Extensions, "extension named through the event model")
 
+	// Writes beyond the fanout are compacted in the background.
+	total := want
+	for i := 0; i < 3; i++ {
+		more, _ := g.Invocation(2+i, time.Now())
+		total += more.SpanCount()
+		require.NoError(t, te.ConsumeTraces(context.Background(), more))
+	}
+	assert.Eventually(t, func() bool {
+		return sumCounter(t, tel, "sandwatch_forensic_lookup_runs_merged") >= int64(cfg.Compaction.Fanout)
+	},
+		5*time.Second, 10*time.Millisecond)
+	require.NoError(t, te.Shutdown(context.Background()))
+	require.NoError(t, le.Shutdown(context.Background()))
+
 	got := sumCounter(t, tel, "sandwatch_forensic_items_archived")
-	assert.Equal(t, int64(want+ld.LogRecordCount()), got)
+	assert.Equal(t, int64(total+ld.LogRecordCount()), got)
+	tr, err = r.Get(context.Background(), id)
+	require.NoError(t, err)
+	assert.Equal(t, want, tr.Spans, "found after compaction")
 	assert.Positive(t, sumCounter(t, tel, "sandwatch_forensic_objects_written"))
 }
 
@@ -128,8 +146,8 @@ func TestWriteFailureIsReturned(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, te.Start(context.Background(), componenttest.NewNopHost()))
 	defer te.Shutdown(context.Background())
-	// A file where the index directory must go makes every write fail.
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "index"), []byte("x"), 0o600))
+	// A file where the blocks directory must go makes every write fail.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "blocks"), []byte("x"), 0o600))
 	td := ptrace.NewTraces()
 	s := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
 	s.SetTraceID(pcommon.TraceID{1, 2, 3})

@@ -52,15 +52,15 @@ func createDefaultConfig() component.Config {
 	timeout := exporterhelper.NewDefaultTimeoutConfig()
 	timeout.Timeout = 30 * time.Second
 	return &Config{
-		Store:               "file://./data/forensic",
-		Encoding:            "proto",
-		Compression:         "zstd",
-		MaxConcurrentWrites: 16,
-		MaxAge:              30 * 24 * time.Hour,
-		PruneInterval:       time.Hour,
-		TimeoutConfig:       timeout,
-		QueueConfig:         defaultQueue(),
-		RetryConfig:         retry,
+		Store:         "file://./data/forensic",
+		Encoding:      "proto",
+		Compression:   "zstd",
+		Compaction:    CompactionConfig{Fanout: 8, Interval: time.Minute, MaxMergeBytes: 256 << 20},
+		MaxAge:        30 * 24 * time.Hour,
+		PruneInterval: time.Hour,
+		TimeoutConfig: timeout,
+		QueueConfig:   defaultQueue(),
+		RetryConfig:   retry,
 	}
 }
 

@@ -50,22 +50,21 @@ func BenchmarkWriteTracesFile(b *testing.B) {
 			total := float64(spans * b.N)
 			b.ReportMetric(total/b.Elapsed().Seconds(), "spans/s")
 			b.ReportMetric(total/cpu.Seconds(), "spans/cpu-s")
-			b.ReportMetric(float64(len(SplitTraces(td, Extensions{})))/float64(spans), "objects/span")
+			b.ReportMetric(3/float64(spans), "objects/span")
 		})
 	}
 }
 
-// BenchmarkSplitEncode isolates the CPU part (no I/O).
-func BenchmarkSplitEncode(b *testing.B) {
+// BenchmarkEncodeBlock isolates the CPU part (no I/O): marshal,
+// paginate, compress, per-trace bookkeeping.
+func BenchmarkEncodeBlock(b *testing.B) {
 	g := simulate.New(simulate.Options{Seed: 1, Extensions: 200})
 	td, _ := g.Batch(0, 16384, time.Now())
 	spans := td.SpanCount()
 	b.ReportAllocs()
 	for b.Loop() {
-		for _, grp := range SplitTraces(td, Extensions{}) {
-			if _, err := EncodeTraces(DefaultFormat, grp.Traces); err != nil {
-				b.Fatal(err)
-			}
+		if _, err := encodeTraceBlock(DefaultFormat, td, Extensions{}); err != nil {
+			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(spans*b.N)/b.Elapsed().Seconds(), "spans/s")
@@ -94,10 +93,15 @@ func BenchmarkLookupFile(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer bucket.Close()
-	ids := buildArchive(b, &Writer{Bucket: bucket, Format: DefaultFormat, Concurrency: 4}, dir, n)
+	ids := buildArchive(b, &Writer{Bucket: bucket, Format: DefaultFormat}, dir, n)
 	r := &Reader{Bucket: bucket, LocalDir: local}
 	rng := rand.New(rand.NewPCG(1, 2))
+	runs, err := r.runs(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
 	lat := make([]time.Duration, 0, b.N)
+	pages := 0
 	b.ResetTimer()
 	for b.Loop() {
 		id := ids[rng.IntN(len(ids))]
@@ -107,8 +111,13 @@ func BenchmarkLookupFile(b *testing.B) {
 		if err != nil || tr.Spans == 0 {
 			b.Fatalf("get %s: %v", TraceHex(id), err)
 		}
+		pages += tr.Pages
 	}
 	b.StopTimer()
+	// Requests per lookup on any store: one List, one entries read per
+	// run (headers cached after the first lookup), one read per page.
+	b.ReportMetric(float64(len(runs)), "runs")
+	b.ReportMetric(1+float64(len(runs))+float64(pages)/float64(len(lat)), "requests/lookup")
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
@@ -144,6 +153,12 @@ func buildArchive(b *testing.B, w *Writer, dir string, n int) []pcommon.TraceID 
 		}
 		if _, err := w.WriteTraces(context.Background(), td); err != nil {
 			b.Fatal(err)
+		}
+		// Compact after every eighth write, as the exporter does.
+		if (lo/5000)%8 == 7 {
+			if _, err := (&Reader{Bucket: w.Bucket}).Compact(context.Background(), Compaction{}); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 	_ = os.WriteFile(marker, nil, 0o600)

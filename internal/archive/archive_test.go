@@ -82,20 +82,33 @@ func TestParseTraceID(t *testing.T) {
 
 func TestKeys(t *testing.T) {
 	at := time.Date(2025, 3, 4, 5, 6, 7, 8, time.UTC)
-	id, _ := ParseTraceID("4bf92f3577b34da6a3ce929d0e0e4736")
-	k := TraceObjectKey(id, at, KindSpans, DefaultFormat)
-	assert.Regexp(t, `^traces/4b/4bf92f3577b34da6a3ce929d0e0e4736/1741064767000000008-[0-9a-f]{16}\.spans\.pb\.zst$`, k)
-	kind, f, ok := ParseObjectKey(k)
+	k := newWriteKeys(at, KindSpans, DefaultFormat)
+	assert.Regexp(t, `^blocks/2025-03-04/05/1741064767000000008-[0-9a-f]{16}\.spans\.pb\.zst$`, k.Block)
+	assert.Equal(t, strings.TrimSuffix(strings.TrimPrefix(k.Block, BlocksPrefix), ".spans.pb.zst"),
+		strings.TrimSuffix(strings.TrimPrefix(k.Catalog, IndexPrefix), ".idx.json.zst"), "a block and its catalog share a name")
+	kind, f, ok := ParseBlockKey(k.Block)
 	require.True(t, ok)
 	assert.Equal(t, KindSpans, kind)
 	assert.Equal(t, DefaultFormat, f)
-	kt, ok := KeyTime(k)
+	kt, ok := KeyTime(k.Block)
 	require.True(t, ok)
 	assert.True(t, kt.Equal(at))
-	assert.Regexp(t, `^index/2025-03-04/05/1741064767000000008-[0-9a-f]{16}\.idx\.json\.gz$`, IndexKey(at, Format{EncodingJSON, CompressionGzip}))
-	assert.Regexp(t, `^untraced/2025-03-04/05/\d{19}-[0-9a-f]{16}\.logs\.json$`, UntracedObjectKey(at, KindLogs, Format{EncodingJSON, CompressionNone}))
-	for _, bad := range []string{k + ".123abc.tmp", "traces/4b/x/abc-def.spans.pb.zst", "traces/4b/x/1-2.other.pb", "index/x"} {
-		_, _, ok := ParseObjectKey(bad)
+	lk := newWriteKeys(at, KindLogs, Format{EncodingJSON, CompressionGzip})
+	assert.Regexp(t, `^index/2025-03-04/05/\d{19}-[0-9a-f]{16}\.idx\.json\.gz$`, lk.Catalog)
+	assert.Regexp(t, `\.logs\.json\.gz$`, lk.Block)
+	for _, bad := range []string{k.Block + ".123abc.tmp", "blocks/2025-03-04/05/abc-def.spans.pb.zst",
+		"blocks/2025-03-04/05/1-2.other.pb", "blocks/2025-03-04/../../etc/1-2.spans.pb", "blocks/x/1-2.spans.pb",
+		"index/x", "/etc/passwd", "blocks/2025-13-04/05/1-2.spans.pb", k.Catalog} {
+		_, _, ok := ParseBlockKey(bad)
+		assert.False(t, ok, bad)
+	}
+	rk := runKey(3, 100, 200)
+	assert.Regexp(t, `^lookup/L3/0{16}200-0{16}100-[0-9a-f]{16}\.run$`, rk)
+	info, ok := parseRunKey(rk)
+	require.True(t, ok)
+	assert.Equal(t, runInfo{Key: rk, Level: 3, Newest: 200, Oldest: 100}, info)
+	for _, bad := range []string{"lookup/L3/x.run", "lookup/Lx/1-2-3.run", "lookup/L1/1-2-3.run.tmp", "lookup/L-1/1-2-3.run"} {
+		_, ok := parseRunKey(bad)
 		assert.False(t, ok, bad)
 	}
 }
@@ -129,17 +142,102 @@ func TestCodecRoundTrip(t *testing.T) {
 	assert.Error(t, err)
 }
 
-func TestSplitTraces(t *testing.T) {
-	groups := SplitTraces(testTraces(), extOf)
-	require.Len(t, groups, 2)
-	for i, g := range groups {
-		assert.Equal(t, tid([]byte{0x11, 0x22}[i]), g.ID)
-		assert.Equal(t, 4, g.Count)
-		assert.Equal(t, 2, g.Traces.ResourceSpans().Len(), "resource kept per group")
-		assert.Equal(t, "ext-a", g.Extension)
-		assert.Equal(t, "root", g.RootName)
-		assert.Equal(t, uint64(1000+i), g.Start)
+// spanIDs lists td's span ids in order.
+func spanIDs(td ptrace.Traces) []pcommon.SpanID {
+	var ids []pcommon.SpanID
+	for i := 0; i < td.ResourceSpans().Len(); i++ {
+		sss := td.ResourceSpans().At(i).ScopeSpans()
+		for j := 0; j < sss.Len(); j++ {
+			for k := 0; k < sss.At(j).Spans().Len(); k++ {
+				ids = append(ids, sss.At(j).Spans().At(k).SpanID())
+			}
+		}
 	}
+	return ids
+}
+
+func TestPaginate(t *testing.T) {
+	td := testTraces()
+	raw, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
+	require.NoError(t, err)
+	whole, pos, err := paginate(raw, PageSize)
+	require.NoError(t, err)
+	require.Len(t, whole, 1)
+	assert.Equal(t, []int32{0, 0, 0, 0, 0, 0, 0, 0}, pos)
+	back, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(whole[0])
+	require.NoError(t, err)
+	assert.Equal(t, td, back, "one page re-encodes the batch exactly")
+
+	// Pages of about two spans: every page decodes on its own, resource
+	// and scope travel with the spans, nothing is lost or reordered.
+	pages, pos, err := paginate(raw, 120)
+	require.NoError(t, err)
+	require.Greater(t, len(pages), 3)
+	require.Len(t, pos, 8)
+	var got []pcommon.SpanID
+	for i, p := range pages {
+		pt, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(p)
+		require.NoError(t, err, "page %d", i)
+		for r := 0; r < pt.ResourceSpans().Len(); r++ {
+			rs := pt.ResourceSpans().At(r)
+			_, ok := rs.Resource().Attributes().Get("extension.id")
+			assert.True(t, ok, "resource kept on page %d", i)
+			assert.Equal(t, "scope", rs.ScopeSpans().At(0).Scope().Name())
+		}
+		for _, id := range spanIDs(pt) {
+			assert.Equal(t, int32(i), pos[len(got)], "span %d", len(got))
+			got = append(got, id)
+		}
+	}
+	assert.Equal(t, spanIDs(td), got)
+
+	_, _, err = paginate([]byte{0x0a, 0xff}, PageSize)
+	assert.Error(t, err)
+}
+
+func TestRunSearch(t *testing.T) {
+	keys := []string{newWriteKeys(time.Unix(1, 0), KindSpans, DefaultFormat).Block, newWriteKeys(time.Unix(2, 0), KindLogs, DefaultFormat).Block}
+	// 3000 entries over 700 ids, some ids repeated across fence boundaries.
+	var entries []runEntry
+	want := map[pcommon.TraceID]int{}
+	for i := 0; i < 3000; i++ {
+		var id pcommon.TraceID
+		id[0], id[1] = byte(i%700>>8), byte(i%700)
+		id[15] = 1
+		entries = append(entries, runEntry{TraceID: id, Key: uint32(i % 2), Off: uint64(i), Len: 10, Written: int64(i)})
+		want[id]++
+	}
+	data := encodeRun(keys, entries)
+	h, all, err := decodeRun(data)
+	require.NoError(t, err)
+	assert.Equal(t, keys, h.keys)
+	require.Len(t, all, 3000)
+	for id, n := range want {
+		lo, hi := h.span(id)
+		off, length := h.byteRange(lo, hi)
+		es, err := decodeEntries(data[off:off+length], len(keys))
+		require.NoError(t, err)
+		found := 0
+		for _, e := range es {
+			if e.TraceID == id {
+				found++
+			}
+		}
+		assert.Equal(t, n, found, "id %x", id[:2])
+	}
+	lo, hi := h.span(pcommon.TraceID{0xff})
+	off, length := h.byteRange(lo, hi)
+	es, _ := decodeEntries(data[off:off+length], len(keys))
+	for _, e := range es {
+		assert.NotEqual(t, pcommon.TraceID{0xff}, e.TraceID)
+	}
+
+	// A run naming anything but a block key is refused.
+	bad := encodeRun([]string{"../../etc/passwd"}, entries[:1])
+	_, _, err = decodeRun(bad)
+	assert.ErrorIs(t, err, errCorruptRun)
+	_, _, err = decodeRun(data[:len(data)-1])
+	assert.ErrorIs(t, err, errCorruptRun)
 }
 
 func newMem(t *testing.T) *blob.Bucket {
@@ -155,7 +253,7 @@ func TestWriteGetListStatsPrune(t *testing.T) {
 	w := &Writer{Bucket: b, Format: DefaultFormat, Extensions: extOf, Now: func() time.Time { return now }}
 	st, err := w.WriteTraces(ctx, testTraces())
 	require.NoError(t, err)
-	assert.Equal(t, WriteStats{Objects: 2, Bytes: st.Bytes, Items: 8}, st)
+	assert.Equal(t, WriteStats{Objects: 3, Bytes: st.Bytes, Items: 8}, st, "a block, its catalog, a lookup run")
 
 	// A late span of trace 0x11 an hour later, and a retried duplicate.
 	now = now.Add(time.Hour)
@@ -176,13 +274,13 @@ func TestWriteGetListStatsPrune(t *testing.T) {
 	lrs.AppendEmpty().Body().SetStr("untraced")
 	lst, err := w.WriteLogs(ctx, ld)
 	require.NoError(t, err)
-	assert.Equal(t, 2, lst.Objects)
+	assert.Equal(t, 3, lst.Objects)
 
 	r := &Reader{Bucket: b}
 	tr, err := r.Get(ctx, tid(0x11))
 	require.NoError(t, err)
 	assert.Equal(t, 5, tr.Spans, "4 spans + 1 late, duplicates dropped")
-	assert.Equal(t, 4, tr.Objects, "first write, late span, retry, log")
+	assert.Equal(t, 4, tr.Objects, "blocks: first write, late span, retry, log")
 	assert.Equal(t, 1, tr.Logs.LogRecordCount())
 
 	_, err = r.Get(ctx, tid(0x33))
@@ -213,13 +311,13 @@ func TestWriteGetListStatsPrune(t *testing.T) {
 
 	ps, err := r.Prune(ctx, now) // everything of the first hour
 	require.NoError(t, err)
-	assert.Equal(t, PruneStats{IndexObjects: 1, Objects: 2}, ps)
+	assert.Equal(t, PruneStats{IndexObjects: 2, Objects: 1}, ps, "the first hour's catalog, run and block")
 	tr, err = r.Get(ctx, tid(0x22))
 	require.NoError(t, err)
 	assert.Equal(t, 4, tr.Spans, "the retried copy is still there")
 	ps, err = r.Prune(ctx, now.Add(time.Minute))
 	require.NoError(t, err)
-	assert.Equal(t, PruneStats{IndexObjects: 3, Objects: 5}, ps)
+	assert.Equal(t, PruneStats{IndexObjects: 6, Objects: 3}, ps)
 	_, err = r.Get(ctx, tid(0x11))
 	assert.ErrorIs(t, err, ErrNotFound)
 	var left []string
@@ -245,16 +343,17 @@ func TestFileStoreAtomicAndPruneDirs(t *testing.T) {
 	_, err = w.WriteTraces(ctx, testTraces())
 	require.NoError(t, err)
 	// A temporary file left by a killed writer is not an object.
-	prefix := filepath.Join(local, filepath.FromSlash(TracePrefix(tid(0x11))))
-	require.NoError(t, os.WriteFile(filepath.Join(prefix, "0000000000000000001-aaaaaaaaaaaaaaaa.spans.pb.zst.17f.tmp"), []byte("half"), 0o600))
+	hour := filepath.Join(local, "blocks", time.Now().UTC().Format("2006-01-02"), time.Now().UTC().Format("15"))
+	require.NoError(t, os.WriteFile(filepath.Join(hour, "0000000000000000001-aaaaaaaaaaaaaaaa.spans.pb.zst.17f.tmp"), []byte("half"), 0o600))
 	r := &Reader{Bucket: b, LocalDir: local}
 	tr, err := r.Get(ctx, tid(0x11))
 	require.NoError(t, err)
 	assert.Equal(t, 4, tr.Spans)
+	require.NoError(t, os.Remove(filepath.Join(hour, "0000000000000000001-aaaaaaaaaaaaaaaa.spans.pb.zst.17f.tmp")))
 	_, err = r.Prune(ctx, time.Now().Add(time.Minute))
 	require.NoError(t, err)
-	_, err = os.Stat(filepath.Join(local, "traces", "22"))
-	assert.True(t, os.IsNotExist(err), "empty trace directories removed")
+	_, err = os.Stat(filepath.Join(local, "blocks"))
+	assert.True(t, os.IsNotExist(err), "empty hour directories removed")
 }
 
 func TestResolveURL(t *testing.T) {

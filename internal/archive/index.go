@@ -7,18 +7,20 @@ import (
 	"fmt"
 )
 
-// IndexEntry describes one object written by one write: the index object
-// of that write holds one JSON line per object.
+// IndexEntry describes what one write stored of one trace: the catalog of
+// that write holds one JSON line per trace (and one for the items without
+// a trace id).
 type IndexEntry struct {
-	TraceID   string `json:"trace_id,omitempty"` // hex; empty for untraced objects
-	Key       string `json:"key"`
-	Kind      Kind   `json:"kind"`
-	Count     int    `json:"count"` // spans or log records
-	Bytes     int    `json:"bytes"` // stored (compressed) size
-	Start     uint64 `json:"start,omitempty"`
-	End       uint64 `json:"end,omitempty"`
-	Extension string `json:"extension,omitempty"`
-	RootName  string `json:"root,omitempty"`
+	TraceID   string      `json:"trace_id,omitempty"` // hex; empty for items without a trace id
+	Key       string      `json:"key"`                // the block
+	Kind      Kind        `json:"kind"`
+	Pages     [][2]uint64 `json:"pages"` // [offset, length] of each page holding the trace
+	Count     int         `json:"count"` // spans or log records
+	Bytes     int         `json:"bytes"` // the trace's share of the block's stored size
+	Start     uint64      `json:"start,omitempty"`
+	End       uint64      `json:"end,omitempty"`
+	Extension string      `json:"extension,omitempty"`
+	RootName  string      `json:"root,omitempty"`
 	// Written is the write time in unix nanos (from the index key).
 	Written int64 `json:"-"`
 }

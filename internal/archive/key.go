@@ -1,22 +1,29 @@
 // Package archive is the forensic archive's storage format, shared by the
 // forensic exporter (writes), the forensic_query extension and
 // `sandwatchctl forensics` (reads): the object key layout, the encoding of
-// objects and of the time index, and a Writer and a Reader over any
+// blocks, catalogs and lookup runs, and a Writer and a Reader over any
 // gocloud.dev/blob bucket. It holds no collector plumbing.
 //
 // Key layout (every part of a key is rendered by this package from
 // validated binary values; nothing a sender controls reaches a key):
 //
-//	traces/<tid[0:2]>/<tid>/<unixnano>-<rand>.<kind>.<enc>[.<comp>]  one object per trace per write
-//	untraced/<YYYY-MM-DD>/<HH>/<unixnano>-<rand>.<kind>.<enc>[.<comp>]  spans/logs without a trace id
-//	index/<YYYY-MM-DD>/<HH>/<unixnano>-<rand>.idx.json[.<comp>]  one per write: what it wrote
+//	blocks/<YYYY-MM-DD>/<HH>/<name>.<kind>.<enc>[.<comp>]  one per write: pages of whole spans/records
+//	index/<YYYY-MM-DD>/<HH>/<name>.idx.json[.<comp>]       one per write: the catalog of that block
+//	lookup/L<level>/<newest>-<oldest>-<rand>.run           trace id -> page, sorted; compacted
 //
-// All objects of one trace share the prefix traces/<tid[0:2]>/<tid>/, so a
-// lookup is one List plus one Get per object, whatever the archive's size.
-// The index is written before the objects it names (write-ahead), so every
-// object is named by an index object of its hour: listing a time window
-// reads only that window's index objects, and pruning deletes what the
-// expired index objects name, without scanning traces/.
+// where <name> is "<unixnano>-<16 random hex>", shared by a block and its
+// catalog. A write (one queue batch, 4-8 MiB by default) is one block, one
+// catalog and one lookup run: three PUTs for ~10-20k spans, instead of one
+// PUT per trace. A block is a sequence of independently compressed pages
+// (OTLP TracesData or LogsData of ~128 KiB each); a trace's spans of one
+// write land in one block, usually in one page.
+//
+// A lookup by trace id lists lookup/ (one request: the compactor keeps at
+// most fanout-1 runs per level), reads from each run the one page of
+// entries the id falls in (the run's header is cached by a long-lived
+// reader), then range-reads the pages those entries name. Time-based
+// reading (list, stats, prune) uses the hour partitions of index/ and
+// blocks/ and never scans lookup/.
 package archive
 
 import (
@@ -33,12 +40,12 @@ import (
 
 // Key prefixes.
 const (
-	TracesPrefix   = "traces/"
-	UntracedPrefix = "untraced/"
-	IndexPrefix    = "index/"
+	BlocksPrefix = "blocks/"
+	IndexPrefix  = "index/"
+	LookupPrefix = "lookup/"
 )
 
-// Kind is what an object holds.
+// Kind is what a block holds.
 type Kind string
 
 const (
@@ -68,17 +75,8 @@ func ParseTraceID(s string) (pcommon.TraceID, error) {
 // TraceHex renders a trace id as 32 lower-case hex digits.
 func TraceHex(id pcommon.TraceID) string { return hex.EncodeToString(id[:]) }
 
-// TracePrefix is the prefix under which every object of a trace lives.
-func TracePrefix(id pcommon.TraceID) string {
-	h := TraceHex(id)
-	return TracesPrefix + h[:2] + "/" + h + "/"
-}
-
 // HourPrefix renders the time partition of t (UTC): "2006-01-02/15/".
 func HourPrefix(t time.Time) string { return t.UTC().Format("2006-01-02/15") + "/" }
-
-// DayPrefix renders "2006-01-02/" for t (UTC).
-func DayPrefix(t time.Time) string { return t.UTC().Format("2006-01-02") + "/" }
 
 // objectName is "<unixnano>-<16 random hex>": sortable by write time and
 // unique without coordination between collectors sharing a bucket.
@@ -88,23 +86,19 @@ func objectName(t time.Time) string {
 	return fmt.Sprintf("%019d-%s", t.UnixNano(), hex.EncodeToString(r[:]))
 }
 
-// TraceObjectKey is the key of one object of trace id written at t.
-func TraceObjectKey(id pcommon.TraceID, t time.Time, kind Kind, f Format) string {
-	return TracePrefix(id) + objectName(t) + "." + string(kind) + f.Ext()
+// writeKeys are the keys of one write's block and catalog.
+type writeKeys struct{ Block, Catalog string }
+
+func newWriteKeys(t time.Time, kind Kind, f Format) writeKeys {
+	base := HourPrefix(t) + objectName(t)
+	return writeKeys{
+		Block:   BlocksPrefix + base + "." + string(kind) + f.Ext(),
+		Catalog: IndexPrefix + base + ".idx.json" + f.Compression.Ext(),
+	}
 }
 
-// UntracedObjectKey is the key of an object of spans or logs without a
-// trace id, written at t.
-func UntracedObjectKey(t time.Time, kind Kind, f Format) string {
-	return UntracedPrefix + HourPrefix(t) + objectName(t) + "." + string(kind) + f.Ext()
-}
-
-// IndexKey is the key of the index object of a write at t.
-func IndexKey(t time.Time, f Format) string {
-	return IndexPrefix + HourPrefix(t) + objectName(t) + ".idx.json" + f.Compression.Ext()
-}
-
-// KeyTime returns the write time encoded in an object or index key's name.
+// KeyTime returns the write time encoded in a block or catalog key's name
+// (the first number of its last segment).
 func KeyTime(key string) (time.Time, bool) {
 	name := key[strings.LastIndexByte(key, '/')+1:]
 	dash := strings.IndexByte(name, '-')
@@ -118,12 +112,23 @@ func KeyTime(key string) (time.Time, bool) {
 	return time.Unix(0, ns), true
 }
 
-// ParseObjectKey reports an object key's kind and format; ok is false for
-// anything else found under a prefix (temporary files, index objects,
-// foreign objects).
-func ParseObjectKey(key string) (Kind, Format, bool) {
-	name := key[strings.LastIndexByte(key, '/')+1:]
-	parts := strings.Split(name, ".")
+// ParseBlockKey reports a block key's kind and format; ok is false for
+// anything that is not a block key of this layout (temporary files,
+// foreign objects, a hostile key in a corrupt run).
+func ParseBlockKey(key string) (Kind, Format, bool) {
+	rest, ok := strings.CutPrefix(key, BlocksPrefix)
+	if !ok || strings.Contains(key, "..") {
+		return "", Format{}, false
+	}
+	// <YYYY-MM-DD>/<HH>/<name>
+	segs := strings.Split(rest, "/")
+	if len(segs) != 3 || len(segs[0]) != 10 || len(segs[1]) != 2 {
+		return "", Format{}, false
+	}
+	if _, err := time.Parse("2006-01-02/15", segs[0]+"/"+segs[1]); err != nil {
+		return "", Format{}, false
+	}
+	parts := strings.Split(segs[2], ".")
 	if len(parts) < 3 || len(parts) > 4 {
 		return "", Format{}, false
 	}
@@ -139,4 +144,43 @@ func ParseObjectKey(key string) (Kind, Format, bool) {
 		return "", Format{}, false
 	}
 	return kind, f, true
+}
+
+// runKey names a lookup run of a level holding entries written between
+// oldest and newest. Newest first in the name: prune drops runs whose
+// newest entry expired without reading them.
+func runKey(level int, oldest, newest int64) string {
+	var r [8]byte
+	_, _ = rand.Read(r[:])
+	return fmt.Sprintf("%sL%d/%019d-%019d-%s.run", LookupPrefix, level, newest, oldest, hex.EncodeToString(r[:]))
+}
+
+// runInfo is what a run's key says.
+type runInfo struct {
+	Key            string
+	Level          int
+	Newest, Oldest int64
+	Size           int64
+}
+
+func parseRunKey(key string) (runInfo, bool) {
+	rest, ok := strings.CutPrefix(key, LookupPrefix+"L")
+	if !ok {
+		return runInfo{}, false
+	}
+	lvl, name, ok := strings.Cut(rest, "/")
+	level, err := strconv.Atoi(lvl)
+	if !ok || err != nil || level < 0 || level > 64 || !strings.HasSuffix(name, ".run") {
+		return runInfo{}, false
+	}
+	parts := strings.Split(strings.TrimSuffix(name, ".run"), "-")
+	if len(parts) != 3 {
+		return runInfo{}, false
+	}
+	newest, err1 := strconv.ParseInt(parts[0], 10, 64)
+	oldest, err2 := strconv.ParseInt(parts[1], 10, 64)
+	if err1 != nil || err2 != nil {
+		return runInfo{}, false
+	}
+	return runInfo{Key: key, Level: level, Newest: newest, Oldest: oldest}, true
 }

@@ -3,8 +3,6 @@ package archive
 import (
 	"context"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -14,19 +12,18 @@ import (
 
 // WriteStats is what one write stored.
 type WriteStats struct {
-	Objects int // objects written (index objects not counted)
-	Bytes   int64
-	Items   int // spans or log records
+	Objects int   // objects written: the block, its catalog and its lookup run
+	Bytes   int64 // stored bytes of the three
+	Items   int   // spans or log records
 }
 
-// Writer writes batches to a bucket: one object per trace per batch, after
-// the batch's index object.
+// Writer writes batches to a bucket: per batch one block, its catalog and
+// a level-0 lookup run (see the package documentation).
 type Writer struct {
-	Bucket      *blob.Bucket
-	Format      Format
-	Concurrency int // parallel object writes per batch; default 16
-	Extensions  Extensions
-	Now         func() time.Time // for tests; default time.Now
+	Bucket     *blob.Bucket
+	Format     Format
+	Extensions Extensions
+	Now        func() time.Time // for tests; default time.Now
 }
 
 func (w *Writer) now() time.Time {
@@ -36,96 +33,81 @@ func (w *Writer) now() time.Time {
 	return time.Now()
 }
 
-// WriteTraces stores td. It returns only when every object is stored (nil)
-// or when one failed (error): a caller that acknowledges on nil loses
-// nothing. A retried batch writes new objects; readers drop the duplicate
-// spans by span id.
+// WriteTraces stores td. It returns only when all three objects are stored
+// (nil) or when one failed (error): a caller that acknowledges on nil
+// loses nothing. A retried batch writes new objects; readers drop the
+// duplicate spans by span id.
 func (w *Writer) WriteTraces(ctx context.Context, td ptrace.Traces) (WriteStats, error) {
-	groups := SplitTraces(td, w.Extensions)
-	return w.write(ctx, groups, KindSpans, func(g *Group) ([]byte, error) { return EncodeTraces(w.Format, g.Traces) })
-}
-
-// WriteLogs stores ld: records carrying a trace id under that trace's
-// prefix, the others under untraced/.
-func (w *Writer) WriteLogs(ctx context.Context, ld plog.Logs) (WriteStats, error) {
-	groups := SplitLogs(ld, w.Extensions)
-	return w.write(ctx, groups, KindLogs, func(g *Group) ([]byte, error) { return EncodeLogs(w.Format, g.Logs) })
-}
-
-func (w *Writer) write(ctx context.Context, groups []*Group, kind Kind, encode func(*Group) ([]byte, error)) (WriteStats, error) {
-	var st WriteStats
-	if len(groups) == 0 {
-		return st, nil
+	if td.SpanCount() == 0 {
+		return WriteStats{}, nil
 	}
+	b, err := encodeTraceBlock(w.Format, td, w.Extensions)
+	if err != nil {
+		return WriteStats{}, err
+	}
+	return w.write(ctx, KindSpans, b)
+}
+
+// WriteLogs stores ld; records carrying a trace id are found by that id.
+func (w *Writer) WriteLogs(ctx context.Context, ld plog.Logs) (WriteStats, error) {
+	if ld.LogRecordCount() == 0 {
+		return WriteStats{}, nil
+	}
+	b, err := encodeLogBlock(w.Format, ld, w.Extensions)
+	if err != nil {
+		return WriteStats{}, err
+	}
+	return w.write(ctx, KindLogs, b)
+}
+
+func (w *Writer) write(ctx context.Context, kind Kind, b *block) (WriteStats, error) {
+	var st WriteStats
 	now := w.now()
-	// Encode first: the index records stored sizes, and an encoding error
-	// should fail the batch before anything is written.
-	payloads := make([][]byte, len(groups))
-	entries := make([]IndexEntry, len(groups))
-	for i, g := range groups {
-		data, err := encode(g)
-		if err != nil {
-			return st, err
+	keys := newWriteKeys(now, kind, w.Format)
+	entries := make([]IndexEntry, len(b.Traces))
+	var run []runEntry
+	perItem := float64(len(b.Data)) / float64(max(b.Items, 1))
+	for i := range b.Traces {
+		t := &b.Traces[i]
+		e := IndexEntry{Key: keys.Block, Kind: kind, Count: t.Count, Bytes: int(perItem * float64(t.Count)),
+			Start: t.Start, End: t.End, Extension: t.Extension, RootName: t.RootName,
+			Pages: make([][2]uint64, len(t.Pages))}
+		for j, p := range t.Pages {
+			e.Pages[j] = [2]uint64{b.Pages[p].Off, uint64(b.Pages[p].Len)}
 		}
-		payloads[i] = data
-		e := IndexEntry{Kind: kind, Count: g.Count, Bytes: len(data), Start: g.Start, End: g.End,
-			Extension: g.Extension, RootName: g.RootName}
-		if g.ID.IsEmpty() {
-			e.Key = UntracedObjectKey(now, kind, w.Format)
-		} else {
-			e.TraceID = TraceHex(g.ID)
-			e.Key = TraceObjectKey(g.ID, now, kind, w.Format)
+		if !t.ID.IsEmpty() {
+			e.TraceID = TraceHex(t.ID)
+			for _, p := range t.Pages {
+				run = append(run, runEntry{TraceID: t.ID, Off: b.Pages[p].Off, Len: b.Pages[p].Len, Written: now.UnixNano()})
+			}
 		}
 		entries[i] = e
 	}
-	// Write-ahead index: every object that may exist is named by an index
-	// object of its hour, so prune and list never need to scan traces/.
-	idx, err := encodeIndex(w.Format, entries)
+	catalog, err := encodeIndex(w.Format, entries)
 	if err != nil {
 		return st, err
 	}
-	if err := w.put(ctx, IndexKey(now, w.Format), idx, "application/x-ndjson"); err != nil {
-		return st, fmt.Errorf("write index: %w", err)
+	runData := encodeRun([]string{keys.Block}, run)
+	// The block first: a catalog or a run never names a block that was
+	// not stored. A failure after it leaves an orphan block that retention
+	// removes; the retry writes everything anew.
+	if err := w.put(ctx, keys.Block, b.Data, w.Format.ContentType()); err != nil {
+		return st, fmt.Errorf("write block %s: %w", keys.Block, err)
 	}
-
-	conc := w.Concurrency
-	if conc <= 0 {
-		conc = 16
+	if err := w.put(ctx, keys.Catalog, catalog, "application/x-ndjson"); err != nil {
+		return st, fmt.Errorf("write catalog %s: %w", keys.Catalog, err)
 	}
-	if conc > len(groups) {
-		conc = len(groups)
-	}
-	var next atomic.Int64
-	var firstErr error
-	var errOnce sync.Once
-	var wg sync.WaitGroup
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	for range conc {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(groups) || ctx.Err() != nil {
-					return
-				}
-				if err := w.put(ctx, entries[i].Key, payloads[i], w.Format.ContentType()); err != nil {
-					errOnce.Do(func() { firstErr = fmt.Errorf("write %s: %w", entries[i].Key, err); cancel() })
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return st, firstErr
-	}
-	for i := range entries {
+	if len(run) > 0 {
+		rk := runKey(0, now.UnixNano(), now.UnixNano())
+		if err := w.put(ctx, rk, runData, "application/octet-stream"); err != nil {
+			return st, fmt.Errorf("write lookup run %s: %w", rk, err)
+		}
 		st.Objects++
-		st.Bytes += int64(entries[i].Bytes)
-		st.Items += entries[i].Count
+		st.Bytes += int64(len(runData))
 	}
+	st.Objects += 2
+	st.Bytes += int64(len(b.Data) + len(catalog))
+	st.Items = b.Items
 	return st, nil
 }
 

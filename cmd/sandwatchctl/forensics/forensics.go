@@ -83,7 +83,7 @@ func NewCommand() *cobra.Command {
 		Use:   "forensics",
 		Short: "Read the forensic archive: get a trace by id, list, stats, prune, replay",
 	}
-	cmd.AddCommand(getCommand(), listCommand(), statsCommand(), pruneCommand(), replayCommand())
+	cmd.AddCommand(getCommand(), listCommand(), statsCommand(), pruneCommand(), compactCommand(), replayCommand())
 	return cmd
 }
 

@@ -105,6 +105,13 @@ func TestGetListStatsReplayPrune(t *testing.T) {
 	assert.Contains(t, out, "replayed 3 traces")
 	assert.Equal(t, int64(total), s.spans.Load())
 
+	out, err = run(t, "compact", "--store", store, "--fanout", "2")
+	require.NoError(t, err)
+	assert.Contains(t, out, "merged 3 lookup runs into 1")
+	out, err = run(t, "get", "--store", store, ids[1])
+	require.NoError(t, err, "found after compaction")
+	assert.Contains(t, out, ids[1])
+
 	out, err = run(t, "prune", "--store", store, "--max-age", "1h")
 	require.NoError(t, err)
 	assert.Contains(t, out, "pruned 0 objects")

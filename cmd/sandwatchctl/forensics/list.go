@@ -112,3 +112,35 @@ func pruneCommand() *cobra.Command {
 	cmd.Flags().DurationVar(&maxAge, "max-age", 30*24*time.Hour, "keep what was written within this duration")
 	return cmd
 }
+
+func compactCommand() *cobra.Command {
+	var sf storeFlags
+	var fanout int
+	var maxAge time.Duration
+	cmd := &cobra.Command{
+		Use:   "compact",
+		Short: "Merge lookup runs now (the exporter does this as it writes)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if fanout < 2 || fanout > 64 {
+				return fmt.Errorf("--fanout %d is outside 2..64", fanout)
+			}
+			r, closeFn, err := sf.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer closeFn()
+			c := archive.Compaction{Fanout: fanout}
+			if maxAge > 0 {
+				c.Cutoff = time.Now().Add(-maxAge)
+			}
+			st, err := r.Compact(cmd.Context(), c)
+			fmt.Fprintf(cmd.OutOrStdout(), "merged %d lookup runs into %d, dropped %d expired entries\n", st.Merged, st.Written, st.Dropped)
+			return err
+		},
+	}
+	sf.register(cmd)
+	cmd.Flags().IntVar(&fanout, "fanout", 8, "merge a level once it holds this many runs")
+	cmd.Flags().DurationVar(&maxAge, "max-age", 0, "also drop entries written longer ago than this (0 keeps all)")
+	return cmd
+}

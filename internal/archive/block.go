@@ -1,0 +1,203 @@
+package archive
+
+import (
+	"fmt"
+	"strings"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+)
+
+// Extensions name the sandboxed extension a span or log record belongs to
+// ("" when unknown); the writer records it in the catalog so `list` can
+// filter by extension. They are called until a trace has a name, typically
+// once per trace, not per span. Either may be nil.
+type Extensions struct {
+	OfSpan func(resource pcommon.Resource, span ptrace.Span) string
+	OfLog  func(resource pcommon.Resource, rec plog.LogRecord) string
+}
+
+// maxExtensionLen bounds what a sender can put in the catalog per trace.
+const maxExtensionLen = 256
+
+func clip(s string) string {
+	if len(s) > maxExtensionLen {
+		s = s[:maxExtensionLen]
+	}
+	return strings.Clone(s) // the classifier's strings alias pdata memory
+}
+
+// pageRef is where a page is in its block.
+type pageRef struct {
+	Off uint64
+	Len uint32
+}
+
+// traceAcc is what one write holds of one trace (or, with an empty ID, of
+// the items without a trace id).
+type traceAcc struct {
+	ID        pcommon.TraceID
+	Pages     []int32 // ascending
+	Count     int
+	Start     uint64 // earliest start (unix nanos), 0 if unknown
+	End       uint64
+	Extension string
+	RootName  string // the name of a span without a parent, if present
+}
+
+func (a *traceAcc) add(page int32, start, end uint64) {
+	if n := len(a.Pages); n == 0 || a.Pages[n-1] != page {
+		a.Pages = append(a.Pages, page)
+	}
+	a.Count++
+	if start != 0 && (a.Start == 0 || start < a.Start) {
+		a.Start = start
+	}
+	a.End = max(a.End, end)
+}
+
+// block is one write, encoded: its bytes (concatenated compressed pages)
+// and what each trace has where.
+type block struct {
+	Data   []byte
+	Pages  []pageRef
+	Traces []traceAcc // in order of first appearance
+	Items  int
+}
+
+type blockBuilder struct {
+	block
+	byID map[pcommon.TraceID]int32
+}
+
+func (b *blockBuilder) trace(id pcommon.TraceID) *traceAcc {
+	i, ok := b.byID[id]
+	if !ok {
+		i = int32(len(b.Traces))
+		b.byID[id] = i
+		b.Traces = append(b.Traces, traceAcc{ID: id})
+	}
+	return &b.Traces[i]
+}
+
+// compressPages renders each raw page in f (toJSON re-encodes a protobuf
+// page as OTLP JSON) and concatenates them.
+func (b *blockBuilder) compressPages(f Format, raw [][]byte, toJSON func([]byte) ([]byte, error)) error {
+	total := 0
+	for _, p := range raw {
+		total += len(p)
+	}
+	b.Data = make([]byte, 0, total/4+1024)
+	b.Pages = make([]pageRef, len(raw))
+	for i, p := range raw {
+		if f.Encoding == EncodingJSON {
+			var err error
+			if p, err = toJSON(p); err != nil {
+				return err
+			}
+		}
+		off := len(b.Data)
+		var err error
+		if b.Data, err = compress(f.Compression, b.Data, p); err != nil {
+			return err
+		}
+		b.Pages[i] = pageRef{Off: uint64(off), Len: uint32(len(b.Data) - off)}
+	}
+	return nil
+}
+
+// encodeTraceBlock paginates td (see paginate) and records, per trace,
+// the pages holding its spans. td is not modified.
+func encodeTraceBlock(f Format, td ptrace.Traces, ext Extensions) (*block, error) {
+	raw, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
+	if err != nil {
+		return nil, fmt.Errorf("encode traces: %w", err)
+	}
+	pages, itemPage, err := paginate(raw, PageSize)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkItems(itemPage, td.SpanCount()); err != nil {
+		return nil, err
+	}
+	b := &blockBuilder{byID: make(map[pcommon.TraceID]int32, len(itemPage)/4)}
+	n := 0
+	rss := td.ResourceSpans()
+	for i := 0; i < rss.Len(); i++ {
+		rs := rss.At(i)
+		sss := rs.ScopeSpans()
+		for j := 0; j < sss.Len(); j++ {
+			spans := sss.At(j).Spans()
+			for k := 0; k < spans.Len(); k++ {
+				span := spans.At(k)
+				a := b.trace(span.TraceID())
+				a.add(itemPage[n], uint64(span.StartTimestamp()), uint64(span.EndTimestamp()))
+				n++
+				if a.RootName == "" && span.ParentSpanID().IsEmpty() {
+					a.RootName = clip(span.Name())
+				}
+				if a.Extension == "" && ext.OfSpan != nil {
+					a.Extension = clip(ext.OfSpan(rs.Resource(), span))
+				}
+			}
+		}
+	}
+	b.Items = n
+	err = b.compressPages(f, pages, func(p []byte) ([]byte, error) {
+		t, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(p)
+		if err != nil {
+			return nil, err
+		}
+		return (&ptrace.JSONMarshaler{}).MarshalTraces(t)
+	})
+	return &b.block, err
+}
+
+// encodeLogBlock is encodeTraceBlock for log records; records without a
+// trace id are accounted under the empty id.
+func encodeLogBlock(f Format, ld plog.Logs, ext Extensions) (*block, error) {
+	raw, err := (&plog.ProtoMarshaler{}).MarshalLogs(ld)
+	if err != nil {
+		return nil, fmt.Errorf("encode logs: %w", err)
+	}
+	pages, itemPage, err := paginate(raw, PageSize)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkItems(itemPage, ld.LogRecordCount()); err != nil {
+		return nil, err
+	}
+	b := &blockBuilder{byID: make(map[pcommon.TraceID]int32)}
+	n := 0
+	rls := ld.ResourceLogs()
+	for i := 0; i < rls.Len(); i++ {
+		rl := rls.At(i)
+		sls := rl.ScopeLogs()
+		for j := 0; j < sls.Len(); j++ {
+			recs := sls.At(j).LogRecords()
+			for k := 0; k < recs.Len(); k++ {
+				rec := recs.At(k)
+				ts := uint64(rec.Timestamp())
+				if ts == 0 {
+					ts = uint64(rec.ObservedTimestamp())
+				}
+				a := b.trace(rec.TraceID())
+				a.add(itemPage[n], ts, ts)
+				n++
+				if a.Extension == "" && ext.OfLog != nil {
+					a.Extension = clip(ext.OfLog(rl.Resource(), rec))
+				}
+			}
+		}
+	}
+	b.Items = n
+	err = b.compressPages(f, pages, func(p []byte) ([]byte, error) {
+		l, err := (&plog.ProtoUnmarshaler{}).UnmarshalLogs(p)
+		if err != nil {
+			return nil, err
+		}
+		return (&plog.JSONMarshaler{}).MarshalLogs(l)
+	})
+	return &b.block, err
+}

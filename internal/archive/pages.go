@@ -1,0 +1,189 @@
+package archive
+
+import (
+	"errors"
+	"fmt"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// PageSize is the target raw (uncompressed) size of a page: large enough
+// for zstd to compress well, small enough that a lookup decodes little
+// beyond the trace it wants.
+const PageSize = 128 << 10
+
+// paginate cuts a marshaled OTLP TracesData or LogsData into pages of
+// whole items (spans or log records), each page itself a valid TracesData
+// or LogsData. Both messages have the same shape, which is all this needs:
+//
+//	data:      1 = resource_{spans,logs} (repeated)
+//	resource:  1 = resource, 2 = scope_{spans,logs} (repeated), 3 = schema_url
+//	scope:     1 = scope,    2 = spans / log_records (repeated), 3 = schema_url
+//
+// Working on the wire bytes spares copying every span into a per-page
+// pdata tree: an item's bytes are copied once, next to its resource and
+// scope headers (every field but 2, repeated once per page they appear
+// in). It returns the pages and, for the n-th item in wire order (pdata's
+// order), the page it landed in.
+func paginate(raw []byte, target int) (pages [][]byte, itemPage []int32, err error) {
+	p := pager{target: target}
+	for len(raw) > 0 {
+		num, typ, n := protowire.ConsumeTag(raw)
+		if n < 0 {
+			return nil, nil, errMalformed
+		}
+		raw = raw[n:]
+		if num != 1 || typ != protowire.BytesType {
+			n = protowire.ConsumeFieldValue(num, typ, raw)
+			if n < 0 {
+				return nil, nil, errMalformed
+			}
+			raw = raw[n:]
+			continue
+		}
+		res, n := protowire.ConsumeBytes(raw)
+		if n < 0 {
+			return nil, nil, errMalformed
+		}
+		raw = raw[n:]
+		if err := p.resource(res); err != nil {
+			return nil, nil, err
+		}
+	}
+	p.flush()
+	return p.pages, p.itemPage, nil
+}
+
+var errMalformed = errors.New("malformed OTLP protobuf")
+
+// pager accumulates the current page as resources of scopes of items
+// (sub-slices of the input: nothing is copied until the page is cut).
+type pager struct {
+	target   int
+	pages    [][]byte
+	itemPage []int32
+	cur      []pendingResource
+	size     int
+}
+
+type pendingResource struct {
+	header []byte // the resource's fields other than 2, concatenated
+	scopes []pendingScope
+}
+
+type pendingScope struct {
+	header []byte
+	items  [][]byte // each a whole field: tag, length, bytes
+}
+
+// splitHeader returns msg's fields other than 2 (concatenated, as they
+// are) and each field 2 whole.
+func splitHeader(msg []byte) (header []byte, children [][]byte, err error) {
+	for b := msg; len(b) > 0; {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return nil, nil, errMalformed
+		}
+		m := protowire.ConsumeFieldValue(num, typ, b[n:])
+		if m < 0 {
+			return nil, nil, errMalformed
+		}
+		field := b[:n+m]
+		if num == 2 && typ == protowire.BytesType {
+			children = append(children, field)
+		} else {
+			header = append(header, field...)
+		}
+		b = b[n+m:]
+	}
+	return header, children, nil
+}
+
+// fieldValue strips a whole length-delimited field to its value.
+func fieldValue(field []byte) []byte {
+	_, _, n := protowire.ConsumeTag(field)
+	v, _ := protowire.ConsumeBytes(field[n:])
+	return v
+}
+
+func (p *pager) resource(msg []byte) error {
+	rh, scopes, err := splitHeader(msg)
+	if err != nil {
+		return err
+	}
+	opened := false
+	for _, sf := range scopes {
+		sh, items, err := splitHeader(fieldValue(sf))
+		if err != nil {
+			return err
+		}
+		scopeOpen := false
+		for _, it := range items {
+			if p.size > 0 && p.size+len(it) > p.target {
+				p.flush()
+				opened, scopeOpen = false, false
+			}
+			if !opened {
+				p.cur = append(p.cur, pendingResource{header: rh})
+				p.size += len(rh) + 8
+				opened = true
+			}
+			r := &p.cur[len(p.cur)-1]
+			if !scopeOpen {
+				r.scopes = append(r.scopes, pendingScope{header: sh})
+				p.size += len(sh) + 8
+				scopeOpen = true
+			}
+			s := &r.scopes[len(r.scopes)-1]
+			s.items = append(s.items, it)
+			p.size += len(it)
+			p.itemPage = append(p.itemPage, int32(len(p.pages)))
+		}
+	}
+	return nil
+}
+
+// flush serialises the pending page.
+func (p *pager) flush() {
+	if len(p.cur) == 0 {
+		return
+	}
+	out := make([]byte, 0, p.size+16)
+	for _, r := range p.cur {
+		rlen := len(r.header)
+		for _, s := range r.scopes {
+			slen := scopeLen(s)
+			rlen += protowire.SizeTag(2) + protowire.SizeBytes(slen)
+		}
+		out = protowire.AppendTag(out, 1, protowire.BytesType)
+		out = protowire.AppendVarint(out, uint64(rlen))
+		out = append(out, r.header...)
+		for _, s := range r.scopes {
+			out = protowire.AppendTag(out, 2, protowire.BytesType)
+			out = protowire.AppendVarint(out, uint64(scopeLen(s)))
+			out = append(out, s.header...)
+			for _, it := range s.items {
+				out = append(out, it...)
+			}
+		}
+	}
+	p.pages = append(p.pages, out)
+	p.cur = p.cur[:0]
+	p.size = 0
+}
+
+func scopeLen(s pendingScope) int {
+	n := len(s.header)
+	for _, it := range s.items {
+		n += len(it)
+	}
+	return n
+}
+
+// checkItems verifies that pagination saw as many items as pdata holds.
+func checkItems(itemPage []int32, want int) error {
+	if len(itemPage) != want {
+		return fmt.Errorf("pagination found %d items, the batch holds %d", len(itemPage), want)
+	}
+	return nil
+}
