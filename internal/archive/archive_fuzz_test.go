@@ -42,7 +42,7 @@ func FuzzPaginate(f *testing.F) {
 	f.Add(raw, 100)
 	f.Add([]byte{0x0a, 0x02, 0x12, 0x00}, 10)
 	f.Fuzz(func(t *testing.T, data []byte, target int) {
-		pages, pos, err := paginate(data, max(target, 1))
+		pages, pos, err := collectPages(data, max(target, 1))
 		if err != nil {
 			return
 		}

@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -156,11 +157,21 @@ func spanIDs(td ptrace.Traces) []pcommon.SpanID {
 	return ids
 }
 
+// collectPages paginates raw and keeps a copy of every page.
+func collectPages(raw []byte, target int) ([][]byte, []int32, error) {
+	var pages [][]byte
+	pos, err := paginate(raw, target, func(p []byte) error {
+		pages = append(pages, bytes.Clone(p))
+		return nil
+	})
+	return pages, pos, err
+}
+
 func TestPaginate(t *testing.T) {
 	td := testTraces()
 	raw, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
 	require.NoError(t, err)
-	whole, pos, err := paginate(raw, PageSize)
+	whole, pos, err := collectPages(raw, PageSize)
 	require.NoError(t, err)
 	require.Len(t, whole, 1)
 	assert.Equal(t, []int32{0, 0, 0, 0, 0, 0, 0, 0}, pos)
@@ -170,7 +181,7 @@ func TestPaginate(t *testing.T) {
 
 	// Pages of about two spans: every page decodes on its own, resource
 	// and scope travel with the spans, nothing is lost or reordered.
-	pages, pos, err := paginate(raw, 120)
+	pages, pos, err := collectPages(raw, 120)
 	require.NoError(t, err)
 	require.Greater(t, len(pages), 3)
 	require.Len(t, pos, 8)
@@ -191,7 +202,7 @@ func TestPaginate(t *testing.T) {
 	}
 	assert.Equal(t, spanIDs(td), got)
 
-	_, _, err = paginate([]byte{0x0a, 0xff}, PageSize)
+	_, _, err = collectPages([]byte{0x0a, 0xff}, PageSize)
 	assert.Error(t, err)
 }
 

@@ -81,30 +81,26 @@ func (b *blockBuilder) trace(id pcommon.TraceID) *traceAcc {
 	return &b.Traces[i]
 }
 
-// compressPages renders each raw page in f (toJSON re-encodes a protobuf
-// page as OTLP JSON) and concatenates them.
-func (b *blockBuilder) compressPages(f Format, raw [][]byte, toJSON func([]byte) ([]byte, error)) error {
-	total := 0
-	for _, p := range raw {
-		total += len(p)
-	}
-	b.Data = make([]byte, 0, total/4+1024)
-	b.Pages = make([]pageRef, len(raw))
-	for i, p := range raw {
-		if f.Encoding == EncodingJSON {
-			var err error
-			if p, err = toJSON(p); err != nil {
-				return err
-			}
-		}
-		off := len(b.Data)
+// addPage renders a raw page in f (toJSON re-encodes a protobuf page as
+// OTLP JSON) and appends it to the block.
+func (b *blockBuilder) addPage(f Format, raw []byte, toJSON func([]byte) ([]byte, error)) error {
+	if f.Encoding == EncodingJSON {
 		var err error
-		if b.Data, err = compress(f.Compression, b.Data, p); err != nil {
+		if raw, err = toJSON(raw); err != nil {
 			return err
 		}
-		b.Pages[i] = pageRef{Off: uint64(off), Len: uint32(len(b.Data) - off)}
 	}
+	off := len(b.Data)
+	var err error
+	if b.Data, err = compress(f.Compression, b.Data, raw); err != nil {
+		return err
+	}
+	b.Pages = append(b.Pages, pageRef{Off: uint64(off), Len: uint32(len(b.Data) - off)})
 	return nil
+}
+
+func newBlockBuilder(rawSize int) *blockBuilder {
+	return &blockBuilder{block: block{Data: make([]byte, 0, rawSize/4+1024)}, byID: make(map[pcommon.TraceID]int32)}
 }
 
 // encodeTraceBlock paginates td (see paginate) and records, per trace,
@@ -114,14 +110,22 @@ func encodeTraceBlock(f Format, td ptrace.Traces, ext Extensions) (*block, error
 	if err != nil {
 		return nil, fmt.Errorf("encode traces: %w", err)
 	}
-	pages, itemPage, err := paginate(raw, PageSize)
+	b := newBlockBuilder(len(raw))
+	itemPage, err := paginate(raw, PageSize, func(page []byte) error {
+		return b.addPage(f, page, func(p []byte) ([]byte, error) {
+			t, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(p)
+			if err != nil {
+				return nil, err
+			}
+			return (&ptrace.JSONMarshaler{}).MarshalTraces(t)
+		})
+	})
 	if err != nil {
 		return nil, err
 	}
 	if err := checkItems(itemPage, td.SpanCount()); err != nil {
 		return nil, err
 	}
-	b := &blockBuilder{byID: make(map[pcommon.TraceID]int32, len(itemPage)/4)}
 	n := 0
 	rss := td.ResourceSpans()
 	for i := 0; i < rss.Len(); i++ {
@@ -144,14 +148,7 @@ func encodeTraceBlock(f Format, td ptrace.Traces, ext Extensions) (*block, error
 		}
 	}
 	b.Items = n
-	err = b.compressPages(f, pages, func(p []byte) ([]byte, error) {
-		t, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(p)
-		if err != nil {
-			return nil, err
-		}
-		return (&ptrace.JSONMarshaler{}).MarshalTraces(t)
-	})
-	return &b.block, err
+	return &b.block, nil
 }
 
 // encodeLogBlock is encodeTraceBlock for log records; records without a
@@ -161,14 +158,22 @@ func encodeLogBlock(f Format, ld plog.Logs, ext Extensions) (*block, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode logs: %w", err)
 	}
-	pages, itemPage, err := paginate(raw, PageSize)
+	b := newBlockBuilder(len(raw))
+	itemPage, err := paginate(raw, PageSize, func(page []byte) error {
+		return b.addPage(f, page, func(p []byte) ([]byte, error) {
+			l, err := (&plog.ProtoUnmarshaler{}).UnmarshalLogs(p)
+			if err != nil {
+				return nil, err
+			}
+			return (&plog.JSONMarshaler{}).MarshalLogs(l)
+		})
+	})
 	if err != nil {
 		return nil, err
 	}
 	if err := checkItems(itemPage, ld.LogRecordCount()); err != nil {
 		return nil, err
 	}
-	b := &blockBuilder{byID: make(map[pcommon.TraceID]int32)}
 	n := 0
 	rls := ld.ResourceLogs()
 	for i := 0; i < rls.Len(); i++ {
@@ -192,12 +197,5 @@ func encodeLogBlock(f Format, ld plog.Logs, ext Extensions) (*block, error) {
 		}
 	}
 	b.Items = n
-	err = b.compressPages(f, pages, func(p []byte) ([]byte, error) {
-		l, err := (&plog.ProtoUnmarshaler{}).UnmarshalLogs(p)
-		if err != nil {
-			return nil, err
-		}
-		return (&plog.JSONMarshaler{}).MarshalLogs(l)
-	})
-	return &b.block, err
+	return &b.block, nil
 }

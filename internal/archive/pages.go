@@ -23,35 +23,38 @@ const PageSize = 128 << 10
 // Working on the wire bytes spares copying every span into a per-page
 // pdata tree: an item's bytes are copied once, next to its resource and
 // scope headers (every field but 2, repeated once per page they appear
-// in). It returns the pages and, for the n-th item in wire order (pdata's
-// order), the page it landed in.
-func paginate(raw []byte, target int) (pages [][]byte, itemPage []int32, err error) {
-	p := pager{target: target}
+// in). Each page is handed to emit as it is cut (the slice is reused
+// after emit returns); paginate returns, for the n-th item in wire order
+// (pdata's order), the page it landed in.
+func paginate(raw []byte, target int, emit func(page []byte) error) (itemPage []int32, err error) {
+	p := pager{target: target, emit: emit}
 	for len(raw) > 0 {
 		num, typ, n := protowire.ConsumeTag(raw)
 		if n < 0 {
-			return nil, nil, errMalformed
+			return nil, errMalformed
 		}
 		raw = raw[n:]
 		if num != 1 || typ != protowire.BytesType {
 			n = protowire.ConsumeFieldValue(num, typ, raw)
 			if n < 0 {
-				return nil, nil, errMalformed
+				return nil, errMalformed
 			}
 			raw = raw[n:]
 			continue
 		}
 		res, n := protowire.ConsumeBytes(raw)
 		if n < 0 {
-			return nil, nil, errMalformed
+			return nil, errMalformed
 		}
 		raw = raw[n:]
 		if err := p.resource(res); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
-	p.flush()
-	return p.pages, p.itemPage, nil
+	if err := p.flush(); err != nil {
+		return nil, err
+	}
+	return p.itemPage, nil
 }
 
 var errMalformed = errors.New("malformed OTLP protobuf")
@@ -60,7 +63,9 @@ var errMalformed = errors.New("malformed OTLP protobuf")
 // (sub-slices of the input: nothing is copied until the page is cut).
 type pager struct {
 	target   int
-	pages    [][]byte
+	emit     func([]byte) error
+	pages    int32  // pages emitted
+	buf      []byte // the page being serialised, reused
 	itemPage []int32
 	cur      []pendingResource
 	size     int
@@ -120,7 +125,9 @@ func (p *pager) resource(msg []byte) error {
 		scopeOpen := false
 		for _, it := range items {
 			if p.size > 0 && p.size+len(it) > p.target {
-				p.flush()
+				if err := p.flush(); err != nil {
+					return err
+				}
 				opened, scopeOpen = false, false
 			}
 			if !opened {
@@ -137,18 +144,18 @@ func (p *pager) resource(msg []byte) error {
 			s := &r.scopes[len(r.scopes)-1]
 			s.items = append(s.items, it)
 			p.size += len(it)
-			p.itemPage = append(p.itemPage, int32(len(p.pages)))
+			p.itemPage = append(p.itemPage, p.pages)
 		}
 	}
 	return nil
 }
 
-// flush serialises the pending page.
-func (p *pager) flush() {
+// flush serialises the pending page and emits it.
+func (p *pager) flush() error {
 	if len(p.cur) == 0 {
-		return
+		return nil
 	}
-	out := make([]byte, 0, p.size+16)
+	out := p.buf[:0]
 	for _, r := range p.cur {
 		rlen := len(r.header)
 		for _, s := range r.scopes {
@@ -167,9 +174,11 @@ func (p *pager) flush() {
 			}
 		}
 	}
-	p.pages = append(p.pages, out)
+	p.buf = out
 	p.cur = p.cur[:0]
 	p.size = 0
+	p.pages++
+	return p.emit(out)
 }
 
 func scopeLen(s pendingScope) int {

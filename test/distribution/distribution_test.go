@@ -85,7 +85,7 @@ func TestAirgappedHasNoNetworkListener(t *testing.T) {
 	testutil.Eventually(t, 20*time.Second, func() bool { return strings.Contains(c.Output(), "capability_denied") },
 		"anomaly event on stdout")
 	testutil.Eventually(t, 30*time.Second, func() bool {
-		entries, _ := os.ReadDir(filepath.Join(data, "forensic", "traces"))
+		entries, _ := os.ReadDir(filepath.Join(data, "forensic", "blocks"))
 		return len(entries) > 0
 	}, "spans archived under %s", data)
 	listeners := tcpListeners(t, c.Pid())
