@@ -85,8 +85,8 @@ type CompactionConfig struct {
 	// Fanout writes of its own (which picks up runs written by other
 	// collectors sharing the store); 0 compacts only after writes.
 	Interval time.Duration `mapstructure:"interval"`
-	// MaxMergeBytes bounds the runs merged at once, which are held in
-	// memory while merged.
+	// MaxMergeBytes bounds what one merge reads (and so how long it
+	// runs); memory does not depend on it, merges stream.
 	MaxMergeBytes int64 `mapstructure:"max_merge_bytes"`
 }
 

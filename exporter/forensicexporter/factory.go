@@ -55,7 +55,7 @@ func createDefaultConfig() component.Config {
 		Store:         "file://./data/forensic",
 		Encoding:      "proto",
 		Compression:   "zstd",
-		Compaction:    CompactionConfig{Fanout: 8, Interval: time.Minute, MaxMergeBytes: 256 << 20},
+		Compaction:    CompactionConfig{Fanout: 8, Interval: time.Minute, MaxMergeBytes: 8 << 30},
 		MaxAge:        30 * 24 * time.Hour,
 		PruneInterval: time.Hour,
 		TimeoutConfig: timeout,

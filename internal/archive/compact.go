@@ -1,8 +1,11 @@
 package archive
 
 import (
+	"bufio"
+	"container/heap"
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"time"
 
@@ -17,8 +20,9 @@ import (
 // written 5000 per batch make ~3 levels, 100 million ~5.
 type Compaction struct {
 	Fanout int // runs per level that trigger a merge; default 8
-	// MaxMergeBytes bounds the runs merged at once (they are held in
-	// memory); a level whose runs exceed it stays unmerged. Default 256 MiB.
+	// MaxMergeBytes bounds the bytes one merge reads (and so its
+	// duration); a level whose runs exceed it stays unmerged. Memory does
+	// not depend on it: merges stream. Default 8 GiB.
 	MaxMergeBytes int64
 	// Cutoff drops entries written before it (retention); zero keeps all.
 	Cutoff time.Time
@@ -42,7 +46,7 @@ func (r *Reader) Compact(ctx context.Context, c Compaction) (CompactStats, error
 		c.Fanout = 8
 	}
 	if c.MaxMergeBytes <= 0 {
-		c.MaxMergeBytes = 256 << 20
+		c.MaxMergeBytes = 8 << 30
 	}
 	for {
 		runs, err := r.runs(ctx)
@@ -90,23 +94,26 @@ func pickMerge(runs []runInfo, c Compaction) []runInfo {
 	return nil
 }
 
-// merge writes the union of runs' entries (minus expired ones) as one run
-// of the next level, then deletes the inputs.
+// merge streams the union of runs' entries (minus expired and duplicate
+// ones) into one run of the next level, then deletes the inputs. Memory is
+// one 64 KiB read buffer per input plus the output's fences, whatever the
+// runs' size.
 func (r *Reader) merge(ctx context.Context, runs []runInfo, cutoff time.Time, st *CompactStats) error {
 	var keys []string
 	keyIdx := map[string]uint32{}
-	var entries []runEntry
+	var cursors []*runCursor
+	defer func() {
+		for _, c := range cursors {
+			c.close()
+		}
+	}()
 	level := 0
 	var oldest, newest int64
 	for _, run := range runs {
-		data, err := r.Bucket.ReadAll(ctx, run.Key)
+		h, _, err := r.runFooter(ctx, run)
 		if isNotFound(err) {
 			continue // merged by another collector meanwhile
 		}
-		if err != nil {
-			return fmt.Errorf("read %s: %w", run.Key, err)
-		}
-		h, es, err := decodeRun(data)
 		if err != nil {
 			return fmt.Errorf("%s: %w", run.Key, err)
 		}
@@ -120,28 +127,27 @@ func (r *Reader) merge(ctx context.Context, runs []runInfo, cutoff time.Time, st
 			}
 			remap[i] = j
 		}
-		for _, e := range es {
-			if !cutoff.IsZero() && e.Written < cutoff.UnixNano() {
-				st.Dropped++
-				continue
-			}
-			e.Key = remap[e.Key]
-			entries = append(entries, e)
-			if oldest == 0 || e.Written < oldest {
-				oldest = e.Written
-			}
-			newest = max(newest, e.Written)
-		}
 		level = max(level, run.Level+1)
-	}
-	if len(entries) > 0 {
-		slices.SortFunc(entries, compareEntries)
-		entries = slices.CompactFunc(entries, func(a, b runEntry) bool { return compareEntries(a, b) == 0 })
-		data := encodeRun(keys, entries)
-		if err := r.putRun(ctx, runKey(level, oldest, newest), data); err != nil {
+		if oldest == 0 || run.Oldest < oldest {
+			oldest = run.Oldest
+		}
+		newest = max(newest, run.Newest)
+		c, err := r.openCursor(ctx, run.Key, h, remap)
+		if err != nil {
 			return err
 		}
-		st.Written++
+		if c != nil {
+			cursors = append(cursors, c)
+		}
+	}
+	if len(cursors) > 0 {
+		written, err := r.writeMerged(ctx, runKey(level, oldest, newest), keys, cursors, cutoff, st)
+		if err != nil {
+			return err
+		}
+		if written {
+			st.Written++
+		}
 	}
 	for _, run := range runs {
 		if err := r.delete(ctx, run.Key, false); err != nil {
@@ -152,10 +158,126 @@ func (r *Reader) merge(ctx context.Context, runs []runInfo, cutoff time.Time, st
 	return nil
 }
 
-func (r *Reader) putRun(ctx context.Context, key string, data []byte) error {
+// writeMerged writes the k-way merge of cursors to key; it stores nothing
+// (and returns false) when every entry expired.
+func (r *Reader) writeMerged(ctx context.Context, key string, keys []string, cursors []*runCursor, cutoff time.Time, st *CompactStats) (bool, error) {
+	wctx, abort := context.WithCancel(ctx) // cancelled before Close: nothing is published
+	defer abort()
 	opts := &blob.WriterOptions{ContentType: "application/octet-stream", DisableContentTypeDetection: true}
-	if err := r.Bucket.WriteAll(ctx, key, data, opts); err != nil {
-		return fmt.Errorf("write lookup run %s: %w", key, err)
+	w, err := r.Bucket.NewWriter(wctx, key, opts)
+	if err != nil {
+		return false, fmt.Errorf("write lookup run %s: %w", key, err)
 	}
+	rw := newRunWriter(w, keys)
+	h := cursorHeap(cursors)
+	heap.Init(&h)
+	var last runEntry
+	n := 0
+	for h.Len() > 0 {
+		c := h[0]
+		e := c.cur
+		if err := c.next(); err != nil {
+			abort()
+			_ = w.Close()
+			return false, err
+		}
+		if c.done {
+			heap.Pop(&h)
+		} else {
+			heap.Fix(&h, 0)
+		}
+		if !cutoff.IsZero() && e.Written < cutoff.UnixNano() {
+			st.Dropped++
+			continue
+		}
+		if n > 0 && compareEntries(e, last) == 0 {
+			continue // two merges of the same inputs, merged again
+		}
+		if err := rw.add(e); err != nil {
+			abort()
+			_ = w.Close()
+			return false, fmt.Errorf("write lookup run %s: %w", key, err)
+		}
+		last = e
+		n++
+	}
+	if n == 0 {
+		abort()
+		_ = w.Close()
+		return false, nil
+	}
+	if err := rw.finish(); err != nil {
+		abort()
+		_ = w.Close()
+		return false, fmt.Errorf("write lookup run %s: %w", key, err)
+	}
+	if err := w.Close(); err != nil {
+		return false, fmt.Errorf("write lookup run %s: %w", key, err)
+	}
+	return true, nil
+}
+
+// runCursor reads a run's entries in order, with block keys renumbered
+// into the merged run's key table.
+type runCursor struct {
+	rd    *blob.Reader
+	br    *bufio.Reader
+	nk    int
+	remap []uint32
+	left  int
+	cur   runEntry
+	done  bool
+	buf   [runEntrySize]byte
+}
+
+// openCursor opens a cursor on the first entry (nil for an empty run).
+func (r *Reader) openCursor(ctx context.Context, key string, h *runHeader, remap []uint32) (*runCursor, error) {
+	if h.entries == 0 {
+		return nil, nil
+	}
+	rd, err := r.Bucket.NewRangeReader(ctx, key, 0, int64(h.entries)*runEntrySize, nil)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", key, err)
+	}
+	c := &runCursor{rd: rd, br: bufio.NewReaderSize(rd, 64<<10), nk: len(h.keys), remap: remap, left: h.entries}
+	if err := c.next(); err != nil {
+		c.close()
+		return nil, fmt.Errorf("read %s: %w", key, err)
+	}
+	return c, nil
+}
+
+// next loads the next entry into cur, or sets done.
+func (c *runCursor) next() error {
+	if c.left == 0 {
+		c.done = true
+		return nil
+	}
+	if _, err := io.ReadFull(c.br, c.buf[:]); err != nil {
+		return fmt.Errorf("%w: %v", errCorruptRun, err)
+	}
+	e, err := decodeEntry(c.buf[:], c.nk)
+	if err != nil {
+		return err
+	}
+	e.Key = c.remap[e.Key]
+	c.cur = e
+	c.left--
 	return nil
+}
+
+func (c *runCursor) close() { _ = c.rd.Close() }
+
+// cursorHeap orders cursors by their current entry.
+type cursorHeap []*runCursor
+
+func (h cursorHeap) Len() int           { return len(h) }
+func (h cursorHeap) Less(i, j int) bool { return compareEntries(h[i].cur, h[j].cur) < 0 }
+func (h cursorHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *cursorHeap) Push(x any)        { *h = append(*h, x.(*runCursor)) }
+func (h *cursorHeap) Pop() any {
+	old := *h
+	c := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return c
 }

@@ -2,6 +2,7 @@ package archive
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -105,4 +106,35 @@ func TestGetAfterCompactionRace(t *testing.T) {
 	tr, err := r.Get(ctx, id)
 	require.NoError(t, err, "the merged run is found by listing again")
 	assert.Equal(t, 3, tr.Spans)
+}
+
+// Two collectors that merged the same inputs leave the same entries in
+// two runs; the next merge keeps one copy of each.
+func TestCompactDropsDuplicateEntries(t *testing.T) {
+	ctx := context.Background()
+	b := newMem(t)
+	w := &Writer{Bucket: b, Format: DefaultFormat}
+	_, err := w.WriteTraces(ctx, traceBatch(7, 40))
+	require.NoError(t, err)
+	r := &Reader{Bucket: b}
+	runs, err := r.runs(ctx)
+	require.NoError(t, err)
+	require.Len(t, runs, 1)
+	data, err := b.ReadAll(ctx, runs[0].Key)
+	require.NoError(t, err)
+	require.NoError(t, b.WriteAll(ctx, runKey(0, runs[0].Oldest, runs[0].Newest), data, nil))
+
+	st, err := r.Compact(ctx, Compaction{Fanout: 2})
+	require.NoError(t, err)
+	assert.Equal(t, CompactStats{Merged: 2, Written: 1}, st)
+	runs, err = r.runs(ctx)
+	require.NoError(t, err)
+	require.Len(t, runs, 1)
+	merged, err := b.ReadAll(ctx, runs[0].Key)
+	require.NoError(t, err)
+	_, entries, err := decodeRun(merged)
+	require.NoError(t, err)
+	assert.Len(t, entries, 40, "one entry per trace (one page), duplicates dropped")
+	assert.True(t, slices.IsSortedFunc(entries, compareEntries))
+	assert.Equal(t, 1, runs[0].Level)
 }

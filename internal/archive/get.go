@@ -23,11 +23,11 @@ type location struct {
 }
 
 // runReadAhead is the first read of a run: the whole of a small run, or
-// the header of most large ones.
+// the footer of most large ones.
 const runReadAhead = 64 << 10
 
 // Get returns every span and log record archived under id: one List of
-// lookup/, one read of entries per run (plus its header, unless cached),
+// lookup/, one read of entries per run (plus its footer, unless cached),
 // one range read per page. Spans written twice (a retried batch) are
 // returned once.
 func (r *Reader) Get(ctx context.Context, id pcommon.TraceID) (*Trace, error) {
@@ -136,26 +136,9 @@ func (r *Reader) runs(ctx context.Context) ([]runInfo, error) {
 
 // searchRun returns the pages of id that run names.
 func (r *Reader) searchRun(ctx context.Context, run runInfo, id pcommon.TraceID) ([]location, error) {
-	h := r.headers.get(run.Key)
-	var head []byte
-	if h == nil {
-		var err error
-		if head, err = r.readRange(ctx, run.Key, 0, runReadAhead); err != nil {
-			return nil, err
-		}
-		hl, err := runHeaderLength(head)
-		if err != nil {
-			return nil, err
-		}
-		if hl > len(head) {
-			if head, err = r.readRange(ctx, run.Key, 0, int64(hl)); err != nil {
-				return nil, err
-			}
-		}
-		if h, err = parseRunHeader(head); err != nil {
-			return nil, err
-		}
-		r.headers.put(run.Key, h)
+	h, whole, err := r.runFooter(ctx, run)
+	if err != nil {
+		return nil, err
 	}
 	lo, hi := h.span(id)
 	if lo >= hi {
@@ -163,13 +146,10 @@ func (r *Reader) searchRun(ctx context.Context, run runInfo, id pcommon.TraceID)
 	}
 	off, n := h.byteRange(lo, hi)
 	var raw []byte
-	if int64(len(head)) >= off+n {
-		raw = head[off : off+n] // a small run came whole with its header
-	} else {
-		var err error
-		if raw, err = r.readRange(ctx, run.Key, off, n); err != nil {
-			return nil, err
-		}
+	if int64(len(whole)) >= off+n {
+		raw = whole[off : off+n] // a small run was read whole
+	} else if raw, err = r.readRange(ctx, run.Key, off, n); err != nil {
+		return nil, err
 	}
 	entries, err := decodeEntries(raw, len(h.keys))
 	if err != nil {
@@ -182,6 +162,47 @@ func (r *Reader) searchRun(ctx context.Context, run runInfo, id pcommon.TraceID)
 		}
 	}
 	return out, nil
+}
+
+// runFooter returns run's parsed footer, from the cache or read from its
+// tail (one read; two for a footer over runReadAhead). A run no larger
+// than runReadAhead is read whole and returned too.
+func (r *Reader) runFooter(ctx context.Context, run runInfo) (*runHeader, []byte, error) {
+	if h := r.headers.get(run.Key); h != nil {
+		return h, nil, nil
+	}
+	if run.Size < int64(runTrailerSize) {
+		return nil, nil, errCorruptRun
+	}
+	from := max(run.Size-runReadAhead, 0)
+	tail, err := r.readRange(ctx, run.Key, from, run.Size-from)
+	if err != nil {
+		return nil, nil, err
+	}
+	if int64(len(tail)) != run.Size-from {
+		return nil, nil, errCorruptRun // changed since listed: runs never do
+	}
+	flen, err := runFooterLength(tail, run.Size)
+	if err != nil {
+		return nil, nil, err
+	}
+	footer := tail
+	if flen > int64(len(tail)) {
+		if footer, err = r.readRange(ctx, run.Key, run.Size-flen, flen); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		footer = tail[int64(len(tail))-flen:]
+	}
+	h, err := parseRunFooter(footer, run.Size)
+	if err != nil {
+		return nil, nil, err
+	}
+	r.headers.put(run.Key, h)
+	if from == 0 {
+		return h, tail, nil
+	}
+	return h, nil, nil
 }
 
 // readRange reads up to n bytes of key from off.
