@@ -284,15 +284,9 @@ func (b *baseline) consumeLogs(ctx context.Context, in plog.Logs) error {
 }
 
 func ruleAnomaly(name string, sev detect.Severity, ev *sandboxevent.Event, sp detect.Span, now int64) detect.Anomaly {
-	target := ev.Target
-	if len(target) > 256 {
-		target = target[:256]
-	}
-	return detect.Anomaly{Type: name, Rule: name, Severity: sev, ExtensionID: cloneStr(ev.ExtensionID), Target: cloneStr(target),
+	return detect.Anomaly{Type: name, Rule: name, Severity: sev, ExtensionID: detect.Clip(ev.ExtensionID), Target: detect.Clip(ev.Target),
 		Observed: "matched rule " + name, Expected: "no match", Score: 1, TraceID: sp.TraceID, SpanID: sp.SpanID, Time: now}
 }
-
-func cloneStr(s string) string { return string(append([]byte(nil), s...)) }
 
 // tracesIn and logsIn are the per-signal faces of one baseline. The
 // collector builds one connector per (input, output) pair and feeds every

@@ -30,6 +30,13 @@ func (e *Engine) emit(a Anomaly) {
 			e.C.Suppressed++
 			return
 		}
+		// The interval ended before a tick flushed it: report what it
+		// suppressed before the new occurrence, so no count is lost.
+		if d.suppressed > 0 {
+			r := d.latest
+			r.Count, r.Repeat, r.Time = d.suppressed, true, a.Time
+			e.out = append(e.out, r)
+		}
 		d.last, d.suppressed = a.Time, 0
 		e.out = append(e.out, a)
 		return

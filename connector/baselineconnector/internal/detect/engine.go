@@ -207,6 +207,7 @@ func (e *Engine) Observe(ev *sandboxevent.Event, sp Span, now int64) {
 		if ev.Target != "" {
 			target = gate + " " + e.norm(ev)
 		}
+		target = Clip(target) // also the dedup key: a sender's 1 MiB host must not be kept
 		e.emit(Anomaly{Type: TypeCapabilityDenied, Severity: e.s.Detectors.CapabilityDenied.Severity, ExtensionID: p.ID,
 			Target: target, Observed: "denied " + target, Expected: "no denied capability decisions", Score: 1,
 			Learning: !learned, TraceID: sp.TraceID, SpanID: sp.SpanID, Time: now})
@@ -275,10 +276,10 @@ func (e *Engine) novelty(p *profile.Profile, ev *sandboxevent.Event, probe, lear
 		return
 	}
 	if ev.Outcome == sandboxevent.OutcomeOK && ev.IsRead() && !inv.Read {
-		inv.Read, inv.ReadTarget = true, clip(target)
+		inv.Read, inv.ReadTarget = true, Clip(target)
 	}
 	if c == profile.ClassHost && !known && ev.IsEgress() && !inv.Egress && (learned || p.Declared.Has(profile.ClassHost)) {
-		inv.Egress, inv.EgressHost, inv.EgressSpan, inv.EgressOp = true, clip(target), sp.SpanID, clip(strings.ToUpper(ev.Operation))
+		inv.Egress, inv.EgressHost, inv.EgressSpan, inv.EgressOp = true, Clip(target), sp.SpanID, Clip(strings.ToUpper(ev.Operation))
 	}
 	if inv.Read && inv.Egress && !inv.ExfilReported {
 		inv.ExfilReported = true
@@ -314,8 +315,8 @@ func (e *Engine) judge(p *profile.Profile, c profile.Class, target string, learn
 		if declared {
 			exp += " or the declared patterns"
 		}
-		e.emit(Anomaly{Type: noveltyType[c], Severity: t.Severity, ExtensionID: p.ID, Target: clip(target),
-			Observed: c.String()[:len(c.String())-1] + " " + clip(target), Expected: exp, Score: 1, Learning: !learned,
+		e.emit(Anomaly{Type: noveltyType[c], Severity: t.Severity, ExtensionID: p.ID, Target: Clip(target),
+			Observed: singular(c) + " " + Clip(target), Expected: exp, Score: 1, Learning: !learned,
 			TraceID: sp.TraceID, SpanID: sp.SpanID, Time: now})
 	}
 	return false
@@ -362,8 +363,8 @@ func (e *Engine) blockDuration(p *profile.Profile, block string, ms float64, lea
 	if d.Enabled && learned && st.N >= e.s.MinSamples {
 		f := profile.Floors{FloorAbs: d.FloorAbs, FloorRel: d.FloorRel}
 		if score := st.Score(ms, f); score >= d.Sigma && ms >= d.MinRatio*max(st.Mean, 1) {
-			e.emit(Anomaly{Type: TypeDurationOutlier, Severity: d.Severity, ExtensionID: p.ID, Target: "block " + clip(block),
-				Observed: fmt.Sprintf("%s took %.1f ms", clip(block), ms), Expected: fmt.Sprintf("at most %.1f ms (mean %.1f)", st.Threshold(d.Sigma, f), st.Mean),
+			e.emit(Anomaly{Type: TypeDurationOutlier, Severity: d.Severity, ExtensionID: p.ID, Target: "block " + Clip(block),
+				Observed: fmt.Sprintf("%s took %.1f ms", Clip(block), ms), Expected: fmt.Sprintf("at most %.1f ms (mean %.1f)", st.Threshold(d.Sigma, f), st.Mean),
 				Score: score, Learning: false, TraceID: sp.TraceID, SpanID: sp.SpanID, Time: now})
 			return // an outlier does not move its baseline
 		}
@@ -464,9 +465,20 @@ func (e *Engine) finalize(inv *tracestate.Invocation, now int64) {
 	}
 }
 
-func clip(s string) string {
+// Clip bounds a name a sender controls (extension id, target) to
+// profile.MaxNameLen and copies it out of pdata memory.
+func Clip(s string) string {
 	if len(s) > profile.MaxNameLen {
 		s = s[:profile.MaxNameLen]
 	}
 	return strings.Clone(s)
+}
+
+// singular names one target of a class: "capability", "library", "host".
+func singular(c profile.Class) string {
+	name := c.String()
+	if n, ok := strings.CutSuffix(name, "ies"); ok {
+		return n + "y"
+	}
+	return strings.TrimSuffix(name, "s")
 }
