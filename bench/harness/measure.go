@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"github.com/sandwatch/sandwatch/internal/procstat"
+
+	"github.com/sandwatch/sandwatch/internal/loopback"
 )
 
 type runParams struct {
@@ -44,13 +45,14 @@ type simulateSummary struct {
 	LastError     string  `json:"last_error"`
 }
 
+// freePort: the harness's own load connections must not take a port
+// handed to the collector (see internal/loopback).
 func freePort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := loopback.FreePort()
 	if err != nil {
 		panic(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return p
 }
 
 func measure(p runParams) (result, error) {

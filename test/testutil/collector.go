@@ -6,8 +6,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sandwatch/sandwatch/internal/loopback"
 )
 
 // Binary returns the path of a binary named by env (SANDWATCH_BIN,
@@ -36,36 +36,16 @@ func Binary(t testing.TB, env string) string {
 	return p
 }
 
-// FreePort returns a loopback TCP port that was free a moment ago. It picks
-// from 20000-32767, below Linux's ephemeral range (32768-60999): a port the
-// kernel hands out for outgoing connections could otherwise be taken by
-// the test's own clients between this call and the collector's bind. A
-// port is never handed out twice in one test process.
+// FreePort returns a loopback TCP port that was free a moment ago, below
+// the ephemeral range (see internal/loopback).
 func FreePort(t testing.TB) int {
 	t.Helper()
-	portMu.Lock()
-	defer portMu.Unlock()
-	for i := 0; i < 1000; i++ {
-		p := 20000 + rand.IntN(12768)
-		if portsGiven[p] {
-			continue
-		}
-		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-		if err != nil {
-			continue
-		}
-		l.Close()
-		portsGiven[p] = true
-		return p
+	p, err := loopback.FreePort()
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no free port in 20000-32767")
-	return 0
+	return p
 }
-
-var (
-	portMu     sync.Mutex
-	portsGiven = map[int]bool{}
-)
 
 // syncBuffer is a bytes.Buffer safe for the process's writer goroutine
 // and the test's readers.
