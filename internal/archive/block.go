@@ -99,8 +99,37 @@ func (b *blockBuilder) addPage(f Format, raw []byte, toJSON func([]byte) ([]byte
 	return nil
 }
 
-func newBlockBuilder(rawSize int) *blockBuilder {
-	return &blockBuilder{block: block{Data: make([]byte, 0, rawSize/4+1024)}, byID: make(map[pcommon.TraceID]int32)}
+// buildPages cuts a marshaled batch of items into compressed pages (see
+// paginate) and returns the builder, ready for per-trace bookkeeping, and
+// each item's page.
+func buildPages(f Format, raw []byte, items int, toJSON func([]byte) ([]byte, error)) (*blockBuilder, []int32, error) {
+	b := &blockBuilder{block: block{Data: make([]byte, 0, len(raw)/4+1024)}, byID: make(map[pcommon.TraceID]int32)}
+	itemPage, err := paginate(raw, PageSize, func(page []byte) error { return b.addPage(f, page, toJSON) })
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkItems(itemPage, items); err != nil {
+		return nil, nil, err
+	}
+	return b, itemPage, nil
+}
+
+// tracesPageJSON re-encodes a protobuf page of spans as OTLP JSON.
+func tracesPageJSON(p []byte) ([]byte, error) {
+	t, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(p)
+	if err != nil {
+		return nil, err
+	}
+	return (&ptrace.JSONMarshaler{}).MarshalTraces(t)
+}
+
+// logsPageJSON re-encodes a protobuf page of log records as OTLP JSON.
+func logsPageJSON(p []byte) ([]byte, error) {
+	l, err := (&plog.ProtoUnmarshaler{}).UnmarshalLogs(p)
+	if err != nil {
+		return nil, err
+	}
+	return (&plog.JSONMarshaler{}).MarshalLogs(l)
 }
 
 // encodeTraceBlock paginates td (see paginate) and records, per trace,
@@ -110,20 +139,8 @@ func encodeTraceBlock(f Format, td ptrace.Traces, ext Extensions) (*block, error
 	if err != nil {
 		return nil, fmt.Errorf("encode traces: %w", err)
 	}
-	b := newBlockBuilder(len(raw))
-	itemPage, err := paginate(raw, PageSize, func(page []byte) error {
-		return b.addPage(f, page, func(p []byte) ([]byte, error) {
-			t, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(p)
-			if err != nil {
-				return nil, err
-			}
-			return (&ptrace.JSONMarshaler{}).MarshalTraces(t)
-		})
-	})
+	b, itemPage, err := buildPages(f, raw, td.SpanCount(), tracesPageJSON)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkItems(itemPage, td.SpanCount()); err != nil {
 		return nil, err
 	}
 	n := 0
@@ -158,20 +175,8 @@ func encodeLogBlock(f Format, ld plog.Logs, ext Extensions) (*block, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode logs: %w", err)
 	}
-	b := newBlockBuilder(len(raw))
-	itemPage, err := paginate(raw, PageSize, func(page []byte) error {
-		return b.addPage(f, page, func(p []byte) ([]byte, error) {
-			l, err := (&plog.ProtoUnmarshaler{}).UnmarshalLogs(p)
-			if err != nil {
-				return nil, err
-			}
-			return (&plog.JSONMarshaler{}).MarshalLogs(l)
-		})
-	})
+	b, itemPage, err := buildPages(f, raw, ld.LogRecordCount(), logsPageJSON)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkItems(itemPage, ld.LogRecordCount()); err != nil {
 		return nil, err
 	}
 	n := 0

@@ -186,43 +186,7 @@ func decompress(c Compression, data []byte) ([]byte, error) {
 	return data, nil
 }
 
-// EncodeTraces renders td in format f.
-func EncodeTraces(f Format, td ptrace.Traces) ([]byte, error) {
-	var raw []byte
-	var err error
-	if f.Encoding == EncodingJSON {
-		raw, err = (&ptrace.JSONMarshaler{}).MarshalTraces(td)
-	} else {
-		raw, err = (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("encode traces: %w", err)
-	}
-	if f.Compression == CompressionNone {
-		return raw, nil
-	}
-	return compress(f.Compression, make([]byte, 0, len(raw)/4+64), raw)
-}
-
-// EncodeLogs renders ld in format f.
-func EncodeLogs(f Format, ld plog.Logs) ([]byte, error) {
-	var raw []byte
-	var err error
-	if f.Encoding == EncodingJSON {
-		raw, err = (&plog.JSONMarshaler{}).MarshalLogs(ld)
-	} else {
-		raw, err = (&plog.ProtoMarshaler{}).MarshalLogs(ld)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("encode logs: %w", err)
-	}
-	if f.Compression == CompressionNone {
-		return raw, nil
-	}
-	return compress(f.Compression, make([]byte, 0, len(raw)/4+64), raw)
-}
-
-// DecodeTraces parses an object written by EncodeTraces.
+// DecodeTraces parses a page of spans (see block.go).
 func DecodeTraces(f Format, data []byte) (ptrace.Traces, error) {
 	raw, err := decompress(f.Compression, data)
 	if err != nil {
@@ -234,7 +198,7 @@ func DecodeTraces(f Format, data []byte) (ptrace.Traces, error) {
 	return (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(raw)
 }
 
-// DecodeLogs parses an object written by EncodeLogs.
+// DecodeLogs parses a page of log records.
 func DecodeLogs(f Format, data []byte) (plog.Logs, error) {
 	raw, err := decompress(f.Compression, data)
 	if err != nil {
