@@ -161,13 +161,20 @@ func (r *Reader) merge(ctx context.Context, runs []runInfo, cutoff time.Time, st
 // writeMerged writes the k-way merge of cursors to key; it stores nothing
 // (and returns false) when every entry expired.
 func (r *Reader) writeMerged(ctx context.Context, key string, keys []string, cursors []*runCursor, cutoff time.Time, st *CompactStats) (bool, error) {
-	wctx, abort := context.WithCancel(ctx) // cancelled before Close: nothing is published
+	wctx, abort := context.WithCancel(ctx)
 	defer abort()
 	opts := &blob.WriterOptions{ContentType: "application/octet-stream", DisableContentTypeDetection: true}
 	w, err := r.Bucket.NewWriter(wctx, key, opts)
 	if err != nil {
 		return false, fmt.Errorf("write lookup run %s: %w", key, err)
 	}
+	published := false
+	defer func() {
+		if !published {
+			abort() // cancelled before Close: nothing is published
+			_ = w.Close()
+		}
+	}()
 	rw := newRunWriter(w, keys)
 	h := cursorHeap(cursors)
 	heap.Init(&h)
@@ -177,8 +184,6 @@ func (r *Reader) writeMerged(ctx context.Context, key string, keys []string, cur
 		c := h[0]
 		e := c.cur
 		if err := c.next(); err != nil {
-			abort()
-			_ = w.Close()
 			return false, err
 		}
 		if c.done {
@@ -194,23 +199,18 @@ func (r *Reader) writeMerged(ctx context.Context, key string, keys []string, cur
 			continue // two merges of the same inputs, merged again
 		}
 		if err := rw.add(e); err != nil {
-			abort()
-			_ = w.Close()
 			return false, fmt.Errorf("write lookup run %s: %w", key, err)
 		}
 		last = e
 		n++
 	}
 	if n == 0 {
-		abort()
-		_ = w.Close()
 		return false, nil
 	}
 	if err := rw.finish(); err != nil {
-		abort()
-		_ = w.Close()
 		return false, fmt.Errorf("write lookup run %s: %w", key, err)
 	}
+	published = true
 	if err := w.Close(); err != nil {
 		return false, fmt.Errorf("write lookup run %s: %w", key, err)
 	}

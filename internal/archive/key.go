@@ -81,9 +81,14 @@ func HourPrefix(t time.Time) string { return t.UTC().Format("2006-01-02/15") + "
 // objectName is "<unixnano>-<16 random hex>": sortable by write time and
 // unique without coordination between collectors sharing a bucket.
 func objectName(t time.Time) string {
+	return fmt.Sprintf("%019d-%s", t.UnixNano(), randomHex())
+}
+
+// randomHex is 16 random hex digits: names unique without coordination.
+func randomHex() string {
 	var r [8]byte
 	_, _ = rand.Read(r[:])
-	return fmt.Sprintf("%019d-%s", t.UnixNano(), hex.EncodeToString(r[:]))
+	return hex.EncodeToString(r[:])
 }
 
 // writeKeys are the keys of one write's block and catalog.
@@ -150,9 +155,7 @@ func ParseBlockKey(key string) (Kind, Format, bool) {
 // oldest and newest. Newest first in the name: prune drops runs whose
 // newest entry expired without reading them.
 func runKey(level int, oldest, newest int64) string {
-	var r [8]byte
-	_, _ = rand.Read(r[:])
-	return fmt.Sprintf("%sL%d/%019d-%019d-%s.run", LookupPrefix, level, newest, oldest, hex.EncodeToString(r[:]))
+	return fmt.Sprintf("%sL%d/%019d-%019d-%s.run", LookupPrefix, level, newest, oldest, randomHex())
 }
 
 // runInfo is what a run's key says.

@@ -57,14 +57,20 @@ func (w Window) contains(t time.Time) bool {
 
 // list calls fn with every key under prefix.
 func (r *Reader) list(ctx context.Context, prefix string, fn func(*blob.ListObject) error) error {
-	it := r.Bucket.List(&blob.ListOptions{Prefix: prefix})
+	return r.listWith(ctx, &blob.ListOptions{Prefix: prefix}, fn)
+}
+
+// listWith calls fn with every object (or, with a delimiter, directory)
+// the listing returns.
+func (r *Reader) listWith(ctx context.Context, opts *blob.ListOptions, fn func(*blob.ListObject) error) error {
+	it := r.Bucket.List(opts)
 	for {
 		obj, err := it.Next(ctx)
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("list %s: %w", prefix, err)
+			return fmt.Errorf("list %s: %w", opts.Prefix, err)
 		}
 		if err := fn(obj); err != nil {
 			return err
@@ -76,29 +82,21 @@ func (r *Reader) list(ctx context.Context, prefix string, fn func(*blob.ListObje
 // overlap w.
 func (r *Reader) days(ctx context.Context, prefix string, w Window) ([]string, error) {
 	var days []string
-	it := r.Bucket.List(&blob.ListOptions{Prefix: prefix, Delimiter: "/"})
-	for {
-		obj, err := it.Next(ctx)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("list %s: %w", prefix, err)
-		}
+	err := r.listWith(ctx, &blob.ListOptions{Prefix: prefix, Delimiter: "/"}, func(obj *blob.ListObject) error {
 		if !obj.IsDir {
-			continue
+			return nil
 		}
-		day := strings.TrimSuffix(strings.TrimPrefix(obj.Key, prefix), "/")
-		start, err := time.Parse("2006-01-02", day)
+		start, err := time.Parse("2006-01-02", strings.TrimSuffix(strings.TrimPrefix(obj.Key, prefix), "/"))
 		if err != nil {
-			continue
+			return nil // not a day partition
 		}
 		if (w.To.IsZero() || start.Before(w.To)) && (w.From.IsZero() || start.Add(24*time.Hour).After(w.From)) {
 			days = append(days, obj.Key)
 		}
-	}
+		return nil
+	})
 	sort.Strings(days)
-	return days, nil
+	return days, err
 }
 
 // keysIn returns the keys under prefix's day partitions written within w
