@@ -1,8 +1,8 @@
 package archive
 
 import (
-	"bytes"
 	"context"
+	"github.com/sandwatch/sandwatch/internal/archive/lookuprun"
 	"os"
 	"path/filepath"
 	"strings"
@@ -151,112 +151,15 @@ func TestFormatsRoundTrip(t *testing.T) {
 	assert.Error(t, err)
 }
 
-// spanIDs lists td's span ids in order.
-func spanIDs(td ptrace.Traces) []pcommon.SpanID {
-	var ids []pcommon.SpanID
-	for i := 0; i < td.ResourceSpans().Len(); i++ {
-		sss := td.ResourceSpans().At(i).ScopeSpans()
-		for j := 0; j < sss.Len(); j++ {
-			for k := 0; k < sss.At(j).Spans().Len(); k++ {
-				ids = append(ids, sss.At(j).Spans().At(k).SpanID())
-			}
-		}
-	}
-	return ids
-}
-
-// collectPages paginates raw and keeps a copy of every page.
-func collectPages(raw []byte, target int) ([][]byte, []int32, error) {
-	var pages [][]byte
-	pos, err := paginate(raw, target, func(p []byte) error {
-		pages = append(pages, bytes.Clone(p))
-		return nil
-	})
-	return pages, pos, err
-}
-
-func TestPaginate(t *testing.T) {
-	td := testTraces()
-	raw, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
+func TestLookupRunsMayNameOnlyBlockKeys(t *testing.T) {
+	keys := newWriteKeys(time.Unix(1, 0), KindSpans, DefaultFormat)
+	entry := []lookuprun.Entry{{TraceID: tid(1), Len: 1}}
+	_, _, err := lookuprun.Decode(lookuprun.Encode([]string{keys.Block}, entry), isBlockKey)
 	require.NoError(t, err)
-	whole, pos, err := collectPages(raw, PageSize)
-	require.NoError(t, err)
-	require.Len(t, whole, 1)
-	assert.Equal(t, []int32{0, 0, 0, 0, 0, 0, 0, 0}, pos)
-	back, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(whole[0])
-	require.NoError(t, err)
-	assert.Equal(t, td, back, "one page re-encodes the batch exactly")
-
-	// Pages of about two spans: every page decodes on its own, resource
-	// and scope travel with the spans, nothing is lost or reordered.
-	pages, pos, err := collectPages(raw, 120)
-	require.NoError(t, err)
-	require.Greater(t, len(pages), 3)
-	require.Len(t, pos, 8)
-	var got []pcommon.SpanID
-	for i, p := range pages {
-		pt, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(p)
-		require.NoError(t, err, "page %d", i)
-		for r := 0; r < pt.ResourceSpans().Len(); r++ {
-			rs := pt.ResourceSpans().At(r)
-			_, ok := rs.Resource().Attributes().Get("extension.id")
-			assert.True(t, ok, "resource kept on page %d", i)
-			assert.Equal(t, "scope", rs.ScopeSpans().At(0).Scope().Name())
-		}
-		for _, id := range spanIDs(pt) {
-			assert.Equal(t, int32(i), pos[len(got)], "span %d", len(got))
-			got = append(got, id)
-		}
+	for _, k := range []string{"../../etc/passwd", keys.Catalog, runKey(0, 1, 2), keys.Block + "/../x"} {
+		_, _, err := lookuprun.Decode(lookuprun.Encode([]string{k}, entry), isBlockKey)
+		assert.ErrorIs(t, err, lookuprun.ErrCorrupt, k)
 	}
-	assert.Equal(t, spanIDs(td), got)
-
-	_, _, err = collectPages([]byte{0x0a, 0xff}, PageSize)
-	assert.Error(t, err)
-}
-
-func TestRunSearch(t *testing.T) {
-	keys := []string{newWriteKeys(time.Unix(1, 0), KindSpans, DefaultFormat).Block, newWriteKeys(time.Unix(2, 0), KindLogs, DefaultFormat).Block}
-	// 3000 entries over 700 ids, some ids repeated across fence boundaries.
-	var entries []runEntry
-	want := map[pcommon.TraceID]int{}
-	for i := 0; i < 3000; i++ {
-		var id pcommon.TraceID
-		id[0], id[1] = byte(i%700>>8), byte(i%700)
-		id[15] = 1
-		entries = append(entries, runEntry{TraceID: id, Key: uint32(i % 2), Off: uint64(i), Len: 10, Written: int64(i)})
-		want[id]++
-	}
-	data := encodeRun(keys, entries)
-	h, all, err := decodeRun(data)
-	require.NoError(t, err)
-	assert.Equal(t, keys, h.keys)
-	require.Len(t, all, 3000)
-	for id, n := range want {
-		lo, hi := h.span(id)
-		off, length := h.byteRange(lo, hi)
-		es, err := decodeEntries(data[off:off+length], len(keys))
-		require.NoError(t, err)
-		found := 0
-		for _, e := range es {
-			if e.TraceID == id {
-				found++
-			}
-		}
-		assert.Equal(t, n, found, "id %x", id[:2])
-	}
-	lo, hi := h.span(pcommon.TraceID{0xff})
-	off, length := h.byteRange(lo, hi)
-	es, _ := decodeEntries(data[off:off+length], len(keys))
-	for _, e := range es {
-		assert.NotEqual(t, pcommon.TraceID{0xff}, e.TraceID)
-	}
-
-	// A run naming anything but a block key is refused.
-	bad := encodeRun([]string{"../../etc/passwd"}, entries[:1])
-	_, _, err = decodeRun(bad)
-	assert.ErrorIs(t, err, errCorruptRun)
-	_, _, err = decodeRun(data[:len(data)-1])
-	assert.ErrorIs(t, err, errCorruptRun)
 }
 
 func newMem(t *testing.T) *blob.Bucket {

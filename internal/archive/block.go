@@ -2,6 +2,7 @@ package archive
 
 import (
 	"fmt"
+	"github.com/sandwatch/sandwatch/internal/archive/otlppage"
 	"strings"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -99,17 +100,22 @@ func (b *blockBuilder) addPage(f Format, raw []byte, toJSON func([]byte) ([]byte
 	return nil
 }
 
+// PageSize is the target raw (uncompressed) size of a page: large enough
+// for zstd to compress well, small enough that a lookup decodes little
+// beyond the trace it wants.
+const PageSize = 128 << 10
+
 // buildPages cuts a marshaled batch of items into compressed pages (see
-// paginate) and returns the builder, ready for per-trace bookkeeping, and
+// otlppage.Paginate) and returns the builder, ready for per-trace bookkeeping, and
 // each item's page.
 func buildPages(f Format, raw []byte, items int, toJSON func([]byte) ([]byte, error)) (*blockBuilder, []int32, error) {
 	b := &blockBuilder{block: block{Data: make([]byte, 0, len(raw)/4+1024)}, byID: make(map[pcommon.TraceID]int32)}
-	itemPage, err := paginate(raw, PageSize, func(page []byte) error { return b.addPage(f, page, toJSON) })
+	itemPage, err := otlppage.Paginate(raw, PageSize, func(page []byte) error { return b.addPage(f, page, toJSON) })
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := checkItems(itemPage, items); err != nil {
-		return nil, nil, err
+	if len(itemPage) != items {
+		return nil, nil, fmt.Errorf("pagination found %d items, the batch holds %d", len(itemPage), items)
 	}
 	return b, itemPage, nil
 }
@@ -132,7 +138,7 @@ func logsPageJSON(p []byte) ([]byte, error) {
 	return (&plog.JSONMarshaler{}).MarshalLogs(l)
 }
 
-// encodeTraceBlock paginates td (see paginate) and records, per trace,
+// encodeTraceBlock paginates td (see otlppage.Paginate) and records, per trace,
 // the pages holding its spans. td is not modified.
 func encodeTraceBlock(f Format, td ptrace.Traces, ext Extensions) (*block, error) {
 	raw, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)

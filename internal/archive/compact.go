@@ -5,6 +5,7 @@ import (
 	"container/heap"
 	"context"
 	"fmt"
+	"github.com/sandwatch/sandwatch/internal/archive/lookuprun"
 	"io"
 	"slices"
 	"time"
@@ -117,8 +118,8 @@ func (r *Reader) merge(ctx context.Context, runs []runInfo, cutoff time.Time, st
 		if err != nil {
 			return fmt.Errorf("%s: %w", run.Key, err)
 		}
-		remap := make([]uint32, len(h.keys))
-		for i, k := range h.keys {
+		remap := make([]uint32, len(h.Keys))
+		for i, k := range h.Keys {
 			j, ok := keyIdx[k]
 			if !ok {
 				j = uint32(len(keys))
@@ -175,10 +176,10 @@ func (r *Reader) writeMerged(ctx context.Context, key string, keys []string, cur
 			_ = w.Close()
 		}
 	}()
-	rw := newRunWriter(w, keys)
+	rw := lookuprun.NewWriter(w, keys)
 	h := cursorHeap(cursors)
 	heap.Init(&h)
-	var last runEntry
+	var last lookuprun.Entry
 	n := 0
 	for h.Len() > 0 {
 		c := h[0]
@@ -195,10 +196,10 @@ func (r *Reader) writeMerged(ctx context.Context, key string, keys []string, cur
 			st.Dropped++
 			continue
 		}
-		if n > 0 && compareEntries(e, last) == 0 {
+		if n > 0 && lookuprun.Compare(e, last) == 0 {
 			continue // two merges of the same inputs, merged again
 		}
-		if err := rw.add(e); err != nil {
+		if err := rw.Add(e); err != nil {
 			return false, fmt.Errorf("write lookup run %s: %w", key, err)
 		}
 		last = e
@@ -207,7 +208,7 @@ func (r *Reader) writeMerged(ctx context.Context, key string, keys []string, cur
 	if n == 0 {
 		return false, nil
 	}
-	if err := rw.finish(); err != nil {
+	if err := rw.Finish(); err != nil {
 		return false, fmt.Errorf("write lookup run %s: %w", key, err)
 	}
 	published = true
@@ -225,21 +226,21 @@ type runCursor struct {
 	nk    int
 	remap []uint32
 	left  int
-	cur   runEntry
+	cur   lookuprun.Entry
 	done  bool
-	buf   [runEntrySize]byte
+	buf   [lookuprun.EntrySize]byte
 }
 
 // openCursor opens a cursor on the first entry (nil for an empty run).
-func (r *Reader) openCursor(ctx context.Context, key string, h *runHeader, remap []uint32) (*runCursor, error) {
-	if h.entries == 0 {
+func (r *Reader) openCursor(ctx context.Context, key string, h *lookuprun.Header, remap []uint32) (*runCursor, error) {
+	if h.Entries == 0 {
 		return nil, nil
 	}
-	rd, err := r.Bucket.NewRangeReader(ctx, key, 0, int64(h.entries)*runEntrySize, nil)
+	rd, err := r.Bucket.NewRangeReader(ctx, key, 0, int64(h.Entries)*lookuprun.EntrySize, nil)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", key, err)
 	}
-	c := &runCursor{rd: rd, br: bufio.NewReaderSize(rd, 64<<10), nk: len(h.keys), remap: remap, left: h.entries}
+	c := &runCursor{rd: rd, br: bufio.NewReaderSize(rd, 64<<10), nk: len(h.Keys), remap: remap, left: h.Entries}
 	if err := c.next(); err != nil {
 		c.close()
 		return nil, fmt.Errorf("read %s: %w", key, err)
@@ -254,9 +255,9 @@ func (c *runCursor) next() error {
 		return nil
 	}
 	if _, err := io.ReadFull(c.br, c.buf[:]); err != nil {
-		return fmt.Errorf("%w: %v", errCorruptRun, err)
+		return fmt.Errorf("%w: %v", lookuprun.ErrCorrupt, err)
 	}
-	e, err := decodeEntry(c.buf[:], c.nk)
+	e, err := lookuprun.DecodeEntry(c.buf[:], c.nk)
 	if err != nil {
 		return err
 	}
@@ -272,7 +273,7 @@ func (c *runCursor) close() { _ = c.rd.Close() }
 type cursorHeap []*runCursor
 
 func (h cursorHeap) Len() int           { return len(h) }
-func (h cursorHeap) Less(i, j int) bool { return compareEntries(h[i].cur, h[j].cur) < 0 }
+func (h cursorHeap) Less(i, j int) bool { return lookuprun.Compare(h[i].cur, h[j].cur) < 0 }
 func (h cursorHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
 func (h *cursorHeap) Push(x any)        { *h = append(*h, x.(*runCursor)) }
 func (h *cursorHeap) Pop() any {

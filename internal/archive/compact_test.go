@@ -2,6 +2,7 @@ package archive
 
 import (
 	"context"
+	"github.com/sandwatch/sandwatch/internal/archive/lookuprun"
 	"slices"
 	"testing"
 	"time"
@@ -132,9 +133,9 @@ func TestCompactDropsDuplicateEntries(t *testing.T) {
 	require.Len(t, runs, 1)
 	merged, err := b.ReadAll(ctx, runs[0].Key)
 	require.NoError(t, err)
-	_, entries, err := decodeRun(merged)
+	_, entries, err := lookuprun.Decode(merged, isBlockKey)
 	require.NoError(t, err)
 	assert.Len(t, entries, 40, "one entry per trace (one page), duplicates dropped")
-	assert.True(t, slices.IsSortedFunc(entries, compareEntries))
+	assert.True(t, slices.IsSortedFunc(entries, lookuprun.Compare))
 	assert.Equal(t, 1, runs[0].Level)
 }

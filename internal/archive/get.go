@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"github.com/sandwatch/sandwatch/internal/archive/lookuprun"
 	"io"
 	"slices"
 	"sync"
@@ -140,25 +141,25 @@ func (r *Reader) searchRun(ctx context.Context, run runInfo, id pcommon.TraceID)
 	if err != nil {
 		return nil, err
 	}
-	lo, hi := h.span(id)
+	lo, hi := h.Span(id)
 	if lo >= hi {
 		return nil, nil
 	}
-	off, n := h.byteRange(lo, hi)
+	off, n := h.ByteRange(lo, hi)
 	var raw []byte
 	if int64(len(whole)) >= off+n {
 		raw = whole[off : off+n] // a small run was read whole
 	} else if raw, err = r.readRange(ctx, run.Key, off, n); err != nil {
 		return nil, err
 	}
-	entries, err := decodeEntries(raw, len(h.keys))
+	entries, err := lookuprun.DecodeEntries(raw, len(h.Keys))
 	if err != nil {
 		return nil, err
 	}
 	var out []location
 	for _, e := range entries {
 		if e.TraceID == id {
-			out = append(out, location{Key: h.keys[e.Key], Off: e.Off, Len: e.Len, Written: e.Written})
+			out = append(out, location{Key: h.Keys[e.Key], Off: e.Off, Len: e.Len, Written: e.Written})
 		}
 	}
 	return out, nil
@@ -167,12 +168,12 @@ func (r *Reader) searchRun(ctx context.Context, run runInfo, id pcommon.TraceID)
 // runFooter returns run's parsed footer, from the cache or read from its
 // tail (one read; two for a footer over runReadAhead). A run no larger
 // than runReadAhead is read whole and returned too.
-func (r *Reader) runFooter(ctx context.Context, run runInfo) (*runHeader, []byte, error) {
+func (r *Reader) runFooter(ctx context.Context, run runInfo) (*lookuprun.Header, []byte, error) {
 	if h := r.headers.get(run.Key); h != nil {
 		return h, nil, nil
 	}
-	if run.Size < int64(runTrailerSize) {
-		return nil, nil, errCorruptRun
+	if run.Size < int64(lookuprun.TrailerSize) {
+		return nil, nil, lookuprun.ErrCorrupt
 	}
 	from := max(run.Size-runReadAhead, 0)
 	tail, err := r.readRange(ctx, run.Key, from, run.Size-from)
@@ -180,9 +181,9 @@ func (r *Reader) runFooter(ctx context.Context, run runInfo) (*runHeader, []byte
 		return nil, nil, err
 	}
 	if int64(len(tail)) != run.Size-from {
-		return nil, nil, errCorruptRun // changed since listed: runs never do
+		return nil, nil, lookuprun.ErrCorrupt // changed since listed: runs never do
 	}
-	flen, err := runFooterLength(tail, run.Size)
+	flen, err := lookuprun.FooterLength(tail, run.Size)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -194,7 +195,7 @@ func (r *Reader) runFooter(ctx context.Context, run runInfo) (*runHeader, []byte
 	} else {
 		footer = tail[int64(len(tail))-flen:]
 	}
-	h, err := parseRunFooter(footer, run.Size)
+	h, err := lookuprun.ParseFooter(footer, run.Size, isBlockKey)
 	if err != nil {
 		return nil, nil, err
 	}

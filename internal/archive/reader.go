@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sandwatch/sandwatch/internal/archive/lookuprun"
 	"io"
 	"os"
 	"path/filepath"
@@ -198,22 +199,22 @@ func isNotFound(err error) bool { return gcerrors.Code(err) == gcerrors.NotFound
 // emptied (compaction replaces runs, so old keys stop being asked for).
 type headerCache struct {
 	mu sync.Mutex
-	m  map[string]*runHeader
+	m  map[string]*lookuprun.Header
 }
 
 const maxCachedHeaders = 4096
 
-func (c *headerCache) get(k string) *runHeader {
+func (c *headerCache) get(k string) *lookuprun.Header {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.m[k]
 }
 
-func (c *headerCache) put(k string, h *runHeader) {
+func (c *headerCache) put(k string, h *lookuprun.Header) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil || len(c.m) >= maxCachedHeaders {
-		c.m = make(map[string]*runHeader)
+		c.m = make(map[string]*lookuprun.Header)
 	}
 	c.m[k] = h
 }

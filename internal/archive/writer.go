@@ -3,6 +3,7 @@ package archive
 import (
 	"context"
 	"fmt"
+	"github.com/sandwatch/sandwatch/internal/archive/lookuprun"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -65,7 +66,7 @@ func (w *Writer) write(ctx context.Context, kind Kind, b *block) (WriteStats, er
 	now := w.now()
 	keys := newWriteKeys(now, kind, w.Format)
 	entries := make([]IndexEntry, len(b.Traces))
-	var run []runEntry
+	var run []lookuprun.Entry
 	perItem := float64(len(b.Data)) / float64(max(b.Items, 1))
 	for i := range b.Traces {
 		t := &b.Traces[i]
@@ -78,7 +79,7 @@ func (w *Writer) write(ctx context.Context, kind Kind, b *block) (WriteStats, er
 		if !t.ID.IsEmpty() {
 			e.TraceID = TraceHex(t.ID)
 			for _, p := range t.Pages {
-				run = append(run, runEntry{TraceID: t.ID, Off: b.Pages[p].Off, Len: b.Pages[p].Len, Written: now.UnixNano()})
+				run = append(run, lookuprun.Entry{TraceID: t.ID, Off: b.Pages[p].Off, Len: b.Pages[p].Len, Written: now.UnixNano()})
 			}
 		}
 		entries[i] = e
@@ -87,7 +88,7 @@ func (w *Writer) write(ctx context.Context, kind Kind, b *block) (WriteStats, er
 	if err != nil {
 		return st, err
 	}
-	runData := encodeRun([]string{keys.Block}, run)
+	runData := lookuprun.Encode([]string{keys.Block}, run)
 	// The block first: a catalog or a run never names a block that was
 	// not stored. A failure after it leaves an orphan block that retention
 	// removes; the retry writes everything anew.

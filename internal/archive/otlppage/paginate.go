@@ -1,18 +1,15 @@
-package archive
+// Package otlppage cuts marshaled OTLP batches into pages of whole spans
+// or log records, working on the protobuf wire bytes. It is pure encoding
+// (protowire only), so it can be fuzzed cheaply.
+package otlppage
 
 import (
 	"errors"
-	"fmt"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
-// PageSize is the target raw (uncompressed) size of a page: large enough
-// for zstd to compress well, small enough that a lookup decodes little
-// beyond the trace it wants.
-const PageSize = 128 << 10
-
-// paginate cuts a marshaled OTLP TracesData or LogsData into pages of
+// Paginate cuts a marshaled OTLP TracesData or LogsData into pages of
 // whole items (spans or log records), each page itself a valid TracesData
 // or LogsData. Both messages have the same shape, which is all this needs:
 //
@@ -24,27 +21,27 @@ const PageSize = 128 << 10
 // pdata tree: an item's bytes are copied once, next to its resource and
 // scope headers (every field but 2, repeated once per page they appear
 // in). Each page is handed to emit as it is cut (the slice is reused
-// after emit returns); paginate returns, for the n-th item in wire order
+// after emit returns); Paginate returns, for the n-th item in wire order
 // (pdata's order), the page it landed in.
-func paginate(raw []byte, target int, emit func(page []byte) error) (itemPage []int32, err error) {
+func Paginate(raw []byte, target int, emit func(page []byte) error) (itemPage []int32, err error) {
 	p := pager{target: target, emit: emit}
 	for len(raw) > 0 {
 		num, typ, n := protowire.ConsumeTag(raw)
 		if n < 0 {
-			return nil, errMalformed
+			return nil, ErrMalformed
 		}
 		raw = raw[n:]
 		if num != 1 || typ != protowire.BytesType {
 			n = protowire.ConsumeFieldValue(num, typ, raw)
 			if n < 0 {
-				return nil, errMalformed
+				return nil, ErrMalformed
 			}
 			raw = raw[n:]
 			continue
 		}
 		res, n := protowire.ConsumeBytes(raw)
 		if n < 0 {
-			return nil, errMalformed
+			return nil, ErrMalformed
 		}
 		raw = raw[n:]
 		if err := p.resource(res); err != nil {
@@ -57,7 +54,8 @@ func paginate(raw []byte, target int, emit func(page []byte) error) (itemPage []
 	return p.itemPage, nil
 }
 
-var errMalformed = errors.New("malformed OTLP protobuf")
+// ErrMalformed: the input is not a well-formed protobuf message.
+var ErrMalformed = errors.New("malformed OTLP protobuf")
 
 // pager accumulates the current page as resources of scopes of items
 // (sub-slices of the input: nothing is copied until the page is cut).
@@ -87,11 +85,11 @@ func splitHeader(msg []byte) (header []byte, children [][]byte, err error) {
 	for b := msg; len(b) > 0; {
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
-			return nil, nil, errMalformed
+			return nil, nil, ErrMalformed
 		}
 		m := protowire.ConsumeFieldValue(num, typ, b[n:])
 		if m < 0 {
-			return nil, nil, errMalformed
+			return nil, nil, ErrMalformed
 		}
 		field := b[:n+m]
 		if num == 2 && typ == protowire.BytesType {
@@ -187,12 +185,4 @@ func scopeLen(s pendingScope) int {
 		n += len(it)
 	}
 	return n
-}
-
-// checkItems verifies that pagination saw as many items as pdata holds.
-func checkItems(itemPage []int32, want int) error {
-	if len(itemPage) != want {
-		return fmt.Errorf("pagination found %d items, the batch holds %d", len(itemPage), want)
-	}
-	return nil
 }
