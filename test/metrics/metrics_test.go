@@ -377,8 +377,9 @@ func runTool(t *testing.T, bin string, args ...string) {
 }
 
 // startPrometheus runs the Debian prometheus on a free loopback port with
-// its own storage, and stops it when the test ends.
-func startPrometheus(t *testing.T, config string) string {
+// its own storage and extra command-line flags, and stops it when the test
+// ends.
+func startPrometheus(t *testing.T, config string, flags ...string) string {
 	bin := lookPath(t, "prometheus")
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "prometheus.yml")
@@ -386,6 +387,7 @@ func startPrometheus(t *testing.T, config string) string {
 	port := testutil.FreePort(t)
 	cmd := exec.Command(bin, "--config.file="+cfg, "--storage.tsdb.path="+filepath.Join(dir, "data"),
 		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port), "--enable-feature=exemplar-storage")
+	cmd.Args = append(cmd.Args, flags...)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	require.NoError(t, cmd.Start())
