@@ -3,6 +3,8 @@ package baselineconnector
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -126,12 +128,15 @@ func (c *Config) Validate() error {
 	if _, err := pathtemplate.New(pathtemplate.Options{Templates: c.PathTemplates}); err != nil {
 		errs = append(errs, fmt.Errorf("path_templates: %w", err))
 	}
-	for id, spec := range c.Profiles {
+	for _, id := range slices.Sorted(maps.Keys(c.Profiles)) { // a stable message
+		spec := c.Profiles[id]
 		if _, err := spec.Compile(); err != nil {
 			errs = append(errs, fmt.Errorf("profiles[%s].%w", id, err))
 		}
 	}
-	if err := c.Detectors.Validate(); err != nil {
+	// Check errors carry their full key (detectors.recon.window_probes), so
+	// they are not wrapped again.
+	if err := c.Detectors.Check(); err != nil {
 		errs = append(errs, err)
 	}
 	seen := map[string]bool{}

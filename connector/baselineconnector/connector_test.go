@@ -3,11 +3,14 @@ package baselineconnector
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
@@ -265,6 +268,64 @@ func TestConfigValidate(t *testing.T) {
 			}
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+// collectorConfig is the shape the collector validates: it calls
+// confmap.Validate on its whole config, which runs Config.Validate and
+// then every Validate of a nested field, and prefixes the path.
+type collectorConfig struct {
+	Connectors map[component.ID]component.Config `mapstructure:"connectors"`
+}
+
+// What a user sees: each bad setting once, by its full key and value, in
+// the order of the configuration.
+func TestConfigValidateMessages(t *testing.T) {
+	badGlob := []string{"[a"}
+	for _, tc := range []struct {
+		name   string
+		mutate func(*Config)
+		want   []string // lines of Config.Validate; none when valid
+	}{
+		{"recon window_probes", func(c *Config) { c.Detectors.Recon.WindowProbes = 0 },
+			[]string{"detectors.recon.window_probes: must be positive (got 0)"}},
+		{"volume_spike min_ratio", func(c *Config) { c.Detectors.VolumeSpike.MinRatio = 0.5 },
+			[]string{"detectors.volume_spike.min_ratio: must be >= 1 (got 0.5)"}},
+		{"detector severity once", func(c *Config) { c.Detectors.Recon.Severity = "loud" },
+			[]string{`detectors.recon.severity: must be info, warn, error or critical (got "loud")`}},
+		{"rule severity", func(c *Config) { c.Rules = []RuleConfig{{Name: "r", Condition: "true", Severity: "loud"}} },
+			[]string{`rules[0]: severity: must be info, warn, error or critical (got "loud")`}},
+		// The README's default: a rule without a severity is a warning.
+		{"rule severity defaults", func(c *Config) { c.Rules = []RuleConfig{{Name: "r", Condition: "true"}} }, nil},
+		{"several, in order", func(c *Config) {
+			c.Detectors.Recon.Sigma = 0
+			c.Detectors.Recon.MinProbes = 0
+			c.Detectors.NewPath.Severity = "x"
+			c.Profiles = map[string]profile.DeclaredSpec{"zeta": {Hosts: badGlob}, "alpha": {Paths: badGlob}, "mid": {Tables: badGlob}}
+		}, []string{
+			`profiles[alpha].paths: pattern "[a": unexpected end of input`,
+			`profiles[mid].tables: pattern "[a": unexpected end of input`,
+			`profiles[zeta].hosts: pattern "[a": unexpected end of input`,
+			`detectors.new_path.severity: must be info, warn, error or critical (got "x")`,
+			"detectors.recon.min_probes: must be positive (got 0)",
+			"detectors.recon.sigma: must be positive (got 0)",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := createDefaultConfig().(*Config)
+			tc.mutate(c)
+			collector := confmap.Validate(collectorConfig{map[component.ID]component.Config{component.MustNewID("baseline"): c}})
+			if tc.want == nil {
+				require.NoError(t, c.Validate())
+				require.NoError(t, collector)
+				return
+			}
+			want := strings.Join(tc.want, "\n")
+			for range 10 { // map order must not leak into the message
+				require.EqualError(t, c.Validate(), want)
+			}
+			require.EqualError(t, collector, "connectors::baseline: "+want)
 		})
 	}
 }

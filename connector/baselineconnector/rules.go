@@ -41,7 +41,7 @@ func (r *RuleConfig) validate() error {
 	if r.Severity == "" {
 		r.Severity = detect.SeverityWarn
 	}
-	if err := r.Severity.Validate(); err != nil {
+	if err := r.Severity.Check(); err != nil {
 		errs = append(errs, err)
 	}
 	if r.Condition == "" {

@@ -21,13 +21,18 @@ const (
 	SeverityCritical Severity = "critical"
 )
 
-// Validate accepts the four severities.
-func (s Severity) Validate() error {
+// Check accepts the four severities. The config checks of this package
+// are not named Validate on purpose: the collector calls Validate on
+// every nested config struct and field by itself, which would report
+// each problem again under a second path, and would reject a rule's empty
+// severity before its default (warn) applies. The connector's
+// Config.Validate calls them instead.
+func (s Severity) Check() error {
 	switch s {
 	case SeverityInfo, SeverityWarn, SeverityError, SeverityCritical:
 		return nil
 	}
-	return fmt.Errorf("severity %q: use info, warn, error or critical", string(s))
+	return fmt.Errorf("severity: must be info, warn, error or critical (got %q)", string(s))
 }
 
 // Anomaly types.
@@ -64,9 +69,11 @@ type StatDetector struct {
 
 // ReconDetector fires on MinProbes failed attempts (EACCES, EPERM,
 // ENOENT, 401/403/404, denials) in one invocation, or WindowProbes
-// within Window for one extension across invocations. After learning,
-// the per-invocation threshold rises to the learned probe rate + Sigma
-// scales when that is higher.
+// within Window for one extension across invocations. MinProbes stays
+// the per-invocation threshold after learning; only an extension that
+// habitually fails some attempts raises it, to its learned probe rate +
+// Sigma scales (1.25 x the mean absolute deviation, at least 0.5 x the
+// mean, with no absolute floor), so a clean extension keeps MinProbes.
 type ReconDetector struct {
 	Enabled      bool          `mapstructure:"enabled"`
 	Severity     Severity      `mapstructure:"severity"`
@@ -105,26 +112,63 @@ func DefaultDetectors() Detectors {
 	}
 }
 
-// Validate checks every detector; errors name the field.
-func (d *Detectors) Validate() error {
+// Check reports every unusable setting by its full key and value, one
+// error a line, in the order of the configuration so the message is the
+// same from run to run.
+func (d *Detectors) Check() error {
+	return errors.Join(
+		d.NewDestination.check("new_destination"),
+		d.NewPath.check("new_path"),
+		d.NewTable.check("new_table"),
+		d.NewCapability.check("new_capability"),
+		d.VolumeSpike.check("volume_spike"),
+		d.DurationOutlier.check("duration_outlier"),
+		d.Exfiltration.check("exfiltration"),
+		d.Recon.check("recon"),
+		d.CapabilityDenied.check("capability_denied"),
+	)
+}
+
+func (t Toggle) check(name string) error { return checkFields(name, t.Severity) }
+
+func (s StatDetector) check(name string) error {
+	return checkFields(name, s.Severity,
+		field{"sigma", s.Sigma > 0, "positive", s.Sigma},
+		field{"min_ratio", s.MinRatio >= 1, ">= 1", s.MinRatio},
+		field{"floor_abs", s.FloorAbs > 0, "positive", s.FloorAbs},
+		field{"floor_rel", s.FloorRel >= 0, ">= 0", s.FloorRel},
+	)
+}
+
+func (r ReconDetector) check(name string) error {
+	return checkFields(name, r.Severity,
+		field{"min_probes", r.MinProbes > 0, "positive", r.MinProbes},
+		field{"window", r.Window > 0, "positive", r.Window},
+		field{"window_probes", r.WindowProbes > 0, "positive", r.WindowProbes},
+		field{"sigma", r.Sigma > 0, "positive", r.Sigma},
+	)
+}
+
+// field is one numeric setting of a detector. ok is written as the
+// condition the value must meet, so NaN (which YAML accepts) fails it.
+type field struct {
+	key  string
+	ok   bool
+	must string
+	got  any
+}
+
+// checkFields reports the detector's severity, then each field that
+// fails, as detectors.<detector>.<key>: must be <must> (got <value>).
+func checkFields(detector string, sev Severity, fields ...field) error {
 	var errs []error
-	for name, s := range map[string]Severity{
-		"new_destination": d.NewDestination.Severity, "new_path": d.NewPath.Severity, "new_table": d.NewTable.Severity,
-		"new_capability": d.NewCapability.Severity, "volume_spike": d.VolumeSpike.Severity, "duration_outlier": d.DurationOutlier.Severity,
-		"exfiltration": d.Exfiltration.Severity, "recon": d.Recon.Severity, "capability_denied": d.CapabilityDenied.Severity,
-	} {
-		if err := s.Validate(); err != nil {
-			errs = append(errs, fmt.Errorf("detectors.%s.%w", name, err))
-		}
+	if err := sev.Check(); err != nil {
+		errs = append(errs, fmt.Errorf("detectors.%s.%w", detector, err))
 	}
-	for name, s := range map[string]StatDetector{"volume_spike": d.VolumeSpike, "duration_outlier": d.DurationOutlier} {
-		if s.Sigma <= 0 || s.MinRatio < 1 || s.FloorAbs <= 0 || s.FloorRel < 0 {
-			errs = append(errs, fmt.Errorf("detectors.%s: need sigma > 0, min_ratio >= 1, floor_abs > 0, floor_rel >= 0 (got %g, %g, %g, %g)",
-				name, s.Sigma, s.MinRatio, s.FloorAbs, s.FloorRel))
+	for _, f := range fields {
+		if !f.ok {
+			errs = append(errs, fmt.Errorf("detectors.%s.%s: must be %s (got %v)", detector, f.key, f.must, f.got))
 		}
-	}
-	if d.Recon.MinProbes == 0 || d.Recon.WindowProbes == 0 || d.Recon.Window <= 0 || d.Recon.Sigma <= 0 {
-		errs = append(errs, errors.New("detectors.recon: min_probes, window_probes, window and sigma must be positive"))
 	}
 	return errors.Join(errs...)
 }

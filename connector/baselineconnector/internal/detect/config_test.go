@@ -1,6 +1,8 @@
 package detect
 
 import (
+	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -8,93 +10,114 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestSeverityValidate(t *testing.T) {
+func TestSeverityCheck(t *testing.T) {
 	for _, tc := range []struct {
-		sev Severity
-		ok  bool
+		sev  Severity
+		want string // "" when valid
 	}{
-		{SeverityInfo, true},
-		{SeverityWarn, true},
-		{SeverityError, true},
-		{SeverityCritical, true},
-		{"", false},
-		{"WARN", false},
-		{"fatal", false},
+		{SeverityInfo, ""},
+		{SeverityWarn, ""},
+		{SeverityError, ""},
+		{SeverityCritical, ""},
+		{"", `severity: must be info, warn, error or critical (got "")`},
+		{"WARN", `severity: must be info, warn, error or critical (got "WARN")`},
+		{"fatal", `severity: must be info, warn, error or critical (got "fatal")`},
 	} {
 		t.Run(string(tc.sev), func(t *testing.T) {
-			err := tc.sev.Validate()
-			if tc.ok {
+			err := tc.sev.Check()
+			if tc.want == "" {
 				assert.NoError(t, err)
 				return
 			}
-			require.Error(t, err)
-			assert.Contains(t, err.Error(), `severity "`+string(tc.sev)+`"`)
-			assert.Contains(t, err.Error(), "info, warn, error or critical")
+			assert.EqualError(t, err, tc.want)
 		})
 	}
 }
 
 func TestDefaultDetectorsValidate(t *testing.T) {
 	d := DefaultDetectors()
-	require.NoError(t, d.Validate())
+	require.NoError(t, d.Check())
 	// Every detector is on by default.
 	assert.True(t, d.NewDestination.Enabled && d.NewPath.Enabled && d.NewTable.Enabled && d.NewCapability.Enabled &&
 		d.VolumeSpike.Enabled && d.DurationOutlier.Enabled && d.Exfiltration.Enabled && d.Recon.Enabled && d.CapabilityDenied.Enabled)
 	assert.Equal(t, SeverityCritical, d.Exfiltration.Severity)
 }
 
-func TestDetectorsValidateNamesField(t *testing.T) {
+// Each bad setting is reported by its full key and value.
+func TestDetectorsCheckNamesField(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		mutate func(*Detectors)
-		want   []string // substrings of the error
+		want   string
 	}{
-		{"new_destination severity", func(d *Detectors) { d.NewDestination.Severity = "loud" }, []string{`detectors.new_destination.severity "loud"`}},
-		{"new_path severity", func(d *Detectors) { d.NewPath.Severity = "" }, []string{`detectors.new_path.severity ""`}},
-		{"new_table severity", func(d *Detectors) { d.NewTable.Severity = "x" }, []string{`detectors.new_table.severity "x"`}},
-		{"new_capability severity", func(d *Detectors) { d.NewCapability.Severity = "x" }, []string{`detectors.new_capability.severity`}},
-		{"volume_spike severity", func(d *Detectors) { d.VolumeSpike.Severity = "x" }, []string{`detectors.volume_spike.severity`}},
-		{"duration_outlier severity", func(d *Detectors) { d.DurationOutlier.Severity = "x" }, []string{`detectors.duration_outlier.severity`}},
-		{"exfiltration severity", func(d *Detectors) { d.Exfiltration.Severity = "x" }, []string{`detectors.exfiltration.severity`}},
-		{"recon severity", func(d *Detectors) { d.Recon.Severity = "x" }, []string{`detectors.recon.severity`}},
-		{"capability_denied severity", func(d *Detectors) { d.CapabilityDenied.Severity = "x" }, []string{`detectors.capability_denied.severity`}},
+		{"new_destination severity", func(d *Detectors) { d.NewDestination.Severity = "loud" },
+			`detectors.new_destination.severity: must be info, warn, error or critical (got "loud")`},
+		{"new_path severity", func(d *Detectors) { d.NewPath.Severity = "" },
+			`detectors.new_path.severity: must be info, warn, error or critical (got "")`},
+		{"new_table severity", func(d *Detectors) { d.NewTable.Severity = "x" },
+			`detectors.new_table.severity: must be info, warn, error or critical (got "x")`},
+		{"new_capability severity", func(d *Detectors) { d.NewCapability.Severity = "x" },
+			`detectors.new_capability.severity: must be info, warn, error or critical (got "x")`},
+		{"volume_spike severity", func(d *Detectors) { d.VolumeSpike.Severity = "x" },
+			`detectors.volume_spike.severity: must be info, warn, error or critical (got "x")`},
+		{"duration_outlier severity", func(d *Detectors) { d.DurationOutlier.Severity = "x" },
+			`detectors.duration_outlier.severity: must be info, warn, error or critical (got "x")`},
+		{"exfiltration severity", func(d *Detectors) { d.Exfiltration.Severity = "x" },
+			`detectors.exfiltration.severity: must be info, warn, error or critical (got "x")`},
+		{"recon severity", func(d *Detectors) { d.Recon.Severity = "x" },
+			`detectors.recon.severity: must be info, warn, error or critical (got "x")`},
+		{"capability_denied severity", func(d *Detectors) { d.CapabilityDenied.Severity = "x" },
+			`detectors.capability_denied.severity: must be info, warn, error or critical (got "x")`},
 		// A disabled detector still needs a valid severity.
-		{"disabled still checked", func(d *Detectors) { d.NewPath = Toggle{} }, []string{`detectors.new_path.severity`}},
-		{"volume_spike sigma", func(d *Detectors) { d.VolumeSpike.Sigma = 0 }, []string{"detectors.volume_spike:", "sigma > 0", "(got 0, 3, 2, 0.5)"}},
-		{"volume_spike min_ratio", func(d *Detectors) { d.VolumeSpike.MinRatio = 0.5 }, []string{"detectors.volume_spike:", "min_ratio >= 1", "(got 8, 0.5, 2, 0.5)"}},
-		{"volume_spike floor_abs", func(d *Detectors) { d.VolumeSpike.FloorAbs = 0 }, []string{"detectors.volume_spike:", "floor_abs > 0", "(got 8, 3, 0, 0.5)"}},
-		{"volume_spike floor_rel", func(d *Detectors) { d.VolumeSpike.FloorRel = -1 }, []string{"detectors.volume_spike:", "floor_rel >= 0", "(got 8, 3, 2, -1)"}},
-		{"duration_outlier sigma", func(d *Detectors) { d.DurationOutlier.Sigma = -1 }, []string{"detectors.duration_outlier:", "(got -1, 3, 25, 0.5)"}},
-		{"duration_outlier floor_abs", func(d *Detectors) { d.DurationOutlier.FloorAbs = 0 }, []string{"detectors.duration_outlier:", "(got 8, 3, 0, 0.5)"}},
-		{"recon min_probes", func(d *Detectors) { d.Recon.MinProbes = 0 }, []string{"detectors.recon:", "min_probes"}},
-		{"recon window_probes", func(d *Detectors) { d.Recon.WindowProbes = 0 }, []string{"detectors.recon:", "window_probes"}},
-		{"recon window", func(d *Detectors) { d.Recon.Window = 0 }, []string{"detectors.recon:", "window"}},
-		{"recon negative window", func(d *Detectors) { d.Recon.Window = -time.Second }, []string{"detectors.recon:"}},
-		{"recon sigma", func(d *Detectors) { d.Recon.Sigma = 0 }, []string{"detectors.recon:", "sigma"}},
+		{"disabled still checked", func(d *Detectors) { d.NewPath = Toggle{} },
+			`detectors.new_path.severity: must be info, warn, error or critical (got "")`},
+		{"volume_spike sigma", func(d *Detectors) { d.VolumeSpike.Sigma = 0 }, "detectors.volume_spike.sigma: must be positive (got 0)"},
+		{"volume_spike min_ratio", func(d *Detectors) { d.VolumeSpike.MinRatio = 0.5 }, "detectors.volume_spike.min_ratio: must be >= 1 (got 0.5)"},
+		{"volume_spike floor_abs", func(d *Detectors) { d.VolumeSpike.FloorAbs = 0 }, "detectors.volume_spike.floor_abs: must be positive (got 0)"},
+		{"volume_spike floor_rel", func(d *Detectors) { d.VolumeSpike.FloorRel = -1 }, "detectors.volume_spike.floor_rel: must be >= 0 (got -1)"},
+		{"duration_outlier sigma", func(d *Detectors) { d.DurationOutlier.Sigma = -1 }, "detectors.duration_outlier.sigma: must be positive (got -1)"},
+		{"duration_outlier floor_abs", func(d *Detectors) { d.DurationOutlier.FloorAbs = 0 }, "detectors.duration_outlier.floor_abs: must be positive (got 0)"},
+		// YAML accepts .nan; it must not pass as a threshold.
+		{"NaN sigma", func(d *Detectors) { d.DurationOutlier.Sigma = math.NaN() }, "detectors.duration_outlier.sigma: must be positive (got NaN)"},
+		{"NaN min_ratio", func(d *Detectors) { d.VolumeSpike.MinRatio = math.NaN() }, "detectors.volume_spike.min_ratio: must be >= 1 (got NaN)"},
+		{"recon min_probes", func(d *Detectors) { d.Recon.MinProbes = 0 }, "detectors.recon.min_probes: must be positive (got 0)"},
+		{"recon window", func(d *Detectors) { d.Recon.Window = 0 }, "detectors.recon.window: must be positive (got 0s)"},
+		{"recon negative window", func(d *Detectors) { d.Recon.Window = -time.Second }, "detectors.recon.window: must be positive (got -1s)"},
+		{"recon window_probes", func(d *Detectors) { d.Recon.WindowProbes = 0 }, "detectors.recon.window_probes: must be positive (got 0)"},
+		{"recon sigma", func(d *Detectors) { d.Recon.Sigma = 0 }, "detectors.recon.sigma: must be positive (got 0)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := DefaultDetectors()
 			tc.mutate(&d)
-			err := d.Validate()
-			require.Error(t, err)
-			for _, w := range tc.want {
-				assert.Contains(t, err.Error(), w)
-			}
+			assert.EqualError(t, d.Check(), tc.want)
 		})
 	}
 }
 
-// Every problem is reported, not only the first.
-func TestDetectorsValidateJoinsErrors(t *testing.T) {
+// Every problem is reported, one a line, in the order of the
+// configuration (detectors, then their fields), the same every time.
+func TestDetectorsCheckJoinsErrorsInOrder(t *testing.T) {
 	d := DefaultDetectors()
-	d.NewPath.Severity = "x"
-	d.Exfiltration.Severity = "y"
-	d.VolumeSpike.Sigma = 0
+	d.CapabilityDenied.Severity = "z"
+	d.Recon = ReconDetector{Severity: "y"}
 	d.DurationOutlier.MinRatio = 0
-	d.Recon.Window = 0
-	err := d.Validate()
-	require.Error(t, err)
-	for _, w := range []string{"detectors.new_path.", "detectors.exfiltration.", "detectors.volume_spike:", "detectors.duration_outlier:", "detectors.recon:"} {
-		assert.Contains(t, err.Error(), w)
+	d.VolumeSpike = StatDetector{Severity: SeverityWarn, Sigma: 0, MinRatio: 0.5, FloorAbs: -2, FloorRel: -0.5}
+	d.NewPath.Severity = "x"
+	want := strings.Join([]string{
+		`detectors.new_path.severity: must be info, warn, error or critical (got "x")`,
+		"detectors.volume_spike.sigma: must be positive (got 0)",
+		"detectors.volume_spike.min_ratio: must be >= 1 (got 0.5)",
+		"detectors.volume_spike.floor_abs: must be positive (got -2)",
+		"detectors.volume_spike.floor_rel: must be >= 0 (got -0.5)",
+		"detectors.duration_outlier.min_ratio: must be >= 1 (got 0)",
+		`detectors.recon.severity: must be info, warn, error or critical (got "y")`,
+		"detectors.recon.min_probes: must be positive (got 0)",
+		"detectors.recon.window: must be positive (got 0s)",
+		"detectors.recon.window_probes: must be positive (got 0)",
+		"detectors.recon.sigma: must be positive (got 0)",
+		`detectors.capability_denied.severity: must be info, warn, error or critical (got "z")`,
+	}, "\n")
+	for range 20 { // map iteration would reorder some of these runs
+		assert.EqualError(t, d.Check(), want)
 	}
 }

@@ -322,6 +322,13 @@ func (e *Engine) judge(p *profile.Profile, c profile.Class, target string, learn
 	return false
 }
 
+// probeFloors scale the learned probe rate with no absolute floor:
+// min_probes is that floor. An absolute one (1 x sigma 6 = 6) would lift a
+// clean extension's threshold above min_probes (5) the moment it is
+// learned; the relative floor still spaces a steady prober's threshold
+// (3 per invocation: 3 + 6 x 1.5 = 12).
+var probeFloors = profile.Floors{FloorRel: 0.5}
+
 func (e *Engine) recon(p *profile.Profile, inv *tracestate.Invocation, learned bool, sp Span, now int64) {
 	d := e.s.Detectors.Recon
 	if inv != nil {
@@ -336,7 +343,7 @@ func (e *Engine) recon(p *profile.Profile, inv *tracestate.Invocation, learned b
 	}
 	thr := float64(d.MinProbes)
 	if learned && p.Probes.N >= e.s.MinSamples {
-		thr = max(thr, math.Ceil(p.Probes.Threshold(d.Sigma, profile.Floors{FloorAbs: 1, FloorRel: 0.5})))
+		thr = max(thr, math.Ceil(p.Probes.Threshold(d.Sigma, probeFloors)))
 	}
 	if inv != nil && !inv.ReconReported && float64(inv.Probes) >= thr {
 		inv.ReconReported = true

@@ -664,27 +664,44 @@ func TestReconPerInvocation(t *testing.T) {
 	}
 }
 
-// After learning a quiet extension, the per-invocation threshold is the
-// learned probe rate + sigma scales (floor 1): 0 + 6 = 6 > min_probes 5.
+// After learning, min_probes stays the per-invocation threshold; only an
+// extension that habitually fails some attempts raises it to its learned
+// probe rate + sigma (6) scales, scale = max(1.25 x mad, 0.5 x mean).
 func TestReconLearnedThreshold(t *testing.T) {
-	h := newHarness(t, nil)
-	h.learn("ext", 20, fsRead("/srv/a.json"))
-	got, _ := h.invoke("ext", repeat(fsError("/etc/x", "ENOENT"), 5)...)
-	assert.Empty(t, ofType(got, TypeRecon), "5 < learned threshold 6")
-	// That benign invocation moved the probe baseline (5/21): a fresh one.
-	h = newHarness(t, nil)
-	h.learn("ext", 20, fsRead("/srv/a.json"))
-	got, _ = h.invoke("ext", repeat(fsError("/etc/x", "ENOENT"), 6)...)
-	require.Len(t, ofType(got, TypeRecon), 1, "%v", got)
-	a := ofType(got, TypeRecon)[0]
-	assert.False(t, a.Learning)
-	assert.Equal(t, "fewer than 6 (learned mean 0.0)", a.Expected)
-
-	// An extension that habitually probes gets a higher threshold.
-	h = newHarness(t, func(s *Settings) { s.Detectors.Recon.WindowProbes = 1000 })
-	h.learn("noisy", 20, repeat(fsError("/srv/cache/x", "ENOENT"), 3)...)
-	got, _ = h.invoke("noisy", repeat(fsError("/srv/cache/x", "ENOENT"), 8)...)
-	assert.Empty(t, ofType(got, TypeRecon), "3 + 6*1.5 = 12 > 8")
+	for _, tc := range []struct {
+		name      string
+		minProbes uint32
+		learn     []int // probes per learning invocation, cycled
+		thr       int   // fewest probes in one invocation that fire
+		mean      string
+	}{
+		{"clean keeps min_probes", 5, []int{0}, 5, "0.0"},
+		{"clean keeps a lower min_probes", 3, []int{0}, 3, "0.0"},
+		{"rare probes keep min_probes", 5, []int{0, 0, 0, 1}, 5, "0.2"}, // 0.25 + 6 x 0.47 = 3.1
+		{"steady 3: relative floor", 5, []int{3}, 12, "3.0"},            // 3 + 6 x 1.5
+		{"mean 3 mad 1", 5, []int{2, 4}, 12, "3.0"},                     // 3 + 6 x max(1.25, 1.5)
+		{"wide spread", 5, []int{0, 4}, 18, "2.0"},                      // 2 + 6 x 1.25 x 2.1
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, n := range []int{tc.thr - 1, tc.thr} {
+				// A fresh engine each time: a benign invocation moves the baseline.
+				h := newHarness(t, func(s *Settings) { s.Detectors.Recon.MinProbes, s.Detectors.Recon.WindowProbes = tc.minProbes, 1000 })
+				for i := 0; i < 20; i++ {
+					h.learn("ext", 1, append(repeat(fsError("/srv/cache/x", "ENOENT"), tc.learn[i%len(tc.learn)]), fsRead("/srv/a.json"))...)
+				}
+				got, _ := h.invoke("ext", repeat(fsError("/etc/x", "ENOENT"), n)...)
+				recon := ofType(got, TypeRecon)
+				if n < tc.thr {
+					assert.Empty(t, recon, "%d probes", n)
+					continue
+				}
+				require.Len(t, recon, 1, "%d probes: %v", n, got)
+				assert.False(t, recon[0].Learning)
+				assert.Equal(t, fmt.Sprintf("fewer than %d (learned mean %s)", tc.thr, tc.mean), recon[0].Expected)
+				assert.InDelta(t, 1.0, recon[0].Score, 1e-9)
+			}
+		})
+	}
 }
 
 // Recon across invocations: window_probes failed attempts within window.
