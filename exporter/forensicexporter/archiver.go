@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/exporter/exporterhelper/xexporterhelper"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -20,6 +22,7 @@ import (
 
 	"github.com/sandwatch/sandwatch/exporter/forensicexporter/internal/metadata"
 	"github.com/sandwatch/sandwatch/internal/archive"
+	"github.com/sandwatch/sandwatch/internal/archive/otlppage"
 	"github.com/sandwatch/sandwatch/internal/sandboxevent"
 )
 
@@ -133,14 +136,41 @@ func (a *archiver) shutdown(context.Context) error {
 	return nil
 }
 
-func (a *archiver) pushTraces(ctx context.Context, td ptrace.Traces) error {
-	st, err := a.writer.WriteTraces(ctx, td)
-	return a.record(ctx, st, err, a.attrSpans)
+// tracesRequest marshals what the pipeline hands over, once, into the
+// request the queue holds until it is archived.
+func (a *archiver) tracesRequest(_ context.Context, td ptrace.Traces) (xexporterhelper.Request, error) {
+	b, err := archive.EncodeTraces(td, a.writer.Extensions)
+	if err != nil {
+		return nil, err
+	}
+	return &batchRequest{b: b}, nil
 }
 
-func (a *archiver) pushLogs(ctx context.Context, ld plog.Logs) error {
-	st, err := a.writer.WriteLogs(ctx, ld)
-	return a.record(ctx, st, err, a.attrLogs)
+func (a *archiver) logsRequest(_ context.Context, ld plog.Logs) (xexporterhelper.Request, error) {
+	b, err := archive.EncodeLogs(ld, a.writer.Extensions)
+	if err != nil {
+		return nil, err
+	}
+	return &batchRequest{b: b}, nil
+}
+
+// push archives one (merged) request.
+func (a *archiver) push(ctx context.Context, r xexporterhelper.Request) error {
+	br, ok := r.(*batchRequest)
+	if !ok {
+		return consumererror.NewPermanent(fmt.Errorf("forensic: unexpected request %T", r))
+	}
+	attrs := a.attrSpans
+	if br.b.Kind == archive.KindLogs {
+		attrs = a.attrLogs
+	}
+	st, err := a.writer.Write(ctx, br.b)
+	if errors.Is(err, otlppage.ErrMalformed) || errors.Is(err, archive.ErrItemMismatch) {
+		// Bytes that do not paginate will not on a retry either.
+		a.failures.Add(ctx, 1, attrs)
+		return consumererror.NewPermanent(fmt.Errorf("forensic archive: dropping an unreadable batch of %d items: %w", br.b.Len(), err))
+	}
+	return a.record(ctx, st, err, attrs)
 }
 
 func (a *archiver) record(ctx context.Context, st archive.WriteStats, err error, attrs metric.MeasurementOption) error {

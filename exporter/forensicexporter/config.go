@@ -72,6 +72,9 @@ func (c *Config) Validate() error {
 	if err := c.EventModel.Validate(); err != nil {
 		errs = append(errs, err)
 	}
+	if q := c.QueueConfig.Get(); q != nil && q.Batch.HasValue() && q.Batch.Get().Sizer != exporterhelper.RequestSizerTypeBytes {
+		errs = append(errs, fmt.Errorf("sending_queue::batch::sizer: must be bytes (got %v): a write is cut into blocks by size", q.Batch.Get().Sizer))
+	}
 	return errors.Join(errs...)
 }
 

@@ -1,6 +1,7 @@
 // Package forensicexporter archives full-fidelity spans and logs in object
 // storage keyed by trace id (see internal/archive for the layout), through
-// exporterhelper's sending queue (persistent on file_storage) and retry.
+// exporterhelper's sending queue (persistent on file_storage) and retry. The
+// queue carries archive batches, marshaled once on arrival (request.go).
 package forensicexporter
 
 import (
@@ -14,8 +15,10 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
+	"go.opentelemetry.io/collector/exporter/exporterhelper/xexporterhelper"
 
 	"github.com/sandwatch/sandwatch/exporter/forensicexporter/internal/metadata"
+	"github.com/sandwatch/sandwatch/internal/archive"
 )
 
 // NewFactory returns the forensic exporter factory.
@@ -89,14 +92,14 @@ func getArchiver(set exporter.Settings, cfg *Config) (*archiver, error) {
 	return a, nil
 }
 
-func options(cfg *Config, a *archiver) []exporterhelper.Option {
+func options(cfg *Config, a *archiver, kind archive.Kind) []exporterhelper.Option {
 	return []exporterhelper.Option{
 		exporterhelper.WithStart(a.start),
 		exporterhelper.WithShutdown(a.shutdown),
 		exporterhelper.WithCapabilities(consumer.Capabilities{MutatesData: false}),
 		exporterhelper.WithTimeout(cfg.TimeoutConfig),
 		exporterhelper.WithRetry(cfg.RetryConfig),
-		exporterhelper.WithQueue(cfg.QueueConfig),
+		xexporterhelper.WithQueueBatch(cfg.QueueConfig, queueSettings(kind, a.writer.Extensions)),
 	}
 }
 
@@ -106,7 +109,7 @@ func createTraces(ctx context.Context, set exporter.Settings, c component.Config
 	if err != nil {
 		return nil, err
 	}
-	return exporterhelper.NewTraces(ctx, set, cfg, a.pushTraces, options(cfg, a)...)
+	return xexporterhelper.NewTracesRequest(ctx, set, a.tracesRequest, a.push, options(cfg, a, archive.KindSpans)...)
 }
 
 func createLogs(ctx context.Context, set exporter.Settings, c component.Config) (exporter.Logs, error) {
@@ -115,5 +118,5 @@ func createLogs(ctx context.Context, set exporter.Settings, c component.Config) 
 	if err != nil {
 		return nil, err
 	}
-	return exporterhelper.NewLogs(ctx, set, cfg, a.pushLogs, options(cfg, a)...)
+	return xexporterhelper.NewLogsRequest(ctx, set, a.logsRequest, a.push, options(cfg, a, archive.KindLogs)...)
 }

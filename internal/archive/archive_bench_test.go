@@ -63,7 +63,11 @@ func BenchmarkEncodeBlock(b *testing.B) {
 	spans := td.SpanCount()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := encodeTraceBlock(DefaultFormat, td, Extensions{}); err != nil {
+		batch, err := EncodeTraces(td, Extensions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := encodeBlock(DefaultFormat, batch); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -2,7 +2,6 @@ package archive
 
 import (
 	"context"
-	"github.com/sandwatch/sandwatch/internal/archive/lookuprun"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +15,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/memblob"
+
+	"github.com/sandwatch/sandwatch/internal/archive/lookuprun"
 )
 
 func tid(b byte) pcommon.TraceID {

@@ -1,13 +1,15 @@
 package archive
 
 import (
+	"errors"
 	"fmt"
-	"github.com/sandwatch/sandwatch/internal/archive/otlppage"
 	"strings"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/sandwatch/sandwatch/internal/archive/otlppage"
 )
 
 // Extensions name the sandboxed extension a span or log record belongs to
@@ -18,6 +20,10 @@ type Extensions struct {
 	OfSpan func(resource pcommon.Resource, span ptrace.Span) string
 	OfLog  func(resource pcommon.Resource, rec plog.LogRecord) string
 }
+
+// ErrItemMismatch: a batch's bytes hold another number of items than its
+// metadata (a damaged queue entry): retrying cannot help.
+var ErrItemMismatch = errors.New("batch items do not match its bytes")
 
 // maxExtensionLen bounds what a sender can put in the catalog per trace.
 const maxExtensionLen = 256
@@ -115,7 +121,7 @@ func buildPages(f Format, raw []byte, items int, toJSON func([]byte) ([]byte, er
 		return nil, nil, err
 	}
 	if len(itemPage) != items {
-		return nil, nil, fmt.Errorf("pagination found %d items, the batch holds %d", len(itemPage), items)
+		return nil, nil, fmt.Errorf("%w: pagination found %d, the batch holds %d", ErrItemMismatch, len(itemPage), items)
 	}
 	return b, itemPage, nil
 }
@@ -138,75 +144,27 @@ func logsPageJSON(p []byte) ([]byte, error) {
 	return (&plog.JSONMarshaler{}).MarshalLogs(l)
 }
 
-// encodeTraceBlock paginates td (see otlppage.Paginate) and records, per trace,
-// the pages holding its spans. td is not modified.
-func encodeTraceBlock(f Format, td ptrace.Traces, ext Extensions) (*block, error) {
-	raw, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
-	if err != nil {
-		return nil, fmt.Errorf("encode traces: %w", err)
+// encodeBlock paginates a batch (see otlppage.Paginate) and records, per
+// trace, the pages holding its items.
+func encodeBlock(f Format, in *Batch) (*block, error) {
+	toJSON := tracesPageJSON
+	if in.Kind == KindLogs {
+		toJSON = logsPageJSON
 	}
-	b, itemPage, err := buildPages(f, raw, td.SpanCount(), tracesPageJSON)
-	if err != nil {
-		return nil, err
-	}
-	n := 0
-	rss := td.ResourceSpans()
-	for i := 0; i < rss.Len(); i++ {
-		rs := rss.At(i)
-		sss := rs.ScopeSpans()
-		for j := 0; j < sss.Len(); j++ {
-			spans := sss.At(j).Spans()
-			for k := 0; k < spans.Len(); k++ {
-				span := spans.At(k)
-				a := b.trace(span.TraceID())
-				a.add(itemPage[n], uint64(span.StartTimestamp()), uint64(span.EndTimestamp()))
-				n++
-				if a.RootName == "" && span.ParentSpanID().IsEmpty() {
-					a.RootName = clip(span.Name())
-				}
-				if a.Extension == "" && ext.OfSpan != nil {
-					a.Extension = clip(ext.OfSpan(rs.Resource(), span))
-				}
-			}
-		}
-	}
-	b.Items = n
-	return &b.block, nil
-}
-
-// encodeLogBlock is encodeTraceBlock for log records; records without a
-// trace id are accounted under the empty id.
-func encodeLogBlock(f Format, ld plog.Logs, ext Extensions) (*block, error) {
-	raw, err := (&plog.ProtoMarshaler{}).MarshalLogs(ld)
-	if err != nil {
-		return nil, fmt.Errorf("encode logs: %w", err)
-	}
-	b, itemPage, err := buildPages(f, raw, ld.LogRecordCount(), logsPageJSON)
+	b, itemPage, err := buildPages(f, in.Raw, len(in.Items), toJSON)
 	if err != nil {
 		return nil, err
 	}
-	n := 0
-	rls := ld.ResourceLogs()
-	for i := 0; i < rls.Len(); i++ {
-		rl := rls.At(i)
-		sls := rl.ScopeLogs()
-		for j := 0; j < sls.Len(); j++ {
-			recs := sls.At(j).LogRecords()
-			for k := 0; k < recs.Len(); k++ {
-				rec := recs.At(k)
-				ts := uint64(rec.Timestamp())
-				if ts == 0 {
-					ts = uint64(rec.ObservedTimestamp())
-				}
-				a := b.trace(rec.TraceID())
-				a.add(itemPage[n], ts, ts)
-				n++
-				if a.Extension == "" && ext.OfLog != nil {
-					a.Extension = clip(ext.OfLog(rl.Resource(), rec))
-				}
-			}
+	for n, m := range in.Items {
+		a := b.trace(m.TraceID)
+		a.add(itemPage[n], m.Start, m.End)
+		if a.RootName == "" && m.Root != 0 {
+			a.RootName = in.Names[m.Root-1]
+		}
+		if a.Extension == "" && m.Extension != 0 {
+			a.Extension = in.Names[m.Extension-1]
 		}
 	}
-	b.Items = n
+	b.Items = len(in.Items)
 	return &b.block, nil
 }

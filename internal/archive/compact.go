@@ -5,12 +5,13 @@ import (
 	"container/heap"
 	"context"
 	"fmt"
-	"github.com/sandwatch/sandwatch/internal/archive/lookuprun"
 	"io"
 	"slices"
 	"time"
 
 	"gocloud.dev/blob"
+
+	"github.com/sandwatch/sandwatch/internal/archive/lookuprun"
 )
 
 // Compaction keeps the number of lookup runs, and so the requests of a

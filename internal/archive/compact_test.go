@@ -2,7 +2,6 @@ package archive
 
 import (
 	"context"
-	"github.com/sandwatch/sandwatch/internal/archive/lookuprun"
 	"slices"
 	"testing"
 	"time"
@@ -11,6 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/sandwatch/sandwatch/internal/archive/lookuprun"
 )
 
 // traceBatch: n traces of 3 spans, trace i has id {hi, i}.

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"github.com/sandwatch/sandwatch/internal/archive/lookuprun"
 	"io"
 	"slices"
 	"sync"
@@ -13,6 +12,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"gocloud.dev/blob"
+
+	"github.com/sandwatch/sandwatch/internal/archive/lookuprun"
 )
 
 // location is a page holding spans or records of a trace.

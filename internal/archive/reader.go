@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/sandwatch/sandwatch/internal/archive/lookuprun"
 	"io"
 	"os"
 	"path/filepath"
@@ -17,6 +16,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
+
+	"github.com/sandwatch/sandwatch/internal/archive/lookuprun"
 )
 
 // ErrNotFound is returned by Get when the archive holds nothing of a trace.

@@ -3,12 +3,13 @@ package archive
 import (
 	"context"
 	"fmt"
-	"github.com/sandwatch/sandwatch/internal/archive/lookuprun"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"gocloud.dev/blob"
+
+	"github.com/sandwatch/sandwatch/internal/archive/lookuprun"
 )
 
 // WriteStats is what one write stored.
@@ -34,31 +35,37 @@ func (w *Writer) now() time.Time {
 	return time.Now()
 }
 
-// WriteTraces stores td. It returns only when all three objects are stored
+// Write stores a batch. It returns only when all three objects are stored
 // (nil) or when one failed (error): a caller that acknowledges on nil
 // loses nothing. A retried batch writes new objects; readers drop the
 // duplicate spans by span id.
-func (w *Writer) WriteTraces(ctx context.Context, td ptrace.Traces) (WriteStats, error) {
-	if td.SpanCount() == 0 {
+func (w *Writer) Write(ctx context.Context, b *Batch) (WriteStats, error) {
+	if b.Len() == 0 {
 		return WriteStats{}, nil
 	}
-	b, err := encodeTraceBlock(w.Format, td, w.Extensions)
+	blk, err := encodeBlock(w.Format, b)
 	if err != nil {
 		return WriteStats{}, err
 	}
-	return w.write(ctx, KindSpans, b)
+	return w.write(ctx, b.Kind, blk)
+}
+
+// WriteTraces stores td (see Write).
+func (w *Writer) WriteTraces(ctx context.Context, td ptrace.Traces) (WriteStats, error) {
+	b, err := EncodeTraces(td, w.Extensions)
+	if err != nil {
+		return WriteStats{}, err
+	}
+	return w.Write(ctx, b)
 }
 
 // WriteLogs stores ld; records carrying a trace id are found by that id.
 func (w *Writer) WriteLogs(ctx context.Context, ld plog.Logs) (WriteStats, error) {
-	if ld.LogRecordCount() == 0 {
-		return WriteStats{}, nil
-	}
-	b, err := encodeLogBlock(w.Format, ld, w.Extensions)
+	b, err := EncodeLogs(ld, w.Extensions)
 	if err != nil {
 		return WriteStats{}, err
 	}
-	return w.write(ctx, KindLogs, b)
+	return w.Write(ctx, b)
 }
 
 func (w *Writer) write(ctx context.Context, kind Kind, b *block) (WriteStats, error) {
