@@ -12,12 +12,10 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/confmap"
-	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
-	"github.com/sandwatch/sandwatch/exporter/forensicexporter/internal/metadata"
 	"github.com/sandwatch/sandwatch/internal/archive"
 	"github.com/sandwatch/sandwatch/internal/simulate"
 )
@@ -79,10 +77,7 @@ func TestExportTracesAndLogs(t *testing.T) {
 	cfg.Store = "file://" + dir
 	cfg.QueueConfig = configoptional.None[QueueBatchConfigAlias]()
 	cfg.Compaction.Fanout = 2
-	tel := componenttest.NewTelemetry()
-	defer tel.Shutdown(context.Background())
-	set := exportertest.NewNopSettings(metadata.Type)
-	set.TelemetrySettings = tel.NewTelemetrySettings()
+	set, tel := testSettings(t)
 	f := NewFactory()
 	te, err := f.CreateTraces(context.Background(), set, cfg)
 	require.NoError(t, err)
@@ -138,10 +133,7 @@ func TestWriteFailureIsReturned(t *testing.T) {
 	cfg.Store = "file://" + dir
 	cfg.QueueConfig = configoptional.None[QueueBatchConfigAlias]()
 	cfg.RetryConfig.Enabled = false
-	tel := componenttest.NewTelemetry()
-	defer tel.Shutdown(context.Background())
-	set := exportertest.NewNopSettings(metadata.Type)
-	set.TelemetrySettings = tel.NewTelemetrySettings()
+	set, tel := testSettings(t)
 	te, err := NewFactory().CreateTraces(context.Background(), set, cfg)
 	require.NoError(t, err)
 	require.NoError(t, te.Start(context.Background(), componenttest.NewNopHost()))

@@ -9,12 +9,10 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
-	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	pdatareq "go.opentelemetry.io/collector/pdata/xpdata/request"
 
-	"github.com/sandwatch/sandwatch/exporter/forensicexporter/internal/metadata"
 	"github.com/sandwatch/sandwatch/internal/archive"
 	"github.com/sandwatch/sandwatch/internal/simulate"
 )
@@ -95,10 +93,7 @@ func TestQueueBatchesRequestsIntoOneWrite(t *testing.T) {
 	dir := t.TempDir()
 	cfg := createDefaultConfig().(*Config)
 	cfg.Store = "file://" + dir
-	tel := componenttest.NewTelemetry()
-	defer tel.Shutdown(context.Background())
-	set := exportertest.NewNopSettings(metadata.Type)
-	set.TelemetrySettings = tel.NewTelemetrySettings()
+	set, tel := testSettings(t)
 	te, err := NewFactory().CreateTraces(context.Background(), set, cfg)
 	require.NoError(t, err)
 	require.NoError(t, te.Start(context.Background(), componenttest.NewNopHost()))
