@@ -293,21 +293,37 @@ func ruleAnomaly(name string, sev detect.Severity, ev *sandboxevent.Event, sp de
 // one of them the same data (traces->logs and traces->metrics both see
 // each span), so only the first face of each input signal observes; the
 // others only start and stop, or every span would count twice.
-type tracesIn struct {
+type tracesIn struct{ face }
+
+type logsIn struct{ face }
+
+// face is what the two have in common: whether it observes, and that it
+// only reads.
+type face struct {
 	*baseline
 	primary bool
 }
 
-func (b *baseline) newTracesIn() *tracesIn {
-	b.lifeMu.Lock()
-	defer b.lifeMu.Unlock()
-	t := &tracesIn{baseline: b, primary: !b.hasTracesIn}
-	b.hasTracesIn = true
-	return t
+func (face) Capabilities() consumer.Capabilities {
+	return consumer.Capabilities{MutatesData: false}
 }
 
-func (t *tracesIn) Capabilities() consumer.Capabilities {
-	return consumer.Capabilities{MutatesData: false}
+// claim reports whether the caller is the first face of a signal (has
+// records that one exists).
+func (b *baseline) claim(has *bool) bool {
+	b.lifeMu.Lock()
+	defer b.lifeMu.Unlock()
+	first := !*has
+	*has = true
+	return first
+}
+
+func (b *baseline) newTracesIn() *tracesIn {
+	return &tracesIn{face{baseline: b, primary: b.claim(&b.hasTracesIn)}}
+}
+
+func (b *baseline) newLogsIn() *logsIn {
+	return &logsIn{face{baseline: b, primary: b.claim(&b.hasLogsIn)}}
 }
 
 func (t *tracesIn) ConsumeTraces(ctx context.Context, td ptrace.Traces) error {
@@ -315,23 +331,6 @@ func (t *tracesIn) ConsumeTraces(ctx context.Context, td ptrace.Traces) error {
 		return nil
 	}
 	return t.consumeTraces(ctx, td)
-}
-
-type logsIn struct {
-	*baseline
-	primary bool
-}
-
-func (b *baseline) newLogsIn() *logsIn {
-	b.lifeMu.Lock()
-	defer b.lifeMu.Unlock()
-	l := &logsIn{baseline: b, primary: !b.hasLogsIn}
-	b.hasLogsIn = true
-	return l
-}
-
-func (l *logsIn) Capabilities() consumer.Capabilities {
-	return consumer.Capabilities{MutatesData: false}
 }
 
 func (l *logsIn) ConsumeLogs(ctx context.Context, ld plog.Logs) error {

@@ -56,19 +56,18 @@ func (n *names) ref(s string) uint32 {
 	return i
 }
 
-// named tracks which traces of a batch have an extension: the resolver is
-// asked until a trace has a name, typically once per trace, not per item.
+// named holds the traces of a batch whose extension is known: the
+// resolver is asked until a trace has a name, typically once per trace,
+// not per item.
 type named map[pcommon.TraceID]struct{}
 
-func (m named) resolve(id pcommon.TraceID, nm *names, of func() string) uint32 {
-	if _, ok := m[id]; ok {
-		return 0
-	}
-	if r := nm.ref(of()); r != 0 {
+// set interns ext as id's extension; 0 (id stays unnamed) when ext is empty.
+func (m named) set(id pcommon.TraceID, nm *names, ext string) uint32 {
+	r := nm.ref(ext)
+	if r != 0 {
 		m[id] = struct{}{}
-		return r
 	}
-	return 0
+	return r
 }
 
 // EncodeTraces marshals td into a batch. td is not modified.
@@ -87,8 +86,8 @@ func EncodeTraces(td ptrace.Traces, ext Extensions) (*Batch, error) {
 				if span.ParentSpanID().IsEmpty() {
 					m.Root = nm.ref(span.Name())
 				}
-				if ext.OfSpan != nil {
-					m.Extension = done.resolve(m.TraceID, &nm, func() string { return ext.OfSpan(rs.Resource(), span) })
+				if _, ok := done[m.TraceID]; !ok && ext.OfSpan != nil {
+					m.Extension = done.set(m.TraceID, &nm, ext.OfSpan(rs.Resource(), span))
 				}
 				b.Items = append(b.Items, m)
 			}
@@ -114,8 +113,8 @@ func EncodeLogs(ld plog.Logs, ext Extensions) (*Batch, error) {
 					ts = uint64(rec.ObservedTimestamp())
 				}
 				m := ItemMeta{TraceID: rec.TraceID(), Start: ts, End: ts}
-				if ext.OfLog != nil {
-					m.Extension = done.resolve(m.TraceID, &nm, func() string { return ext.OfLog(rl.Resource(), rec) })
+				if _, ok := done[m.TraceID]; !ok && ext.OfLog != nil {
+					m.Extension = done.set(m.TraceID, &nm, ext.OfLog(rl.Resource(), rec))
 				}
 				b.Items = append(b.Items, m)
 			}
