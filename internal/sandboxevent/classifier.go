@@ -215,6 +215,7 @@ func (c *Classifier) derive(f *found, name string, isErr bool, ev *Event) {
 	if f.rank[fStatusCode] != 0 {
 		ev.StatusCode = valueInt(f.vals[fStatusCode])
 	}
+	deriveEgress(f, ev)
 	path := f.str(fPath)
 	table := f.str(fTable)
 	dns := f.str(fDNSName)

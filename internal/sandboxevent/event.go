@@ -117,6 +117,9 @@ type Event struct {
 	BlockType  string
 	Query      string
 	DBSystem   string
+	// EgressBytes and Version: see egress.go.
+	EgressBytes int64
+	Version     string
 }
 
 // Reset clears e for reuse.

@@ -28,6 +28,9 @@ type Mapping struct {
 	Capability  []string `mapstructure:"capability"`
 	Decision    []string `mapstructure:"decision"`
 	ErrorCode   []string `mapstructure:"error_code"`
+	// EgressBytes and Version: see egress.go.
+	EgressBytes []string `mapstructure:"egress_bytes"`
+	Version     []string `mapstructure:"version"`
 }
 
 type field uint8
@@ -49,6 +52,8 @@ const (
 	fCapability
 	fDecision
 	fErrorCode
+	fEgressBytes
+	fVersion
 	numFields
 )
 
@@ -57,6 +62,7 @@ func (m *Mapping) fields() [numFields]*[]string {
 		&m.ExtensionID, &m.BlockType, &m.URL, &m.Host, &m.Operation, &m.StatusCode,
 		&m.Path, &m.Table, &m.Query, &m.DBSystem, &m.DNSName, &m.Command,
 		&m.Library, &m.Capability, &m.Decision, &m.ErrorCode,
+		&m.EgressBytes, &m.Version,
 	}
 }
 
@@ -64,6 +70,7 @@ var fieldNames = [numFields]string{
 	"extension_id", "block_type", "url", "host", "operation", "status_code",
 	"path", "table", "query", "db_system", "dns_name", "command",
 	"library", "capability", "decision", "error_code",
+	"egress_bytes", "version",
 }
 
 // Built-in profile names.
