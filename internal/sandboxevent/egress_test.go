@@ -24,9 +24,9 @@ func TestEgressBytesSamples(t *testing.T) {
 	assert.Equal(t, []got{
 		{"backup-019", "storage.backup-19.example.com", "1.4.2", KindHTTP, 157286400}, // http.request.body.size (150 MiB)
 		{"backup-019", "storage.backup-19.example.com", "", KindHTTP, 52428},          // content-length header, a string array
-		{"backup-019", "10.0.4.9", "", KindNet, 8192},                                  // network.transmit.bytes
-		{"sync-004", "api.sync.example.com", "2.0.0", KindHTTP, 2048},                  // pre-1.26 http.request_content_length, a string
-		{"snmp-probe", "ingest.example.net", "0.9.1", KindHTTP, 4096},                  // wazero http_call, a double
+		{"backup-019", "10.0.4.9", "", KindNet, 8192},                                 // network.transmit.bytes
+		{"sync-004", "api.sync.example.com", "2.0.0", KindHTTP, 2048},                 // pre-1.26 http.request_content_length, a string
+		{"snmp-probe", "ingest.example.net", "0.9.1", KindHTTP, 4096},                 // wazero http_call, a double
 	}, spans)
 	logs := classifyAllLogs(c, samples.Logs(t, "container_monitor_egress.json"))
 	assert.Len(t, logs, 1)
