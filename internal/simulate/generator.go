@@ -16,6 +16,9 @@ import (
 type Options struct {
 	Seed       uint64
 	Extensions int
+	// Noise is the level of benign irregularity (see noise.go): 0 is
+	// clean traffic, DefaultNoise realistic.
+	Noise float64
 }
 
 // Generator builds telemetry. It is safe for concurrent use.
@@ -23,6 +26,9 @@ type Generator struct {
 	mu   sync.Mutex
 	rng  *rand.Rand
 	exts []Extension
+	// noise level and per-extension noisy habits (noise.go).
+	noise float64
+	nz    []noiseExt
 }
 
 // New returns a generator of opts.Extensions extensions (default 20).
@@ -34,6 +40,9 @@ func New(opts Options) *Generator {
 	g := &Generator{rng: r}
 	for i := 0; i < opts.Extensions; i++ {
 		g.exts = append(g.exts, newExtension(r, i))
+	}
+	if opts.Noise > 0 {
+		newNoise(g, opts.Noise)
 	}
 	return g
 }
@@ -52,6 +61,7 @@ type builder struct {
 	trace  pcommon.TraceID
 	root   ptrace.Span
 	cursor time.Time
+	nz     noisy
 }
 
 func (g *Generator) newBuilder(ext *Extension, t time.Time) *builder {
@@ -83,6 +93,8 @@ func (g *Generator) newBuilder(ext *Extension, t time.Time) *builder {
 		b.logs = sl.LogRecords()
 	}
 	b.spans = ss.Spans()
+	b.startNoise()
+	b.setVersion()
 	g.mu.Lock()
 	var id [16]byte
 	binary.BigEndian.PutUint64(id[:8], g.rng.Uint64())
@@ -132,6 +144,7 @@ func (b *builder) setExt(m pcommon.Map) {
 		m.PutStr("sandbox.extension.id", b.ext.ID)
 	}
 	// wazero and JS carry it on the resource.
+	b.spanVersion(m)
 }
 
 // jitter returns d scaled by a factor in [0.8, 1.2).
@@ -148,7 +161,7 @@ func (b *builder) child(name string, d time.Duration) ptrace.Span {
 	s.SetKind(ptrace.SpanKindClient)
 	s.SetName(name)
 	s.SetStartTimestamp(pcommon.NewTimestampFromTime(b.cursor))
-	b.cursor = b.cursor.Add(d)
+	b.cursor = b.cursor.Add(b.scaled(d))
 	s.SetEndTimestamp(pcommon.NewTimestampFromTime(b.cursor))
 	b.setExt(s.Attributes())
 	return s
@@ -312,10 +325,6 @@ func (b *builder) ownPath() string {
 	return fmt.Sprintf(p, 1+b.intn(500))
 }
 
-func (b *builder) ownURL() string {
-	return fmt.Sprintf("https://%s/v1/items/%d", b.ext.Hosts[b.intn(len(b.ext.Hosts))], 1+b.intn(10000))
-}
-
 // benign writes the extension's habitual work into b.
 func (b *builder) benign(selects int) {
 	e := b.ext
@@ -333,8 +342,9 @@ func (b *builder) benign(selects int) {
 		if e.Posts && i == e.Calls-1 {
 			method = "POST"
 		}
-		b.httpCall(method, b.ownURL(), 200, false)
+		b.call(method)
 	}
+	b.noiseExtras()
 }
 
 func (b *builder) selects() int {

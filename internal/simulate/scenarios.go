@@ -22,6 +22,9 @@ type Injection struct {
 	Anomaly string
 	// Secrets are the credentials planted by the secrets scenario.
 	Secrets []string
+	// Related are the attack's other traces (the read of a split
+	// exfiltration), which the anomaly names in anomaly.observed.
+	Related []pcommon.TraceID
 }
 
 // scenario builds the attack into an invocation of b's extension.

@@ -34,6 +34,10 @@ type Options struct {
 	JSON        bool
 	MaxRequests int
 	SpanRate    float64
+
+	// Noise: benign irregularity (retries, pagination, rotating hosts,
+	// slow runs, version updates); 0 = clean.
+	Noise float64
 }
 
 // NewCommand returns the simulate command.
@@ -81,6 +85,8 @@ Scenarios: ` + strings.Join(simulate.Scenarios(), ", ") + ` (or "all").
 	f.IntVar(&o.MaxRequests, "max-requests", 0, "high-rate: stop after this many requests (0 = no limit)")
 	f.Float64Var(&o.SpanRate, "span-rate", 0, "high-rate: cap the load at this many spans per second (0 = as fast as possible)")
 	f.BoolVar(&o.JSON, "json", false, "print the summary as JSON")
+	f.Float64Var(&o.Noise, "noise", 0, fmt.Sprintf("benign noise level: retries after 5xx/timeouts, variable pagination, rotating CDN/regional hosts, slow runs, version updates adding a host (0 = clean, --noise alone = %g, max %g)", simulate.DefaultNoise, simulate.MaxNoise))
+	f.Lookup("noise").NoOptDefVal = fmt.Sprint(simulate.DefaultNoise)
 	return cmd
 }
 
@@ -107,6 +113,9 @@ func (o *Options) validate() error {
 		if !slices.Contains(known, s) {
 			return fmt.Errorf("--scenario %q: known scenarios are %s", s, strings.Join(known, ", "))
 		}
+	}
+	if !(o.Noise >= 0 && o.Noise <= simulate.MaxNoise) {
+		return fmt.Errorf("--noise %v: must be between 0 and %g", o.Noise, simulate.MaxNoise)
 	}
 	if o.HighRate && (o.BatchSpans <= 0 || o.Batches <= 0) {
 		return fmt.Errorf("--batch-spans and --batches must be positive")

@@ -110,7 +110,7 @@ func runRealistic(ctx context.Context, out io.Writer, o Options) error {
 		defer f.Close()
 		truth = json.NewEncoder(f)
 	}
-	g := simulate.New(simulate.Options{Seed: o.Seed, Extensions: o.Extensions})
+	g := simulate.New(simulate.Options{Seed: o.Seed, Extensions: o.Extensions, Noise: o.Noise})
 	var c counters
 	start := time.Now()
 	var invocations, injected int64
