@@ -42,6 +42,16 @@ type Config struct {
 	DedupInterval time.Duration `mapstructure:"dedup_interval"`
 	// PathTemplates are glob templates applied before the heuristic.
 	PathTemplates []string `mapstructure:"path_templates"`
+	// TemplateHosts judges hosts on templates: labels with digits left of
+	// the registrable domain become "*" (rotating CDN, regional and
+	// numbered hosts).
+	TemplateHosts bool `mapstructure:"template_hosts"`
+	// VersionRelearn invocations after an extension reports a new version
+	// learn new targets quietly (0 = never).
+	VersionRelearn uint32 `mapstructure:"version_relearn"`
+	// Sensitive paths and addresses (exfiltration across invocations,
+	// unreported_access). Setting a list replaces its defaults.
+	Sensitive detect.SensitiveConfig `mapstructure:"sensitive"`
 	// Profiles declared per extension id.
 	Profiles  map[string]profile.DeclaredSpec `mapstructure:"profiles"`
 	Detectors detect.Detectors                `mapstructure:"detectors"`
@@ -89,6 +99,9 @@ func createDefaultConfig() component.Config {
 		TraceTTL:         time.Minute,
 		DedupInterval:    5 * time.Minute,
 		Detectors:        detect.DefaultDetectors(),
+		TemplateHosts:    true,
+		VersionRelearn:   20,
+		Sensitive:        detect.DefaultSensitive(),
 		SaveInterval:     time.Minute,
 		MetricsInterval:  10 * time.Second,
 		MaxAnomalySeries: 10000,
@@ -137,6 +150,9 @@ func (c *Config) Validate() error {
 	// Check errors carry their full key (detectors.recon.window_probes), so
 	// they are not wrapped again.
 	if err := c.Detectors.Check(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Sensitive.Check(); err != nil {
 		errs = append(errs, err)
 	}
 	seen := map[string]bool{}

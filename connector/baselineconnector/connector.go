@@ -84,6 +84,7 @@ func engineSettings(cfg *Config, tpl *pathtemplate.Templater) detect.Settings {
 		MinSamples: cfg.MinSamples, HalfLife: cfg.HalfLife, Limits: cfg.MaxTargets.limits(),
 		MaxExtensions: cfg.MaxExtensions, MaxTraces: cfg.MaxTraces, IdleTimeout: cfg.IdleTimeout, TraceTTL: cfg.TraceTTL,
 		DedupInterval: cfg.DedupInterval, MaxDedup: 100000, Templater: tpl,
+		TemplateHosts: cfg.TemplateHosts, VersionRelearn: cfg.VersionRelearn, Sensitive: cfg.Sensitive,
 	}
 	if len(cfg.Profiles) > 0 {
 		s.Declared = make(map[string]*profile.DeclaredSpec, len(cfg.Profiles))

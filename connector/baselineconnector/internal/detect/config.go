@@ -46,6 +46,8 @@ const (
 	TypeRecon            = "recon"
 	TypeDurationOutlier  = "duration_outlier"
 	TypeCapabilityDenied = "capability_denied"
+	TypeEgressVolume     = "egress_volume"
+	TypeUnreportedAccess = "unreported_access"
 )
 
 // Toggle is a detector that is on or off, with a severity.
@@ -83,17 +85,40 @@ type ReconDetector struct {
 	Sigma        float64       `mapstructure:"sigma"`
 }
 
+// ExfiltrationDetector fires on a read followed by egress to a host
+// outside the profile: within one trace, or across invocations within
+// Horizon when the read was of a sensitive path or of a path template
+// never seen before. Each extension remembers its MaxReads most recent
+// such reads (not persisted: the horizon is short).
+type ExfiltrationDetector struct {
+	Enabled  bool          `mapstructure:"enabled"`
+	Severity Severity      `mapstructure:"severity"`
+	Horizon  time.Duration `mapstructure:"horizon"`
+	MaxReads int           `mapstructure:"max_reads"`
+}
+
+// EgressVolumeDetector judges bytes sent per invocation and per extension
+// per Window, against learned statistics (the StatDetector test, with
+// FloorAbs in bytes) and against the declared profile caps
+// max_egress_bytes_per_invocation and max_egress_bytes_per_minute.
+type EgressVolumeDetector struct {
+	StatDetector `mapstructure:",squash"`
+	Window       time.Duration `mapstructure:"window"`
+}
+
 // Detectors configures every built-in detector.
 type Detectors struct {
-	NewDestination   Toggle        `mapstructure:"new_destination"`
-	NewPath          Toggle        `mapstructure:"new_path"`
-	NewTable         Toggle        `mapstructure:"new_table"`
-	NewCapability    Toggle        `mapstructure:"new_capability"`
-	VolumeSpike      StatDetector  `mapstructure:"volume_spike"`
-	DurationOutlier  StatDetector  `mapstructure:"duration_outlier"`
-	Exfiltration     Toggle        `mapstructure:"exfiltration"`
-	Recon            ReconDetector `mapstructure:"recon"`
-	CapabilityDenied Toggle        `mapstructure:"capability_denied"`
+	NewDestination   Toggle               `mapstructure:"new_destination"`
+	NewPath          Toggle               `mapstructure:"new_path"`
+	NewTable         Toggle               `mapstructure:"new_table"`
+	NewCapability    Toggle               `mapstructure:"new_capability"`
+	VolumeSpike      StatDetector         `mapstructure:"volume_spike"`
+	DurationOutlier  StatDetector         `mapstructure:"duration_outlier"`
+	Exfiltration     ExfiltrationDetector `mapstructure:"exfiltration"`
+	Recon            ReconDetector        `mapstructure:"recon"`
+	CapabilityDenied Toggle               `mapstructure:"capability_denied"`
+	EgressVolume     EgressVolumeDetector `mapstructure:"egress_volume"`
+	UnreportedAccess UnreportedDetector   `mapstructure:"unreported_access"`
 }
 
 // DefaultDetectors are tuned for well under 1 false positive per 10,000
@@ -106,9 +131,12 @@ func DefaultDetectors() Detectors {
 		NewCapability:    Toggle{true, SeverityWarn},
 		VolumeSpike:      StatDetector{Enabled: true, Severity: SeverityWarn, Sigma: 8, MinRatio: 3, FloorAbs: 2, FloorRel: 0.5},
 		DurationOutlier:  StatDetector{Enabled: true, Severity: SeverityWarn, Sigma: 8, MinRatio: 3, FloorAbs: 25, FloorRel: 0.5},
-		Exfiltration:     Toggle{true, SeverityCritical},
+		Exfiltration:     ExfiltrationDetector{Enabled: true, Severity: SeverityCritical, Horizon: time.Hour, MaxReads: 8},
 		Recon:            ReconDetector{Enabled: true, Severity: SeverityError, MinProbes: 5, Window: 10 * time.Second, WindowProbes: 10, Sigma: 6},
 		CapabilityDenied: Toggle{true, SeverityWarn},
+		EgressVolume: EgressVolumeDetector{StatDetector: StatDetector{Enabled: true, Severity: SeverityError, Sigma: 8, MinRatio: 3, FloorAbs: 1 << 20, FloorRel: 0.5},
+			Window: time.Minute},
+		UnreportedAccess: DefaultUnreported(),
 	}
 }
 
@@ -126,6 +154,8 @@ func (d *Detectors) Check() error {
 		d.Exfiltration.check("exfiltration"),
 		d.Recon.check("recon"),
 		d.CapabilityDenied.check("capability_denied"),
+		d.EgressVolume.check("egress_volume"),
+		d.UnreportedAccess.check("unreported_access"),
 	)
 }
 
@@ -138,6 +168,18 @@ func (s StatDetector) check(name string) error {
 		field{"floor_abs", s.FloorAbs > 0, "positive", s.FloorAbs},
 		field{"floor_rel", s.FloorRel >= 0, ">= 0", s.FloorRel},
 	)
+}
+
+func (x ExfiltrationDetector) check(name string) error {
+	return checkFields(name, x.Severity,
+		field{"horizon", x.Horizon > 0, "a positive duration such as 1h", x.Horizon},
+		field{"max_reads", x.MaxReads >= 1 && x.MaxReads <= 1024, "between 1 and 1024", x.MaxReads},
+	)
+}
+
+func (v EgressVolumeDetector) check(name string) error {
+	return errors.Join(v.StatDetector.check(name),
+		checkFields(name, SeverityWarn, field{"window", v.Window >= time.Second, "at least 1s (default 1m)", v.Window}))
 }
 
 func (r ReconDetector) check(name string) error {

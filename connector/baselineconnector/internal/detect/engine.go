@@ -33,6 +33,13 @@ type Settings struct {
 	// Declared profiles by extension id.
 	Declared  map[string]*profile.DeclaredSpec
 	Templater *pathtemplate.Templater
+	// TemplateHosts judges hosts on templates (TemplateHost), as paths are.
+	TemplateHosts bool
+	// VersionRelearn is how many invocations after a version update
+	// learn new targets instead of reporting them (0 = never).
+	VersionRelearn uint32
+	// Sensitive paths and addresses (exfiltration, unreported_access).
+	Sensitive SensitiveConfig
 }
 
 // Span is what the engine needs of a span or log record besides its
@@ -85,6 +92,9 @@ type Engine struct {
 	dedup    map[string]*dedupEntry
 	out      []Anomaly
 	C        Counters
+	hosts    hostTemplates
+	sens     *sensitive
+	audit    *auditCheck
 }
 
 type dedupEntry struct {
@@ -112,6 +122,11 @@ func New(s Settings) (*Engine, error) {
 	if e.s.Templater == nil {
 		e.s.Templater, _ = pathtemplate.New(pathtemplate.Options{})
 	}
+	e.hosts.max = 4096
+	if e.sens, err = s.Sensitive.compile(); err != nil {
+		return nil, err
+	}
+	e.audit = newAuditCheck(s.Detectors.UnreportedAccess)
 	return e, nil
 }
 
@@ -166,6 +181,9 @@ func (e *Engine) Observe(ev *sandboxevent.Event, sp Span, now int64) {
 	p := e.profile(id, now)
 	p.LastSeen = now
 	learned := e.learned(p, now)
+	if ev.Version != "" && ev.Version != p.Version {
+		e.versionSeen(p, ev.Version, learned)
+	}
 	// Records without a trace id (some audit logs) have no invocation: they
 	// feed the per-event detectors only.
 	var inv *tracestate.Invocation
@@ -188,6 +206,9 @@ func (e *Engine) Observe(ev *sandboxevent.Event, sp Span, now int64) {
 			inv.Denials++
 		}
 		inv.Observe(sp.Start, sp.End)
+		if ev.EgressBytes > 0 && ev.Outcome != sandboxevent.OutcomeDenied {
+			inv.EgressBytes = min(inv.EgressBytes+ev.EgressBytes, maxBytes)
+		}
 		if sp.IsRoot && !inv.RootSeen {
 			inv.RootSeen, inv.RootSpan = true, sp.SpanID
 			e.pending = append(e.pending, inv)
@@ -195,6 +216,9 @@ func (e *Engine) Observe(ev *sandboxevent.Event, sp Span, now int64) {
 	}
 	if ev.BlockType != "" && sp.End > sp.Start && sp.Start > 0 && !sp.IsRoot {
 		e.blockDuration(p, ev.BlockType, float64(sp.End-sp.Start)/1e6, learned, sp, now)
+	}
+	if ev.EgressBytes > 0 && ev.Outcome != sandboxevent.OutcomeDenied {
+		e.egressWindow(p, ev.EgressBytes, learned, sp, now)
 	}
 	probe := ev.IsProbe()
 	e.novelty(p, ev, probe, learned, inv, sp, now)
@@ -223,6 +247,9 @@ func (e *Engine) norm(ev *sandboxevent.Event) string {
 	if ev.TargetType == sandboxevent.TargetPath {
 		t, _ := e.s.Templater.Apply(ev.Target)
 		return t
+	}
+	if ev.TargetType == sandboxevent.TargetHost && e.s.TemplateHosts {
+		return e.hosts.get(ev.Target)
 	}
 	return ev.Target
 }
@@ -271,8 +298,14 @@ func (e *Engine) novelty(p *profile.Profile, ev *sandboxevent.Event, probe, lear
 		return
 	}
 	target := e.norm(ev)
-	known := e.judge(p, c, target, learned, sp, now)
-	if inv == nil || !e.s.Detectors.Exfiltration.Enabled {
+	known := e.judgeRaw(p, c, target, ev.Target, learned, sp, now)
+	if !e.s.Detectors.Exfiltration.Enabled {
+		return
+	}
+	if c == profile.ClassPath && ev.Outcome == sandboxevent.OutcomeOK && ev.IsRead() {
+		e.rememberRead(p, ev, target, known, sp, now)
+	}
+	if inv == nil {
 		return
 	}
 	if ev.Outcome == sandboxevent.OutcomeOK && ev.IsRead() && !inv.Read {
@@ -280,6 +313,9 @@ func (e *Engine) novelty(p *profile.Profile, ev *sandboxevent.Event, probe, lear
 	}
 	if c == profile.ClassHost && !known && ev.IsEgress() && !inv.Egress && (learned || p.Declared.Has(profile.ClassHost)) {
 		inv.Egress, inv.EgressHost, inv.EgressSpan, inv.EgressOp = true, Clip(target), sp.SpanID, Clip(strings.ToUpper(ev.Operation))
+	}
+	if c == profile.ClassHost && !known && ev.IsEgress() && !inv.Read && !inv.ExfilReported && (learned || p.Declared.Has(profile.ClassHost)) {
+		e.exfilAcross(p, inv, ev, target, sp, now)
 	}
 	if inv.Read && inv.Egress && !inv.ExfilReported {
 		inv.ExfilReported = true
@@ -301,14 +337,30 @@ func orConnect(op string) string {
 // during learning an undeclared class learns it, after learning (or
 // outside a declared allowlist) a novel target is an anomaly.
 func (e *Engine) judge(p *profile.Profile, c profile.Class, target string, learned bool, sp Span, now int64) bool {
+	return e.judgeRaw(p, c, target, target, learned, sp, now)
+}
+
+// judgeRaw is judge for a target that was templated from raw: a declared
+// host pattern is matched on the raw name, and a profile saved before
+// host templating (holding raw names) still knows its hosts.
+func (e *Engine) judgeRaw(p *profile.Profile, c profile.Class, target, raw string, learned bool, sp Span, now int64) bool {
 	h := profile.Hash(target)
 	if p.Sets[c].Contains(h) || p.Declared.Match(c, target) {
+		return true
+	}
+	if c == profile.ClassHost && raw != target && (p.Sets[c].Contains(profile.Hash(raw)) || p.Declared.Match(c, raw)) {
 		return true
 	}
 	declared := p.Declared.Has(c)
 	if !learned && !declared {
 		p.Sets[c].Add(h, target, e.s.Limits.MaxTargets[c])
 		return true
+	}
+	if p.Relearn > 0 && !declared {
+		// After a version update: learn quietly, but the target is still
+		// new to this invocation (exfiltration judges it so).
+		p.Sets[c].Add(h, target, e.s.Limits.MaxTargets[c])
+		return false
 	}
 	if t := e.toggle(c); t.Enabled {
 		exp := fmt.Sprintf("one of %d learned %s", p.Sets[c].Len(), c)
@@ -398,6 +450,7 @@ func (e *Engine) Tick(now int64) {
 	e.EndBatch(now)
 	e.traces.Sweep(now, int64(e.s.IdleTimeout), int64(e.s.TraceTTL), func(inv *tracestate.Invocation) { e.finalize(inv, now) })
 	e.C.TracesDropped = e.traces.Dropped
+	e.judgeAccesses(now, false)
 	e.flushDedup(now, false)
 }
 
@@ -405,6 +458,7 @@ func (e *Engine) Tick(now int64) {
 func (e *Engine) Flush(now int64) {
 	e.EndBatch(now)
 	e.traces.Sweep(now, 0, 0, func(inv *tracestate.Invocation) { e.finalize(inv, now) })
+	e.judgeAccesses(now, true)
 	e.flushDedup(now, true)
 }
 
@@ -455,6 +509,12 @@ func (e *Engine) finalize(inv *tracestate.Invocation, now int64) {
 				TraceID: tid, SpanID: span, Time: now})
 		}
 	}
+	if e.egressInvocation(p, inv, learned, tid, span, now) {
+		anomalous = true
+	}
+	if p.Relearn > 0 {
+		p.Relearn--
+	}
 	if !anomalous && !inv.ReconReported && !inv.ExfilReported {
 		for k := range inv.Counts {
 			p.Counts[k].Add(float64(inv.Counts[k]), e.alpha)
@@ -465,6 +525,7 @@ func (e *Engine) finalize(inv *tracestate.Invocation, now int64) {
 		p.Probes.Add(float64(inv.Probes), e.alpha)
 		p.Errors.Add(float64(inv.Errors), e.alpha)
 		p.Denials.Add(float64(inv.Denials), e.alpha)
+		p.Egress.Add(float64(inv.EgressBytes), e.alpha)
 	}
 	p.Invocations++
 	if !p.Learned && p.Invocations >= e.s.LearnInvocations {

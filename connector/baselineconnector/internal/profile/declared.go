@@ -16,6 +16,10 @@ type DeclaredSpec struct {
 	Tables       []string `mapstructure:"tables" json:"tables,omitempty" yaml:"tables,omitempty"`
 	Capabilities []string `mapstructure:"capabilities" json:"capabilities,omitempty" yaml:"capabilities,omitempty"`
 	Libraries    []string `mapstructure:"libraries" json:"libraries,omitempty" yaml:"libraries,omitempty"`
+	// Egress caps in bytes (0 = none): egress_volume fires above them from
+	// the first invocation, learned or not.
+	MaxEgressBytesPerInvocation int64 `mapstructure:"max_egress_bytes_per_invocation" json:"max_egress_bytes_per_invocation,omitempty" yaml:"max_egress_bytes_per_invocation,omitempty"`
+	MaxEgressBytesPerMinute     int64 `mapstructure:"max_egress_bytes_per_minute" json:"max_egress_bytes_per_minute,omitempty" yaml:"max_egress_bytes_per_minute,omitempty"`
 }
 
 func (d *DeclaredSpec) lists() [NumClasses][]string {
@@ -29,7 +33,7 @@ func (d *DeclaredSpec) IsEmpty() bool {
 			return false
 		}
 	}
-	return true
+	return d.MaxEgressBytesPerInvocation == 0 && d.MaxEgressBytesPerMinute == 0
 }
 
 // Declared is a compiled DeclaredSpec. A class with patterns is an
@@ -37,12 +41,17 @@ func (d *DeclaredSpec) IsEmpty() bool {
 // left to learning.
 type Declared struct {
 	globs [NumClasses][]glob.Glob
+	// MaxEgressPerInvocation and MaxEgressPerMinute are the caps (0 = none).
+	MaxEgressPerInvocation, MaxEgressPerMinute int64
 }
 
 // Compile checks and compiles the patterns; errors name the class and
 // the pattern.
 func (d *DeclaredSpec) Compile() (*Declared, error) {
-	out := &Declared{}
+	if d.MaxEgressBytesPerInvocation < 0 || d.MaxEgressBytesPerMinute < 0 {
+		return nil, fmt.Errorf("max_egress_bytes_per_invocation/max_egress_bytes_per_minute: must be 0 (no cap) or a positive number of bytes")
+	}
+	out := &Declared{MaxEgressPerInvocation: d.MaxEgressBytesPerInvocation, MaxEgressPerMinute: d.MaxEgressBytesPerMinute}
 	for c, list := range d.lists() {
 		for _, p := range list {
 			var sep []rune
@@ -89,5 +98,24 @@ func Merge(a, b *DeclaredSpec) *DeclaredSpec {
 		Tables:       append(append([]string(nil), a.Tables...), b.Tables...),
 		Capabilities: append(append([]string(nil), a.Capabilities...), b.Capabilities...),
 		Libraries:    append(append([]string(nil), a.Libraries...), b.Libraries...),
+		// The stricter cap wins.
+		MaxEgressBytesPerInvocation: minCap(a.MaxEgressBytesPerInvocation, b.MaxEgressBytesPerInvocation),
+		MaxEgressBytesPerMinute:     minCap(a.MaxEgressBytesPerMinute, b.MaxEgressBytesPerMinute),
 	}
+}
+
+// minCap is the smaller of two caps where 0 means none.
+func minCap(a, b int64) int64 {
+	if a == 0 || (b != 0 && b < a) {
+		return b
+	}
+	return a
+}
+
+// EgressCaps returns the per-invocation and per-minute caps (0 = none).
+func (d *Declared) EgressCaps() (perInvocation, perMinute int64) {
+	if d == nil {
+		return 0, 0
+	}
+	return d.MaxEgressPerInvocation, d.MaxEgressPerMinute
 }

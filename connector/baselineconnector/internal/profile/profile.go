@@ -63,7 +63,25 @@ type Profile struct {
 	// Probe window (recon across invocations).
 	WindowStart int64
 	WindowCount uint32
+	// Egress bytes per invocation and per window (egress_volume), and
+	// the current window.
+	Egress       Stat
+	EgressWindow Stat
+	WinStart     int64
+	WinBytes     int64
+	WinReported  bool
+	// Version last seen, the versions known (bounded), and how many
+	// invocations of relearning an update has left.
+	Version  string
+	Versions []string
+	Relearn  uint32
+	// Reads remembered for exfiltration across invocations (not
+	// persisted: the horizon is short).
+	Reads Reads
 }
+
+// MaxVersions bounds the versions a profile remembers.
+const MaxVersions = 8
 
 // BlockStat is the duration statistic of one block type.
 type BlockStat struct {

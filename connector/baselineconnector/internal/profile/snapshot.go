@@ -18,6 +18,12 @@ type Snapshot struct {
 	Denials     Stat                `json:"denials"`
 	Blocks      []BlockStat         `json:"blocks,omitempty"`
 	Declared    *DeclaredSpec       `json:"declared,omitempty"`
+	// Added with egress_volume and version updates (absent in older files).
+	Egress       Stat     `json:"egress_bytes"`
+	EgressWindow Stat     `json:"egress_window_bytes"`
+	Version      string   `json:"version,omitempty"`
+	Versions     []string `json:"versions,omitempty"`
+	Relearn      uint32   `json:"relearn,omitempty"`
 }
 
 // KindNames names the per-kind counters in snapshots (sandboxevent order).
@@ -27,7 +33,8 @@ var KindNames = [NumKinds]string{"other", "fs", "http", "db", "dns", "net", "exe
 func (p *Profile) Snapshot() Snapshot {
 	s := Snapshot{ID: p.ID, Learned: p.Learned, Invocations: p.Invocations, FirstSeen: p.FirstSeen, LastSeen: p.LastSeen,
 		Duration: p.Duration, Probes: p.Probes, Errors: p.Errors, Denials: p.Denials,
-		Blocks: append([]BlockStat(nil), p.Blocks...), Declared: p.Imported}
+		Blocks: append([]BlockStat(nil), p.Blocks...), Declared: p.Imported,
+		Egress: p.Egress, EgressWindow: p.EgressWindow, Version: p.Version, Versions: append([]string(nil), p.Versions...), Relearn: p.Relearn}
 	for c := range p.Sets {
 		set := &p.Sets[c]
 		name := Class(c).String()
@@ -59,7 +66,13 @@ func (p *Profile) Snapshot() Snapshot {
 // FromSnapshot rebuilds a Profile within limits.
 func FromSnapshot(s *Snapshot, lim Limits) *Profile {
 	p := &Profile{ID: clone(s.ID), Learned: s.Learned, Invocations: s.Invocations, FirstSeen: s.FirstSeen, LastSeen: s.LastSeen,
-		Duration: s.Duration, Probes: s.Probes, Errors: s.Errors, Denials: s.Denials, Imported: s.Declared}
+		Duration: s.Duration, Probes: s.Probes, Errors: s.Errors, Denials: s.Denials, Imported: s.Declared,
+		Egress: s.Egress, EgressWindow: s.EgressWindow, Version: clone(s.Version), Relearn: s.Relearn}
+	for _, v := range s.Versions {
+		if len(p.Versions) < MaxVersions {
+			p.Versions = append(p.Versions, clone(v))
+		}
+	}
 	for c := range p.Sets {
 		name := Class(c).String()
 		p.Sets[c].Restore(s.Targets[name], s.Bloom[name], s.Overflow[name], lim.MaxTargets[c])

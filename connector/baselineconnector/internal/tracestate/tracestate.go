@@ -8,18 +8,20 @@ const MaxInvocationsPerTrace = 16
 
 // Invocation aggregates an extension's work within one trace.
 type Invocation struct {
-	Ext       string // owned copy of the extension id
-	TraceID   [16]byte
-	Counts    [8]uint32
-	Spans     uint32
-	Probes    uint32
-	Errors    uint32
-	Denials   uint32
-	MinStart  int64
-	MaxEnd    int64
-	FirstSpan [8]byte
-	RootSpan  [8]byte
-	RootSeen  bool
+	Ext     string // owned copy of the extension id
+	TraceID [16]byte
+	Counts  [8]uint32
+	Spans   uint32
+	Probes  uint32
+	Errors  uint32
+	Denials uint32
+	// EgressBytes sent (egress_volume).
+	EgressBytes int64
+	MinStart    int64
+	MaxEnd      int64
+	FirstSpan   [8]byte
+	RootSpan    [8]byte
+	RootSeen    bool
 	// Done: the invocation was judged (root seen or idle); later spans
 	// still feed per-span detectors but not the per-invocation statistics.
 	Done bool

@@ -1,0 +1,292 @@
+package detect
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+
+	"github.com/sandwatch/sandwatch/connector/baselineconnector/internal/profile"
+)
+
+// UnreportedDetector cross-checks what the sandbox reports against the
+// kernel's record (auditd, Falco): a file open or a connect by a sandbox
+// host process, during one of its invocations, that no span reports and
+// that touches the sensitive set or lies outside the extension's profile.
+// The host process's own steady accesses (seen outside invocations) are
+// learned as its background and do not fire.
+type UnreportedDetector struct {
+	Enabled  bool     `mapstructure:"enabled"`
+	Severity Severity `mapstructure:"severity"`
+	// Slack widens each invocation's span time range on both sides (clock
+	// granularity of the audit record, work before the root span starts).
+	Slack time.Duration `mapstructure:"slack"`
+	// Delay before an audit record is judged, so spans that arrive after
+	// it (another pipeline, a batch) are seen first.
+	Delay time.Duration `mapstructure:"delay"`
+	// Steady: sightings outside invocations before a sensitive access is
+	// the host's background (a non-sensitive one needs one).
+	Steady uint32 `mapstructure:"steady"`
+	// Bounds: sandbox host processes tracked, audit records waiting.
+	MaxProcesses int `mapstructure:"max_processes"`
+	MaxPending   int `mapstructure:"max_pending"`
+}
+
+// DefaultUnreported is on: it does nothing until audit records arrive.
+func DefaultUnreported() UnreportedDetector {
+	return UnreportedDetector{Enabled: true, Severity: SeverityCritical, Slack: time.Second, Delay: 3 * time.Second,
+		Steady: 3, MaxProcesses: 4096, MaxPending: 10000}
+}
+
+func (u UnreportedDetector) check(name string) error {
+	return checkFields(name, u.Severity,
+		field{"slack", u.Slack >= 0 && u.Slack <= time.Minute, "between 0 and 1m", u.Slack},
+		field{"delay", u.Delay >= 0 && u.Delay <= 5*time.Minute, "between 0 and 5m", u.Delay},
+		field{"steady", u.Steady >= 1, "at least 1", u.Steady},
+		field{"max_processes", u.MaxProcesses >= 1, "at least 1", u.MaxProcesses},
+		field{"max_pending", u.MaxPending >= 1, "at least 1", u.MaxPending},
+	)
+}
+
+// Access is one file open or connect from the kernel's record.
+type Access struct {
+	Host      string
+	PID, PPID int64
+	Exe       string
+	Time      int64 // unix ns, event time
+	Net       bool  // a connect (Target is an address), else a file open
+	Target    string
+	Syscall   string
+	Failed    bool
+}
+
+// Process identifies a sandbox host process: the semantic-convention
+// resource attributes host.name and process.pid of its spans.
+type Process struct {
+	Host string
+	PID  int64
+}
+
+// Bounds of one process's state.
+const (
+	maxProcInvocations = 64
+	maxProcReported    = 1024
+	maxBackground      = 512
+	maxBackgroundExes  = 1024
+)
+
+type procInvocation struct {
+	trace      [16]byte
+	span       [8]byte
+	ext        string
+	start, end int64
+}
+
+type proc struct {
+	invs     []procInvocation // ring
+	next     int
+	reported map[string]int64 // raw target -> last event time
+	order    []string         // FIFO of reported keys, for eviction
+}
+
+type pendingAccess struct {
+	a       Access
+	arrived int64
+}
+
+// auditCheck is the state of unreported_access.
+type auditCheck struct {
+	d          UnreportedDetector
+	procs      *simplelru.LRU[Process, *proc]
+	pending    []pendingAccess
+	background map[string]map[string]uint32 // host \x00 exe -> target template -> sightings
+	// Counters.
+	Dropped uint64 // audit records not kept (pending full)
+	Judged  uint64
+}
+
+func newAuditCheck(d UnreportedDetector) *auditCheck {
+	if d.MaxProcesses <= 0 {
+		d = DefaultUnreported()
+	}
+	lru, _ := simplelru.NewLRU[Process, *proc](d.MaxProcesses, nil)
+	return &auditCheck{d: d, procs: lru, background: map[string]map[string]uint32{}}
+}
+
+// ObserveProcess records that a span of extension ext in trace tid ran in
+// process pr from start to end (unix ns), reporting target (raw; "" for
+// none). Call it only for spans whose resource names their process.
+func (e *Engine) ObserveProcess(pr Process, ext string, tid [16]byte, sid [8]byte, start, end int64, target string) {
+	ac := e.audit
+	if !e.s.Detectors.UnreportedAccess.Enabled || pr.PID == 0 {
+		return
+	}
+	p, ok := ac.procs.Get(pr)
+	if !ok {
+		pr.Host = Clip(pr.Host)
+		p = &proc{reported: map[string]int64{}}
+		ac.procs.Add(pr, p)
+	}
+	if start == 0 {
+		start = end
+	}
+	p.widen(ext, tid, sid, start, end)
+	if target != "" {
+		if _, seen := p.reported[target]; !seen {
+			if len(p.order) >= maxProcReported {
+				delete(p.reported, p.order[0])
+				p.order = p.order[1:]
+			}
+			target = Clip(target)
+			p.order = append(p.order, target)
+		}
+		p.reported[target] = max(p.reported[target], end)
+	}
+}
+
+func (p *proc) widen(ext string, tid [16]byte, sid [8]byte, start, end int64) {
+	for i := len(p.invs) - 1; i >= 0; i-- { // the current invocation is usually the last added
+		iv := &p.invs[i]
+		if iv.trace == tid {
+			iv.start, iv.end = min(iv.start, start), max(iv.end, end)
+			return
+		}
+	}
+	iv := procInvocation{trace: tid, span: sid, ext: Clip(ext), start: start, end: end}
+	if len(p.invs) < maxProcInvocations {
+		p.invs = append(p.invs, iv)
+		return
+	}
+	p.invs[p.next] = iv
+	p.next = (p.next + 1) % maxProcInvocations
+}
+
+// at returns the invocation whose time range, widened by slack, holds t.
+func (p *proc) at(t, slack int64) *procInvocation {
+	var best *procInvocation
+	for i := range p.invs {
+		iv := &p.invs[i]
+		if t >= iv.start-slack && t <= iv.end+slack && (best == nil || iv.start > best.start) {
+			best = iv
+		}
+	}
+	return best
+}
+
+// ObserveAccess queues one audit record; it is judged after the delay.
+func (e *Engine) ObserveAccess(a Access, now int64) {
+	ac := e.audit
+	if !e.s.Detectors.UnreportedAccess.Enabled {
+		return
+	}
+	if len(ac.pending) >= ac.d.MaxPending {
+		ac.Dropped++
+		return
+	}
+	a.Host, a.Exe, a.Target, a.Syscall = Clip(a.Host), Clip(a.Exe), Clip(a.Target), Clip(a.Syscall)
+	ac.pending = append(ac.pending, pendingAccess{a: a, arrived: now})
+}
+
+// judgeAccesses judges the queued records older than the delay (all of
+// them when force).
+func (e *Engine) judgeAccesses(now int64, force bool) {
+	ac := e.audit
+	n := 0
+	for n < len(ac.pending) && (force || now-ac.pending[n].arrived >= int64(ac.d.Delay)) {
+		e.judgeAccess(&ac.pending[n].a, now)
+		n++
+	}
+	if n > 0 {
+		rest := copy(ac.pending, ac.pending[n:])
+		clear(ac.pending[rest:])
+		ac.pending = ac.pending[:rest]
+	}
+}
+
+func (e *Engine) judgeAccess(a *Access, now int64) {
+	ac := e.audit
+	ac.Judged++
+	p, ok := ac.procs.Peek(Process{a.Host, a.PID})
+	if !ok && a.PPID != 0 { // a helper the host process spawned
+		p, ok = ac.procs.Peek(Process{a.Host, a.PPID})
+	}
+	target := a.Target
+	if !a.Net {
+		target, _ = e.s.Templater.Apply(a.Target)
+	}
+	bgKey := a.Host + "\x00" + a.Exe
+	var iv *procInvocation
+	if ok {
+		iv = p.at(a.Time, int64(ac.d.Slack))
+	}
+	if iv == nil {
+		ac.learnBackground(bgKey, target)
+		return
+	}
+	if t, reported := p.reported[a.Target]; reported && t >= iv.start-int64(ac.d.Slack) {
+		return
+	}
+	sens := (a.Net && e.sens.addr(a.Target)) || (!a.Net && e.sens.path(a.Target))
+	bg := ac.background[bgKey][target]
+	if sens && bg >= ac.d.Steady || !sens && bg > 0 {
+		return
+	}
+	if !sens {
+		// Outside the extension's profile: files only (the kernel records
+		// addresses, spans record names), and only for a learned profile.
+		pf, ok := e.profiles.Peek(iv.ext)
+		if a.Net || !ok || !pf.Learned || pf.Sets[profile.ClassPath].Contains(profile.Hash(target)) || pf.Declared.Match(profile.ClassPath, target) {
+			return
+		}
+	}
+	why := "outside the extension's profile"
+	if sens {
+		why = "sensitive"
+	}
+	verb := "open"
+	if a.Net {
+		verb = "connect to"
+	}
+	if a.Failed {
+		verb = "failed " + verb
+	}
+	e.emit(Anomaly{Type: TypeUnreportedAccess, Severity: ac.d.Severity, ExtensionID: iv.ext, Target: Clip(target),
+		Observed: fmt.Sprintf("kernel audit: %s %s (%s) by pid %d %s on %s (%s) during the invocation; no span reports it",
+			verb, target, why, a.PID, a.Exe, a.Host, a.Syscall),
+		Expected: "every file open and connect of an invocation reported by a span", Score: 1,
+		TraceID: iv.trace, SpanID: iv.span, Time: now})
+}
+
+// learnBackground counts an access outside any invocation as the host
+// process's own.
+func (ac *auditCheck) learnBackground(key, target string) {
+	m := ac.background[key]
+	if m == nil {
+		if len(ac.background) >= maxBackgroundExes {
+			return
+		}
+		m = map[string]uint32{}
+		ac.background[key] = m
+	}
+	if c, ok := m[target]; ok {
+		if c < 1<<31 {
+			m[target] = c + 1
+		}
+		return
+	}
+	if len(m) < maxBackground {
+		m[target] = 1
+	}
+}
+
+// AuditStats are the cross-check's counters and sizes.
+type AuditStats struct {
+	Processes, Pending int
+	Judged, Dropped    uint64
+}
+
+// AuditStats reports the cross-check's state (metrics, tests).
+func (e *Engine) AuditStats() AuditStats {
+	ac := e.audit
+	return AuditStats{Processes: ac.procs.Len(), Pending: len(ac.pending), Judged: ac.Judged, Dropped: ac.Dropped}
+}
