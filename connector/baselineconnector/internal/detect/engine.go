@@ -348,7 +348,7 @@ func (e *Engine) judgeRaw(p *profile.Profile, c profile.Class, target, raw strin
 	if p.Sets[c].Contains(h) || p.Declared.Match(c, target) {
 		return true
 	}
-	if c == profile.ClassHost && raw != target && (p.Sets[c].Contains(profile.Hash(raw)) || p.Declared.Match(c, raw)) {
+	if c == profile.ClassHost && e.knownHost(p, target, raw) {
 		return true
 	}
 	declared := p.Declared.Has(c)
@@ -356,7 +356,7 @@ func (e *Engine) judgeRaw(p *profile.Profile, c profile.Class, target, raw strin
 		p.Sets[c].Add(h, target, e.s.Limits.MaxTargets[c])
 		return true
 	}
-	if p.Relearn > 0 && !declared {
+	if p.Relearn > 0 && !declared && (c != profile.ClassHost || knownDomain(p, target)) {
 		// After a version update: learn quietly, but the target is still
 		// new to this invocation (exfiltration judges it so).
 		p.Sets[c].Add(h, target, e.s.Limits.MaxTargets[c])

@@ -1,10 +1,15 @@
 package detect
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/sandwatch/sandwatch/connector/baselineconnector/internal/profile"
+)
 
 // TemplateHost turns rotating host names into templates, as path
 // templating does for paths: every label left of the registrable domain
-// that holds a digit becomes "*" (CDN distributions and edge servers,
+// that holds a digit or looks random (10+ characters with few vowels or a
+// run of 5 consonants) becomes "*" (CDN distributions and edge servers,
 // regions, shards, numbered API hosts), so
 //
 //	d1x2y3z4abcd.cloudfront.net               -> *.cloudfront.net
@@ -24,13 +29,13 @@ func TemplateHost(h string) string {
 		return h
 	}
 	cut := registrableStart(h)
-	if cut <= 0 || !hasDigit(h[:cut]) {
+	if cut <= 0 || !rotates(h[:cut]) {
 		return h
 	}
 	var b strings.Builder
 	b.Grow(len(h))
 	for _, label := range strings.Split(h[:cut-1], ".") {
-		if hasDigit(label) {
+		if hasDigit(label) || looksRandom(label) {
 			b.WriteString("*")
 		} else {
 			b.WriteString(label)
@@ -69,6 +74,44 @@ func genericSLD(s string) bool {
 		return true
 	}
 	return false
+}
+
+// rotates reports whether any label of the dot-separated prefix would be
+// templated (without allocating).
+func rotates(prefix string) bool {
+	for prefix != "" {
+		i := strings.IndexByte(prefix, '.')
+		if i < 0 {
+			i = len(prefix)
+		}
+		if l := prefix[:i]; hasDigit(l) || looksRandom(l) {
+			return true
+		}
+		prefix = prefix[min(i+1, len(prefix)):]
+	}
+	return false
+}
+
+// looksRandom: a generated label such as a CloudFront distribution id
+// (dxiyfbemrqspar) rather than a word (translate, notifications).
+func looksRandom(l string) bool {
+	if len(l) < 10 {
+		return false
+	}
+	vowels, run, maxRun := 0, 0, 0
+	for i := 0; i < len(l); i++ {
+		switch c := l[i] | 0x20; {
+		case c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u' || c == 'y':
+			vowels++
+			run = 0
+		case c >= 'a' && c <= 'z':
+			run++
+			maxRun = max(maxRun, run)
+		default:
+			run = 0
+		}
+	}
+	return vowels*4 < len(l) || maxRun >= 5
 }
 
 func hasDigit(s string) bool {
@@ -114,4 +157,24 @@ func (c *hostTemplates) get(h string) string {
 	}
 	c.m[strings.Clone(h)] = t
 	return t
+}
+
+// knownHost is the host half of judge for a host not in the set as
+// templated: the raw name (a profile saved before host templating, a
+// declared pattern), or a learned template whose first label is "*"
+// covering it (a learned *.cloudfront.net covers a distribution id that
+// happens to hold no digit). Only unknown hosts get here.
+func (e *Engine) knownHost(p *profile.Profile, target, raw string) bool {
+	set := &p.Sets[profile.ClassHost]
+	if raw != target && (set.Contains(profile.Hash(raw)) || p.Declared.Match(profile.ClassHost, raw)) {
+		return true
+	}
+	if !e.s.TemplateHosts {
+		return false
+	}
+	i := strings.IndexByte(target, '.')
+	if i <= 0 || i >= registrableStart(target) {
+		return false // no label left of the registrable domain
+	}
+	return set.Contains(profile.Hash("*" + target[i:]))
 }

@@ -9,8 +9,9 @@ import (
 // versionSeen records the extension version an event carries. A version
 // never seen before, once the extension is learned, opens a relearning
 // window of VersionRelearn invocations: an update legitimately adds a
-// host or a path, and reporting it would train operators to ignore
-// new_destination. Returning to a known version (a rolling deploy that
+// path, or a host within a domain it already uses, and reporting it
+// would train operators to ignore new_destination; a host in a new domain
+// is still reported. Returning to a known version (a rolling deploy that
 // mixes old and new) opens nothing, so alternating versions cannot keep
 // the window open. Declared profiles, exfiltration, egress_volume,
 // recon, capability_denied and unreported_access are not relaxed.
@@ -27,4 +28,17 @@ func (e *Engine) versionSeen(p *profile.Profile, v string, learned bool) {
 		p.Relearn = e.s.VersionRelearn
 	}
 	p.Version = v
+}
+
+// knownDomain reports whether host's registrable domain is that of a host
+// in p's exact set: an update may add hosts within the domains the
+// extension already uses, but a new domain is still reported.
+func knownDomain(p *profile.Profile, host string) bool {
+	d := host[registrableStart(host):]
+	for _, h := range p.Sets[profile.ClassHost].Names() {
+		if h[registrableStart(h):] == d {
+			return true
+		}
+	}
+	return false
 }
