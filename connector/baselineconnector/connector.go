@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/sandwatch/sandwatch/connector/baselineconnector/internal/detect"
+	"github.com/sandwatch/sandwatch/connector/baselineconnector/internal/kaudit"
 	"github.com/sandwatch/sandwatch/connector/baselineconnector/internal/persist"
 	"github.com/sandwatch/sandwatch/connector/baselineconnector/internal/profile"
 	"github.com/sandwatch/sandwatch/internal/pathtemplate"
@@ -32,8 +33,9 @@ type baseline struct {
 	tel        *telemetry
 	now        func() time.Time
 
-	mu      sync.Mutex // guards eng and series
+	mu      sync.Mutex // guards eng, audit and series
 	eng     *detect.Engine
+	audit   *kaudit.Parser
 	series  *series
 	logs    consumer.Logs
 	metrics consumer.Metrics
@@ -74,7 +76,7 @@ func newBaseline(cfg *Config, set connector.Settings) (*baseline, error) {
 	if err != nil {
 		return nil, fmt.Errorf("baseline: telemetry: %w", err)
 	}
-	return &baseline{cfg: cfg, set: set, classifier: cls, rules: rl, tel: tel, now: time.Now, eng: eng,
+	return &baseline{cfg: cfg, set: set, classifier: cls, rules: rl, tel: tel, now: time.Now, eng: eng, audit: kaudit.New(),
 		series: newSeries(cfg.MaxAnomalySeries, time.Now())}, nil
 }
 
@@ -246,10 +248,14 @@ func (b *baseline) consumeTraces(ctx context.Context, td ptrace.Traces) error {
 	now := b.now()
 	ts := now.UnixNano()
 	b.mu.Lock()
+	var procs processCache
 	b.classifier.EachSpan(td, func(span ptrace.Span, ev *sandboxevent.Event, rs ptrace.ResourceSpans, ss ptrace.ScopeSpans) {
 		sp := detect.Span{TraceID: span.TraceID(), SpanID: span.SpanID(), IsRoot: span.ParentSpanID().IsEmpty(),
 			Start: int64(span.StartTimestamp()), End: int64(span.EndTimestamp())}
 		b.eng.Observe(ev, sp, ts)
+		if pr, ok := procs.of(rs.Resource()); ok && ev.ExtensionID != "" {
+			b.eng.ObserveProcess(pr, ev.ExtensionID, sp.TraceID, sp.SpanID, sp.Start, sp.End, ev.Target)
+		}
 		if len(b.rules.spans) > 0 {
 			b.rules.evalSpan(ctx, rs, ss, span, func(name string, sev detect.Severity) {
 				b.eng.Report(ruleAnomaly(name, sev, ev, sp, ts))
@@ -267,10 +273,18 @@ func (b *baseline) consumeLogs(ctx context.Context, in plog.Logs) error {
 	now := b.now()
 	ts := now.UnixNano()
 	b.mu.Lock()
+	var procs processCache
 	b.classifier.EachLog(in, func(rec plog.LogRecord, ev *sandboxevent.Event, rl plog.ResourceLogs, sl plog.ScopeLogs) {
+		// Kernel audit records (auditd, Falco) feed unreported_access only.
+		if b.audit.Parse(rl.Resource().Attributes(), rec.Attributes(), func(a detect.Access) { b.eng.ObserveAccess(a, ts) }) {
+			return
+		}
 		t := int64(rec.Timestamp())
 		sp := detect.Span{TraceID: rec.TraceID(), SpanID: rec.SpanID(), Start: t, End: t}
 		b.eng.Observe(ev, sp, ts)
+		if pr, ok := procs.of(rl.Resource()); ok && ev.ExtensionID != "" && sp.TraceID != ([16]byte{}) {
+			b.eng.ObserveProcess(pr, ev.ExtensionID, sp.TraceID, sp.SpanID, sp.Start, sp.End, ev.Target)
+		}
 		if len(b.rules.logs) > 0 {
 			b.rules.evalLog(ctx, rl, sl, rec, func(name string, sev detect.Severity) {
 				b.eng.Report(ruleAnomaly(name, sev, ev, sp, ts))

@@ -187,7 +187,7 @@ func (b *baseline) buildMetrics(now time.Time) pmetric.Metrics {
 		overflow += o
 	}
 	for reason, n := range map[string]uint64{"profile_evicted": b.eng.C.Evicted, "trace_untracked": b.eng.C.TracesDropped,
-		"target_summarised": overflow} {
+		"target_summarised": overflow, "audit_record_dropped": b.eng.AuditStats().Dropped} {
 		dp := ds.DataPoints().AppendEmpty()
 		dp.SetStartTimestamp(b.series.start)
 		dp.SetTimestamp(ts)
