@@ -224,7 +224,7 @@ func TestUnreportedAccess(t *testing.T) {
 	start = h.now
 	span(b, start, start+100*ms, "/app/db.sqlite")
 	access(start+10*ms, "/app/db.sqlite")
-	access(start+20*ms, "/etc/shadow")       // unreported, sensitive
+	access(start+20*ms, "/etc/shadow")        // unreported, sensitive
 	access(start+30*ms, "/etc/app/host.yaml") // the host's background
 	access(start+40*ms, "/etc/gshadow")       // sensitive, but the host's steady background
 	access(start+50*ms, "/app/other.bin")     // unreported, outside the profile

@@ -25,9 +25,9 @@ import (
 const maxPending = 1024
 
 type syscallRec struct {
-	acc  detect.Access
-	net  bool
-	cwd  string
+	acc detect.Access
+	net bool
+	cwd string
 }
 
 type serialKey struct {
