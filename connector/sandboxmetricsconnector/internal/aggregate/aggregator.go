@@ -64,7 +64,7 @@ type Aggregator struct {
 // slotBase and slotCount lay out extEntry.slots per metric (-1: the
 // metric has free-form attributes and is not slotted).
 var (
-	slotBase  = [NumMetrics]int{-1, -1, -1, -1, -1, -1, -1, -1, -1}
+	slotBase  = [NumMetrics]int{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1}
 	slotCount [NumMetrics]int
 	numSlots  int
 )
@@ -73,7 +73,7 @@ func init() {
 	for _, m := range []struct {
 		id MetricID
 		n  int
-	}{{Operations, 8 * 3}, {HTTPResponses, 6}, {Invocations, 3}, {Egress, 8}, {OperationDuration, 8}, {InvocationDuration, 3}} {
+	}{{Operations, 8 * 3}, {HTTPResponses, 6}, {Invocations, 3}, {Egress, 8}, {OperationDuration, 8}, {InvocationDuration, 3}, {EgressBytes, 8}} {
 		slotBase[m.id], slotCount[m.id] = numSlots, m.n
 		numSlots += m.n
 	}
@@ -82,7 +82,7 @@ func init() {
 	}
 }
 
-const maxSlots = 52
+const maxSlots = 60
 
 type extEntry struct {
 	ext   string
@@ -258,6 +258,9 @@ func (a *Aggregator) operation(ev *sandboxevent.Event, ext string, h0 uint64, ex
 	if ev.IsEgress() {
 		a.count(Egress, int(ev.Kind), Labels{ext, kind}, h0, ex, now)
 	}
+	if ev.EgressBytes > 0 && ev.Outcome != sandboxevent.OutcomeDenied {
+		a.add(EgressBytes, int(ev.Kind), Labels{ext, kind}, uint64(ev.EgressBytes), h0, ex, now)
+	}
 	if a.cfg.TopK > 0 && ev.Target != "" && int(ev.TargetType) < len(a.targetTypes) && a.targetTypes[ev.TargetType] {
 		a.count(TargetOperations, -1, Labels{ext, ev.TargetType.String(), ev.Target}, h0, ex, now)
 	}
@@ -292,13 +295,18 @@ func (a *Aggregator) lookup(id MetricID, code int, l *Labels, h0 uint64, now int
 }
 
 func (a *Aggregator) count(id MetricID, code int, l Labels, h0 uint64, ex *Exemplar, now int64) {
+	a.add(id, code, l, 1, h0, ex, now)
+}
+
+// add increments a counter by n (a byte count; count is 1).
+func (a *Aggregator) add(id MetricID, code int, l Labels, n uint64, h0 uint64, ex *Exemplar, now int64) {
 	s := a.lookup(id, code, &l, h0, now)
-	s.count++
+	s.count += n
 	s.lastSeen = now
 	s.dirty = true
 	if ex != nil && s.exemplars != nil {
 		e := *ex
-		e.Value = 1
+		e.Value = float64(n)
 		s.addExemplar(&e)
 	}
 }

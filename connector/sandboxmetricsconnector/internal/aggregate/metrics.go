@@ -13,6 +13,7 @@ const (
 	OperationDuration
 	InvocationDuration
 	TargetOperations // opt-in, bounded by top_k
+	EgressBytes
 	NumMetrics
 )
 
@@ -77,5 +78,10 @@ var Defs = [NumMetrics]Def{
 		Name: "sandbox.target.operations", Unit: "{operation}",
 		Description: "Operations per target (host, table...), opt-in and bounded to top_k series.",
 		Labels:      []string{"extension", "target_type", "target"},
+	},
+	EgressBytes: {
+		Name: "sandbox.egress.bytes", Unit: "By",
+		Description: "Bytes sent out of the sandbox (request body sizes, Content-Length, network transmit counts, a container monitor's bytes sent) by extension and kind.",
+		Labels:      []string{"extension", "kind"},
 	},
 }
