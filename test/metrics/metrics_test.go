@@ -163,7 +163,7 @@ func TestDashboardsAndAlertsAgainstPrometheus(t *testing.T) {
 			require.NotEqual(t, "err", r.Health, "rule %s", r.Name)
 		}
 	}
-	require.Equal(t, 4, n)
+	require.Equal(t, 5, n)
 
 	// Exemplars reach Prometheus with trace IDs.
 	var ex struct {
@@ -229,6 +229,10 @@ func (w *workload) wave() {
 	// extension become its learned habit), which the SandboxAnomaly rule
 	// and the anomaly panels need.
 	td, ld, _, err = w.gen.Inject("recon", 60+w.n%60, now)
+	require.NoError(w.t, err)
+	w.send(td, ld)
+	// A 150 MiB upload: sandbox_egress_bytes_total and the egress rule.
+	td, ld, _, err = w.gen.Inject("egress-volume", 2, now)
 	require.NoError(w.t, err)
 	w.send(td, ld)
 	w.send(unattributed(now), plog.NewLogs())
