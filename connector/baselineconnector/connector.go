@@ -291,6 +291,7 @@ func (b *baseline) consumeLogs(ctx context.Context, in plog.Logs) error {
 			})
 		}
 	})
+	b.eng.JudgeAudit(ts)
 	b.eng.EndBatch(ts)
 	ld := b.drainLocked(now)
 	b.mu.Unlock()

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/sandwatch/sandwatch/internal/simulate"
 )
@@ -44,14 +46,30 @@ func (q qualityResult) recall() string {
 // mixes benign invocations with attacks injected at random times into
 // random extensions, every attack scenario perScenario times.
 func runQuality(t *testing.T, noise float64, exts, benign, perScenario int) qualityResult {
-	r := newRig(t, func(c *Config) { c.DedupInterval = 0 })
+	// Audit records are judged as their batch arrives (no delay): the
+	// workload sends each invocation's spans before its audit records.
+	r := newRig(t, func(c *Config) { c.DedupInterval = 0; c.Detectors.UnreportedAccess.Delay = 0 })
 	g := simulate.New(simulate.Options{Seed: 42, Extensions: exts, Noise: noise})
-	r.learn(g, 100)
+	// Every invocation runs in its sandbox host's process, and the
+	// kernel's record of that process arrives with it.
+	feed := func(ext int, td ptrace.Traces, ld plog.Logs, hidden ...string) {
+		host, pid := simulate.Process(ext)
+		simulate.AttachProcess(td, host, pid)
+		r.feed(td, ld)
+		r.feed(ptrace.NewTraces(), g.Audit(td, host, pid, hidden...))
+	}
+	for i := 0; i < 100; i++ {
+		for e := range g.Extensions() {
+			td, ld := g.Invocation(e, r.clock)
+			feed(e, td, ld)
+		}
+		r.advance(10 * time.Millisecond)
+	}
 	q := qualityResult{learnFP: len(r.records()), injected: map[string]int{}, detected: map[string]int{}, fpTypes: map[string]int{}, benign: benign}
 	r.reset()
 
 	var plan []string
-	for _, sc := range simulate.Scenarios() {
+	for _, sc := range append(simulate.Scenarios(), simulate.AuditScenarios()...) {
 		if simulate.AnomalyType(sc) == "" {
 			continue
 		}
@@ -72,9 +90,10 @@ func runQuality(t *testing.T, noise float64, exts, benign, perScenario int) qual
 	}
 	for step := 0; step < benign; step++ {
 		if sc, ok := at[step]; ok {
-			td, ld, inj, err := g.Inject(sc, rng.IntN(exts), r.clock)
+			ext := rng.IntN(exts)
+			td, ld, inj, err := g.Inject(sc, ext, r.clock)
 			require.NoError(t, err)
-			r.feed(td, ld)
+			feed(ext, td, ld, inj.Hidden...)
 			q.injected[sc]++
 			hit := false
 			var gotTypes string
@@ -91,8 +110,9 @@ func runQuality(t *testing.T, noise float64, exts, benign, perScenario int) qual
 			}
 			r.reset()
 		}
-		td, ld := g.Invocation(rng.IntN(exts), r.clock)
-		r.feed(td, ld)
+		ext := rng.IntN(exts)
+		td, ld := g.Invocation(ext, r.clock)
+		feed(ext, td, ld)
 		for _, x := range r.records() {
 			q.fp++
 			q.fpTypes[x.Type+" "+x.Target]++
@@ -107,7 +127,9 @@ func runQuality(t *testing.T, noise float64, exts, benign, perScenario int) qual
 // then 20,000 benign invocations are mixed with 20 attacks of every
 // scenario, on clean traffic and at the default noise level (retries,
 // pagination, rotating CDN and regional hosts, slow runs, version
-// updates). Targets: every attack detected with the right type on its own
+// updates). Every invocation names its sandbox host process and comes
+// with the kernel's record of it (auditd), so unreported_access is judged
+// on every invocation too. Targets: every attack detected with the right type on its own
 // trace, at the moment its spans are consumed (no timer involved), and
 // < 1 false positive per 10,000 benign invocations.
 func TestDetectionQuality(t *testing.T) {

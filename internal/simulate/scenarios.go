@@ -25,6 +25,9 @@ type Injection struct {
 	// Related are the attack's other traces (the read of a split
 	// exfiltration), which the anomaly names in anomaly.observed.
 	Related []pcommon.TraceID
+	// Hidden are paths the process opened that no span reports (audit
+	// scenarios; pass them to Generator.Audit).
+	Hidden []string
 }
 
 // scenario builds the attack into an invocation of b's extension.
@@ -129,12 +132,20 @@ func Scenarios() []string {
 }
 
 // AnomalyType returns the anomaly.type a scenario should raise.
-func AnomalyType(name string) string { return scenarios[name].anomaly }
+func AnomalyType(name string) string {
+	if sc, ok := auditScenarios[name]; ok {
+		return sc.anomaly
+	}
+	return scenarios[name].anomaly
+}
 
 // Inject returns an invocation of extension ext at t with the named attack
 // in it, and its ground truth.
 func (g *Generator) Inject(name string, ext int, t time.Time) (ptrace.Traces, plog.Logs, Injection, error) {
 	sc, ok := scenarios[name]
+	if !ok {
+		sc, ok = auditScenarios[name]
+	}
 	if !ok {
 		return ptrace.Traces{}, plog.Logs{}, Injection{}, fmt.Errorf("unknown scenario %q (known: %s)", name, strings.Join(Scenarios(), ", "))
 	}

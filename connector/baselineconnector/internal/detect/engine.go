@@ -214,7 +214,9 @@ func (e *Engine) Observe(ev *sandboxevent.Event, sp Span, now int64) {
 			e.pending = append(e.pending, inv)
 		}
 	}
-	if ev.BlockType != "" && sp.End > sp.Start && sp.Start > 0 && !sp.IsRoot {
+	// A failed block's duration is its client's timeout, not the
+	// extension's behaviour: only successful blocks are judged and learned.
+	if ev.BlockType != "" && ev.Outcome == sandboxevent.OutcomeOK && sp.End > sp.Start && sp.Start > 0 && !sp.IsRoot {
 		e.blockDuration(p, ev.BlockType, float64(sp.End-sp.Start)/1e6, learned, sp, now)
 	}
 	if ev.EgressBytes > 0 && ev.Outcome != sandboxevent.OutcomeDenied {

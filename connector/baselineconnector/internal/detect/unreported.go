@@ -187,6 +187,10 @@ func (e *Engine) ObserveAccess(a Access, now int64) {
 	ac.pending = append(ac.pending, pendingAccess{a: a, arrived: now})
 }
 
+// JudgeAudit judges the queued audit records older than the delay; Tick
+// does it too, the connector also after each batch of logs.
+func (e *Engine) JudgeAudit(now int64) { e.judgeAccesses(now, false) }
+
 // judgeAccesses judges the queued records older than the delay (all of
 // them when force).
 func (e *Engine) judgeAccesses(now int64, force bool) {
