@@ -156,10 +156,11 @@ func simulate(t *testing.T, port int, args ...string) {
 }
 
 type truth struct {
-	Scenario    string `json:"scenario"`
-	Anomaly     string `json:"anomaly"`
-	ExtensionID string `json:"extension_id"`
-	TraceID     string `json:"trace_id"`
+	Scenario    string   `json:"scenario"`
+	Anomaly     string   `json:"anomaly"`
+	ExtensionID string   `json:"extension_id"`
+	TraceID     string   `json:"trace_id"`
+	Related     []string `json:"related_trace_ids"`
 }
 
 func readTruth(t *testing.T, path string) []truth {
@@ -189,6 +190,9 @@ func TestScenariosEndToEnd(t *testing.T) {
 	isAttack := map[string]bool{}
 	for _, in := range injected {
 		isAttack[in.TraceID] = true
+		for _, r := range in.Related { // the read half of a split exfiltration
+			isAttack[r] = true
+		}
 	}
 	testutil.Eventually(t, 15*time.Second, func() bool {
 		got := s.all()

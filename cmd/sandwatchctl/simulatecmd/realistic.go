@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
@@ -41,6 +42,8 @@ type TruthRecord struct {
 	TraceID     string    `json:"trace_id"`
 	Time        time.Time `json:"time"`
 	Secrets     []string  `json:"secrets,omitempty"`
+	// Related are the attack's other traces (the read of exfiltration-split).
+	Related []string `json:"related_trace_ids,omitempty"`
 }
 
 type counters struct {
@@ -164,7 +167,7 @@ func runRealistic(ctx context.Context, out io.Writer, o Options) error {
 		injected++
 		if truth != nil {
 			_ = truth.Encode(TruthRecord{Scenario: inj.Scenario, Anomaly: inj.Anomaly, ExtensionID: inj.ExtensionID,
-				TraceID: inj.TraceID.String(), Time: inj.Time, Secrets: inj.Secrets})
+				TraceID: inj.TraceID.String(), Time: inj.Time, Secrets: inj.Secrets, Related: traceIDs(inj.Related)})
 		}
 		return nil
 	}
@@ -237,4 +240,12 @@ func report(out io.Writer, asJSON bool, s Summary) error {
 		return fmt.Errorf("no request succeeded: %s", s.LastError)
 	}
 	return nil
+}
+
+func traceIDs(ids []pcommon.TraceID) []string {
+	var out []string
+	for _, id := range ids {
+		out = append(out, id.String())
+	}
+	return out
 }
