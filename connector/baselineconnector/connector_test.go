@@ -148,12 +148,7 @@ func TestExfiltrationAcrossBatchesAnyOrder(t *testing.T) {
 	span(td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans(), tid, 6, 1,
 		map[string]any{"extension.id": "x", "block.type": "FileReadBlock", "fs.operation": "read", "fs.path": "/home/a/.ssh/id_rsa"})
 	r.feed(td, plog.NewLogs())
-	var ex []record
-	for _, x := range r.records() {
-		if x.Type == "exfiltration" {
-			ex = append(ex, x)
-		}
-	}
+	ex := ofType(r.records(), "exfiltration")
 	require.Len(t, ex, 1, "%v", r.records())
 	assert.Equal(t, "drop.evil.io", ex[0].Target)
 	assert.Equal(t, [8]byte{5}, ex[0].SpanID, "points at the egress span")

@@ -123,6 +123,17 @@ func (r *rig) records() []record {
 
 func (r *rig) reset() { r.sink.Reset() }
 
+// ofType keeps the records of one anomaly type.
+func ofType(recs []record, typ string) []record {
+	var out []record
+	for _, x := range recs {
+		if x.Type == typ {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
 func types(recs []record) map[string]int {
 	m := map[string]int{}
 	for _, x := range recs {

@@ -65,12 +65,7 @@ func TestUnreportedAccessThroughConnector(t *testing.T) {
 	assert.NotContains(t, types(r.records()), "unreported_access", "judged only after the delay")
 	r.advance(5 * time.Second)
 	r.b.tick(context.Background(), false)
-	var un []record
-	for _, x := range r.records() {
-		if x.Type == "unreported_access" {
-			un = append(un, x)
-		}
-	}
+	un := ofType(r.records(), "unreported_access")
 	require.Len(t, un, 1, "%v", r.records())
 	assert.Equal(t, "/etc/shadow", un[0].Target)
 	assert.Equal(t, "ext", un[0].Ext)
