@@ -19,11 +19,14 @@ func (e *Engine) egressInvocation(p *profile.Profile, inv *tracestate.Invocation
 		return false
 	}
 	x := float64(inv.EgressBytes)
-	a := Anomaly{Type: TypeEgressVolume, Severity: d.Severity, ExtensionID: p.ID, Target: "invocation",
-		Observed: fmt.Sprintf("%s sent in one invocation", humanBytes(x)), Learning: !learned, TraceID: tid, SpanID: span, Time: now}
+	// Built only when it fires: this runs for every invocation that sent bytes.
+	anomaly := func(expected string, score float64) Anomaly {
+		return Anomaly{Type: TypeEgressVolume, Severity: d.Severity, ExtensionID: p.ID, Target: "invocation",
+			Observed: fmt.Sprintf("%s sent in one invocation", humanBytes(x)), Expected: expected, Score: score,
+			Learning: !learned, TraceID: tid, SpanID: span, Time: now}
+	}
 	if perInv, _ := p.Declared.EgressCaps(); perInv > 0 && inv.EgressBytes > perInv {
-		a.Expected, a.Score = fmt.Sprintf("at most %s (declared max_egress_bytes_per_invocation)", humanBytes(float64(perInv))), x/float64(perInv)
-		e.emit(a)
+		e.emit(anomaly(fmt.Sprintf("at most %s (declared max_egress_bytes_per_invocation)", humanBytes(float64(perInv))), x/float64(perInv)))
 		return true
 	}
 	if !learned || p.Egress.N < e.s.MinSamples {
@@ -31,9 +34,7 @@ func (e *Engine) egressInvocation(p *profile.Profile, inv *tracestate.Invocation
 	}
 	f := profile.Floors{FloorAbs: d.FloorAbs, FloorRel: d.FloorRel}
 	if s := p.Egress.Score(x, f); s >= d.Sigma && x >= d.MinRatio*max(p.Egress.Mean, 1) {
-		a.Expected = fmt.Sprintf("at most %s (mean %s)", humanBytes(p.Egress.Threshold(d.Sigma, f)), humanBytes(p.Egress.Mean))
-		a.Score = s
-		e.emit(a)
+		e.emit(anomaly(fmt.Sprintf("at most %s (mean %s)", humanBytes(p.Egress.Threshold(d.Sigma, f)), humanBytes(p.Egress.Mean)), s))
 		return true
 	}
 	return false
@@ -61,15 +62,16 @@ func (e *Engine) egressWindow(p *profile.Profile, n int64, learned bool, sp Span
 		return
 	}
 	x := float64(p.WinBytes)
-	a := Anomaly{Type: TypeEgressVolume, Severity: d.Severity, ExtensionID: p.ID, Target: "window",
-		Observed: fmt.Sprintf("%s sent within %s", humanBytes(x), d.Window), Learning: !learned,
-		TraceID: sp.TraceID, SpanID: sp.SpanID, Time: now}
+	fire := func(expected string, score float64) {
+		p.WinReported = true
+		e.emit(Anomaly{Type: TypeEgressVolume, Severity: d.Severity, ExtensionID: p.ID, Target: "window",
+			Observed: fmt.Sprintf("%s sent within %s", humanBytes(x), d.Window), Expected: expected, Score: score,
+			Learning: !learned, TraceID: sp.TraceID, SpanID: sp.SpanID, Time: now})
+	}
 	if _, perMin := p.Declared.EgressCaps(); perMin > 0 {
 		limit := float64(perMin) * float64(d.Window) / float64(time.Minute)
 		if x > limit {
-			a.Expected, a.Score = fmt.Sprintf("at most %s per %s (declared max_egress_bytes_per_minute)", humanBytes(limit), d.Window), x/limit
-			p.WinReported = true
-			e.emit(a)
+			fire(fmt.Sprintf("at most %s per %s (declared max_egress_bytes_per_minute)", humanBytes(limit), d.Window), x/limit)
 			return
 		}
 	}
@@ -78,10 +80,7 @@ func (e *Engine) egressWindow(p *profile.Profile, n int64, learned bool, sp Span
 	}
 	f := profile.Floors{FloorAbs: d.FloorAbs, FloorRel: d.FloorRel}
 	if s := p.EgressWindow.Score(x, f); s >= d.Sigma && x >= d.MinRatio*max(p.EgressWindow.Mean, 1) {
-		a.Expected = fmt.Sprintf("at most %s per %s (mean %s)", humanBytes(p.EgressWindow.Threshold(d.Sigma, f)), d.Window, humanBytes(p.EgressWindow.Mean))
-		a.Score = s
-		p.WinReported = true
-		e.emit(a)
+		fire(fmt.Sprintf("at most %s per %s (mean %s)", humanBytes(p.EgressWindow.Threshold(d.Sigma, f)), d.Window, humanBytes(p.EgressWindow.Mean)), s)
 	}
 }
 

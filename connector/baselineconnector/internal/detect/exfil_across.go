@@ -17,12 +17,16 @@ func (e *Engine) rememberRead(p *profile.Profile, ev *sandboxevent.Event, templa
 	if sp.TraceID == ([16]byte{}) {
 		return
 	}
-	if known && !e.sens.path(ev.Target) {
+	// Sensitivity is judged on the template: raw paths are unique per read
+	// (a number, an id) and would defeat the verdict cache; templating
+	// keeps what the globs look at (/proc/1/environ -> /proc/*/environ).
+	sens := e.sens.path(template)
+	if known && !sens {
 		return
 	}
-	target := ev.Target
-	if !e.sens.path(target) {
-		target = template // a new template: keep the template, not the raw path
+	target := template // a new template: keep the template, not the raw path
+	if sens {
+		target = ev.Target
 	}
 	p.Reads.Add(profile.Read{Target: Clip(target), TraceID: sp.TraceID, SpanID: sp.SpanID, Time: now}, e.s.Detectors.Exfiltration.MaxReads)
 }

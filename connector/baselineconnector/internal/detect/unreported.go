@@ -230,7 +230,7 @@ func (e *Engine) judgeAccess(a *Access, now int64) {
 	if t, reported := p.reported[a.Target]; reported && t >= iv.start-int64(ac.d.Slack) {
 		return
 	}
-	sens := (a.Net && e.sens.addr(a.Target)) || (!a.Net && e.sens.path(a.Target))
+	sens := (a.Net && e.sens.addr(a.Target)) || (!a.Net && e.sens.path(target))
 	bg := ac.background[bgKey][target]
 	if sens && bg >= ac.d.Steady || !sens && bg > 0 {
 		return
