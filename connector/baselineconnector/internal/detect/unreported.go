@@ -235,11 +235,11 @@ func (e *Engine) judgeAccess(a *Access, now int64) {
 	if sens && bg >= ac.d.Steady || !sens && bg > 0 {
 		return
 	}
+	pf, known := e.profiles.Peek(iv.ext)
 	if !sens {
 		// Outside the extension's profile: files only (the kernel records
 		// addresses, spans record names), and only for a learned profile.
-		pf, ok := e.profiles.Peek(iv.ext)
-		if a.Net || !ok || !pf.Learned || pf.Sets[profile.ClassPath].Contains(profile.Hash(target)) || pf.Declared.Match(profile.ClassPath, target) {
+		if a.Net || !known || !pf.Learned || pf.Sets[profile.ClassPath].Contains(profile.Hash(target)) || pf.Declared.Match(profile.ClassPath, target) {
 			return
 		}
 	}
@@ -257,7 +257,7 @@ func (e *Engine) judgeAccess(a *Access, now int64) {
 	e.emit(Anomaly{Type: TypeUnreportedAccess, Severity: ac.d.Severity, ExtensionID: iv.ext, Target: Clip(target),
 		Observed: fmt.Sprintf("kernel audit: %s %s (%s) by pid %d %s on %s (%s) during the invocation; no span reports it",
 			verb, target, why, a.PID, a.Exe, a.Host, a.Syscall),
-		Expected: "every file open and connect of an invocation reported by a span", Score: 1,
+		Expected: "every file open and connect of an invocation reported by a span", Score: 1, Learning: known && !pf.Learned,
 		TraceID: iv.trace, SpanID: iv.span, Time: now})
 }
 
