@@ -36,6 +36,12 @@ receivers:
     operators:
       - type: key_value_parser
         on_error: send_quiet
+  filelog/falco:
+    include: [%[5]s]
+    start_at: beginning
+    poll_interval: 100ms
+    operators:
+      - type: json_parser
 connectors:
   baseline:
     idle_timeout: 1s
@@ -61,7 +67,7 @@ service:
       receivers: [otlp]
       exporters: [baseline]
     logs:
-      receivers: [otlp, filelog/auditd]
+      receivers: [otlp, filelog/auditd, filelog/falco]
       exporters: [baseline]
     logs/anomaly:
       receivers: [baseline]
@@ -107,14 +113,16 @@ type=PROCTITLE %[1]s proctitle=6E6F6465002F6170702F686F73742E6A73
 
 // The kernel's record of a sandbox host process against its spans: an
 // /etc/shadow open that a span reports is not flagged; one that no span
-// of the invocation reports is, as unreported_access on that trace.
+// of the invocation reports is, as unreported_access on that trace; so is
+// a connect to the cloud metadata service that Falco saw.
 func TestUnreportedAccessEndToEnd(t *testing.T) {
 	s := newSink(t)
 	dir := t.TempDir()
-	auditLog := filepath.Join(dir, "audit.log")
+	auditLog, falcoLog := filepath.Join(dir, "audit.log"), filepath.Join(dir, "falco.json")
 	require.NoError(t, os.WriteFile(auditLog, nil, 0o600))
+	require.NoError(t, os.WriteFile(falcoLog, nil, 0o600))
 	grpcPort, healthPort := testutil.FreePort(t), testutil.FreePort(t)
-	c := testutil.StartCollector(t, fmt.Sprintf(auditConfig, grpcPort, s.url, healthPort, auditLog))
+	c := testutil.StartCollector(t, fmt.Sprintf(auditConfig, grpcPort, s.url, healthPort, auditLog, falcoLog))
 	c.WaitHealthy(fmt.Sprintf("http://127.0.0.1:%d/", healthPort), 30*time.Second)
 
 	snd, err := otlpsend.New("grpc", fmt.Sprintf("127.0.0.1:%d", grpcPort))
@@ -129,9 +137,10 @@ func TestUnreportedAccessEndToEnd(t *testing.T) {
 		require.NoError(t, err)
 	}
 	t0 := time.Now().Add(-time.Minute).Truncate(time.Millisecond)
-	reported, hidden := pcommon.TraceID{0xa, 1}, pcommon.TraceID{0xb, 2}
+	reported, hidden, metadata := pcommon.TraceID{0xa, 1}, pcommon.TraceID{0xb, 2}, pcommon.TraceID{0xc, 3}
 	send(sandboxInvocation(reported, t0, "/etc/shadow"))
 	send(sandboxInvocation(hidden, t0.Add(10*time.Second), "/app/db.sqlite"))
+	send(sandboxInvocation(metadata, t0.Add(20*time.Second), "/app/db.sqlite"))
 
 	var lines strings.Builder
 	lines.WriteString(auditOpen(t0.Add(55*time.Millisecond), 4711, "/etc/shadow"))                   // reported by its span
@@ -142,16 +151,24 @@ func TestUnreportedAccessEndToEnd(t *testing.T) {
 	_, err = f.WriteString(lines.String())
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
+	// Falco saw the third invocation connect to the cloud metadata service.
+	falco := fmt.Sprintf(`{"hostname":"sandbox-7","output":"Outbound connection to the cloud metadata service","priority":"Notice","rule":"Contact cloud metadata service from container","source":"syscall","time":%q,"output_fields":{"evt.res":"EINPROGRESS","evt.type":"connect","fd.name":"10.0.4.7:51022->169.254.169.254:80","fd.sip":"169.254.169.254","proc.exepath":"/usr/bin/node","proc.name":"node","proc.pid":4242,"proc.ppid":1}}`+"\n",
+		t0.Add(20*time.Second+70*time.Millisecond).UTC().Format(time.RFC3339Nano))
+	require.NoError(t, os.WriteFile(falcoLog, []byte(falco), 0o600))
 
 	hex := func(id pcommon.TraceID) string { return fmt.Sprintf("%x", id[:]) }
-	testutil.Eventually(t, 20*time.Second, func() bool {
+	flagged := func(trace pcommon.TraceID) bool {
 		for _, a := range s.all() {
-			if a.typ == "unreported_access" && a.trace == hex(hidden) {
+			if a.typ == "unreported_access" && a.trace == hex(trace) {
 				return true
 			}
 		}
 		return false
-	}, "the unreported /etc/shadow open was not flagged: %v\n%s", s.all(), c.Output())
+	}
+	testutil.Eventually(t, 20*time.Second, func() bool { return flagged(hidden) },
+		"the unreported /etc/shadow open (auditd) was not flagged: %v\n%s", s.all(), c.Output())
+	testutil.Eventually(t, 10*time.Second, func() bool { return flagged(metadata) },
+		"the unreported metadata connect (Falco) was not flagged: %v\n%s", s.all(), c.Output())
 	time.Sleep(1500 * time.Millisecond) // a wrong record on the reported trace would have arrived by now
 	var un []anomaly
 	for _, a := range s.all() {
@@ -159,7 +176,10 @@ func TestUnreportedAccessEndToEnd(t *testing.T) {
 			un = append(un, a)
 		}
 	}
-	require.Len(t, un, 1, "exactly one: the reported open is not flagged: %v", un)
-	require.Equal(t, "notes-001", un[0].ext)
+	require.Len(t, un, 2, "one per unreported access; the reported open is not flagged: %v", un)
+	for _, a := range un {
+		require.Equal(t, "notes-001", a.ext)
+		require.NotEqual(t, hex(reported), a.trace)
+	}
 	t.Logf("anomalies: %v", s.all())
 }
