@@ -85,6 +85,17 @@ func TestDetectorsCheckNamesField(t *testing.T) {
 		{"recon negative window", func(d *Detectors) { d.Recon.Window = -time.Second }, "detectors.recon.window: must be positive (got -1s)"},
 		{"recon window_probes", func(d *Detectors) { d.Recon.WindowProbes = 0 }, "detectors.recon.window_probes: must be positive (got 0)"},
 		{"recon sigma", func(d *Detectors) { d.Recon.Sigma = 0 }, "detectors.recon.sigma: must be positive (got 0)"},
+		{"exfiltration horizon", func(d *Detectors) { d.Exfiltration.Horizon = 0 }, "detectors.exfiltration.horizon: must be a positive duration such as 1h (got 0s)"},
+		{"exfiltration max_reads", func(d *Detectors) { d.Exfiltration.MaxReads = 0 }, "detectors.exfiltration.max_reads: must be between 1 and 1024 (got 0)"},
+		{"egress_volume severity", func(d *Detectors) { d.EgressVolume.Severity = "x" },
+			`detectors.egress_volume.severity: must be info, warn, error or critical (got "x")`},
+		{"egress_volume floor_abs", func(d *Detectors) { d.EgressVolume.FloorAbs = 0 }, "detectors.egress_volume.floor_abs: must be positive (got 0)"},
+		{"egress_volume window", func(d *Detectors) { d.EgressVolume.Window = time.Millisecond }, "detectors.egress_volume.window: must be at least 1s (default 1m) (got 1ms)"},
+		{"unreported_access severity", func(d *Detectors) { d.UnreportedAccess.Severity = "x" },
+			`detectors.unreported_access.severity: must be info, warn, error or critical (got "x")`},
+		{"unreported_access delay", func(d *Detectors) { d.UnreportedAccess.Delay = time.Hour }, "detectors.unreported_access.delay: must be between 0 and 5m (got 1h0m0s)"},
+		{"unreported_access steady", func(d *Detectors) { d.UnreportedAccess.Steady = 0 }, "detectors.unreported_access.steady: must be at least 1 (got 0)"},
+		{"unreported_access max_pending", func(d *Detectors) { d.UnreportedAccess.MaxPending = 0 }, "detectors.unreported_access.max_pending: must be at least 1 (got 0)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := DefaultDetectors()
@@ -120,4 +131,21 @@ func TestDetectorsCheckJoinsErrorsInOrder(t *testing.T) {
 	for range 20 { // map iteration would reorder some of these runs
 		assert.EqualError(t, d.Check(), want)
 	}
+}
+
+func TestSensitiveCheck(t *testing.T) {
+	require.NoError(t, DefaultSensitive().Check())
+	assert.EqualError(t, SensitiveConfig{Paths: []string{"/etc/[x"}}.Check(), `sensitive.paths: pattern "/etc/[x": unexpected end of input`)
+	assert.EqualError(t, SensitiveConfig{Addresses: []string{" "}}.Check(), "sensitive.addresses: empty address")
+	s, err := DefaultSensitive().compile()
+	require.NoError(t, err)
+	for p, want := range map[string]bool{
+		"/etc/shadow": true, "/home/agent/.ssh/id_rsa": true, "/proc/*/environ": true, "/root/.bashrc": true,
+		"/home/*/.aws/credentials": true, "/app/db.sqlite": false, "/etc/passwd": false, "/workspace/notes-*.json": false,
+	} {
+		assert.Equal(t, want, s.path(p), p)
+	}
+	assert.True(t, s.addr("169.254.169.254"))
+	assert.True(t, s.addr("Metadata.Google.Internal"))
+	assert.False(t, s.addr("api.example.com"))
 }

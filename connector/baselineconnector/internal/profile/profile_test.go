@@ -91,10 +91,39 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	p.Counts[3].Add(2, 0.1)
 	p.Block("SqlQueryBlock").Add(12, 0.1)
 	p.Learned, p.Invocations = true, 100
-	p.Imported = &DeclaredSpec{Hosts: []string{"a.io"}}
+	p.Imported = &DeclaredSpec{Hosts: []string{"a.io"}, MaxEgressBytesPerMinute: 1 << 20}
+	p.Egress.Add(4096, 0.1)
+	p.EgressWindow.Add(8192, 0.1)
+	p.Version, p.Versions, p.Relearn = "1.1.0", []string{"1.0.0", "1.1.0"}, 7
 	q := FromSnapshot(ptr(p.Snapshot()), DefaultLimits())
 	assert.Equal(t, p.Snapshot(), q.Snapshot())
 	assert.True(t, q.Sets[ClassPath].Contains(Hash("/p/69")), "overflowed target kept in the summary")
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Declared egress caps: the stricter wins in a merge; negative caps are
+// refused.
+func TestDeclaredEgressCaps(t *testing.T) {
+	m := Merge(&DeclaredSpec{MaxEgressBytesPerInvocation: 100}, &DeclaredSpec{MaxEgressBytesPerInvocation: 50, MaxEgressBytesPerMinute: 10})
+	d, err := m.Compile()
+	require.NoError(t, err)
+	inv, perMin := d.EgressCaps()
+	assert.EqualValues(t, 50, inv)
+	assert.EqualValues(t, 10, perMin)
+	assert.False(t, (&DeclaredSpec{MaxEgressBytesPerMinute: 1}).IsEmpty())
+	_, err = (&DeclaredSpec{MaxEgressBytesPerInvocation: -1}).Compile()
+	assert.ErrorContains(t, err, "max_egress_bytes_per_invocation")
+}
+
+func TestReadsRing(t *testing.T) {
+	var r Reads
+	for i := 0; i < 10; i++ {
+		r.Add(Read{Target: fmt.Sprint(i), TraceID: [16]byte{byte(i)}, Time: int64(i)}, 3)
+	}
+	assert.Equal(t, 3, r.Len())
+	got := r.Latest([16]byte{9}, 0)
+	require.NotNil(t, got)
+	assert.Equal(t, "8", got.Target, "the latest read of another trace")
+	assert.Nil(t, r.Latest([16]byte{}, 10), "none since 10")
+}
