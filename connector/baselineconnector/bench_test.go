@@ -20,7 +20,14 @@ import (
 // BenchmarkConsumeTraces: the realistic simulate mix (200 extensions, all
 // four host styles) through the connector after learning; each batch is
 // ~1000 spans of fresh traces, as the hot pipeline delivers them.
-func BenchmarkConsumeTraces(b *testing.B) {
+func BenchmarkConsumeTraces(b *testing.B) { benchConsume(b, false) }
+
+// BenchmarkConsumeTracesProcess: the same with host.name and process.pid
+// on every resource, as sandbox hosts set them for unreported_access (the
+// connector keeps each process's invocation ranges and reported targets).
+func BenchmarkConsumeTracesProcess(b *testing.B) { benchConsume(b, true) }
+
+func benchConsume(b *testing.B, process bool) {
 	r := newRig(b, nil)
 	g := simulate.New(simulate.Options{Seed: 1, Extensions: 200})
 	r.learn(g, 100)
@@ -30,6 +37,10 @@ func BenchmarkConsumeTraces(b *testing.B) {
 	spans := 0
 	for i := range batches {
 		batches[i], logs[i] = g.Batch(i*7, 1000, r.clock)
+		if process {
+			host, pid := simulate.Process(i % 16)
+			simulate.AttachProcess(batches[i], host, pid)
+		}
 		spans += batches[i].SpanCount()
 	}
 	b.ReportAllocs()

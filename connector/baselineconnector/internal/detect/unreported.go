@@ -83,10 +83,15 @@ type procInvocation struct {
 }
 
 type proc struct {
-	invs     []procInvocation // ring
-	next     int
-	reported map[string]int64 // raw target -> last event time
-	order    []string         // FIFO of reported keys, for eviction
+	invs []procInvocation // ring
+	next int
+	last int // index of the invocation widened last: a batch holds a trace's spans together
+	// reported: hash of a raw target a span reported -> last event time
+	// (hashes: raw paths are unique per read, and a copy of each would
+	// cost an allocation per span); order is the ring that evicts them.
+	reported map[uint64]int64
+	order    []uint64
+	oldest   int
 }
 
 type pendingAccess struct {
@@ -124,40 +129,54 @@ func (e *Engine) ObserveProcess(pr Process, ext string, tid [16]byte, sid [8]byt
 	p, ok := ac.procs.Get(pr)
 	if !ok {
 		pr.Host = Clip(pr.Host)
-		p = &proc{reported: map[string]int64{}}
+		p = &proc{reported: map[uint64]int64{}}
 		ac.procs.Add(pr, p)
 	}
 	if start == 0 {
 		start = end
 	}
-	p.widen(ext, tid, sid, start, end)
+	p.widen(e, ext, tid, sid, start, end)
 	if target != "" {
-		if _, seen := p.reported[target]; !seen {
-			if len(p.order) >= maxProcReported {
-				delete(p.reported, p.order[0])
-				p.order = p.order[1:]
+		h := profile.Hash(target)
+		if _, seen := p.reported[h]; !seen {
+			if len(p.order) < maxProcReported {
+				p.order = append(p.order, h)
+			} else {
+				delete(p.reported, p.order[p.oldest])
+				p.order[p.oldest] = h
+				p.oldest = (p.oldest + 1) % maxProcReported
 			}
-			target = Clip(target)
-			p.order = append(p.order, target)
 		}
-		p.reported[target] = max(p.reported[target], end)
+		p.reported[h] = max(p.reported[h], end)
 	}
 }
 
-func (p *proc) widen(ext string, tid [16]byte, sid [8]byte, start, end int64) {
-	for i := len(p.invs) - 1; i >= 0; i-- { // the current invocation is usually the last added
+func (p *proc) widen(e *Engine, ext string, tid [16]byte, sid [8]byte, start, end int64) {
+	if p.last < len(p.invs) && p.invs[p.last].trace == tid {
+		iv := &p.invs[p.last]
+		iv.start, iv.end = min(iv.start, start), max(iv.end, end)
+		return
+	}
+	for i := len(p.invs) - 1; i >= 0; i-- {
 		iv := &p.invs[i]
 		if iv.trace == tid {
 			iv.start, iv.end = min(iv.start, start), max(iv.end, end)
+			p.last = i
 			return
 		}
 	}
-	iv := procInvocation{trace: tid, span: sid, ext: Clip(ext), start: start, end: end}
+	if pf, ok := e.profiles.Peek(ext); ok {
+		ext = pf.ID // the profile's own copy: no allocation per invocation
+	} else {
+		ext = Clip(ext)
+	}
+	iv := procInvocation{trace: tid, span: sid, ext: ext, start: start, end: end}
 	if len(p.invs) < maxProcInvocations {
+		p.last = len(p.invs)
 		p.invs = append(p.invs, iv)
 		return
 	}
-	p.invs[p.next] = iv
+	p.invs[p.next], p.last = iv, p.next
 	p.next = (p.next + 1) % maxProcInvocations
 }
 
@@ -227,7 +246,7 @@ func (e *Engine) judgeAccess(a *Access, now int64) {
 		ac.learnBackground(bgKey, target)
 		return
 	}
-	if t, reported := p.reported[a.Target]; reported && t >= iv.start-int64(ac.d.Slack) {
+	if t, reported := p.reported[profile.Hash(a.Target)]; reported && t >= iv.start-int64(ac.d.Slack) {
 		return
 	}
 	sens := (a.Net && e.sens.addr(a.Target)) || (!a.Net && e.sens.path(target))
