@@ -358,7 +358,7 @@ func (e *Engine) judgeRaw(p *profile.Profile, c profile.Class, target, raw strin
 		p.Sets[c].Add(h, target, e.s.Limits.MaxTargets[c])
 		return true
 	}
-	if p.Relearn > 0 && !declared && (c != profile.ClassHost || knownDomain(p, target)) {
+	if p.Relearn > 0 && !declared && (c == profile.ClassPath || c == profile.ClassHost && knownDomain(p, target)) {
 		// After a version update: learn quietly, but the target is still
 		// new to this invocation (exfiltration judges it so).
 		p.Sets[c].Add(h, target, e.s.Limits.MaxTargets[c])

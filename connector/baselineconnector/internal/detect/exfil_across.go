@@ -20,15 +20,12 @@ func (e *Engine) rememberRead(p *profile.Profile, ev *sandboxevent.Event, templa
 	// Sensitivity is judged on the template: raw paths are unique per read
 	// (a number, an id) and would defeat the verdict cache; templating
 	// keeps what the globs look at (/proc/1/environ -> /proc/*/environ).
-	sens := e.sens.path(template)
-	if known && !sens {
+	// The template is also what the anomaly names (hot-path records carry
+	// templated targets).
+	if known && !e.sens.path(template) {
 		return
 	}
-	target := template // a new template: keep the template, not the raw path
-	if sens {
-		target = ev.Target
-	}
-	p.Reads.Add(profile.Read{Target: Clip(target), TraceID: sp.TraceID, SpanID: sp.SpanID, Time: now}, e.s.Detectors.Exfiltration.MaxReads)
+	p.Reads.Add(profile.Read{Target: Clip(template), TraceID: sp.TraceID, SpanID: sp.SpanID, Time: now}, e.s.Detectors.Exfiltration.MaxReads)
 }
 
 // exfilAcross reports egress to a host outside the profile from an

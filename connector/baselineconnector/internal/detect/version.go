@@ -13,8 +13,9 @@ import (
 // would train operators to ignore new_destination; a host in a new domain
 // is still reported. Returning to a known version (a rolling deploy that
 // mixes old and new) opens nothing, so alternating versions cannot keep
-// the window open. Declared profiles, exfiltration, egress_volume,
-// recon, capability_denied and unreported_access are not relaxed.
+// the window open. New tables, capabilities and libraries are still
+// reported; declared profiles, exfiltration, egress_volume, recon,
+// capability_denied and unreported_access are not relaxed.
 func (e *Engine) versionSeen(p *profile.Profile, v string, learned bool) {
 	v = Clip(v)
 	known := slices.Contains(p.Versions, v)
