@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/sandwatch/sandwatch/connector/baselineconnector/internal/detect"
 	"github.com/sandwatch/sandwatch/connector/baselineconnector/internal/profile"
 	"github.com/sandwatch/sandwatch/internal/simulate"
 )
@@ -84,6 +85,13 @@ func fullProfile(i int) *profile.Profile {
 	}
 	for j := 0; j < 16; j++ {
 		p.Block(fmt.Sprintf("Block%02dType", j)).Add(1, 0.01)
+	}
+	maxReads := detect.DefaultDetectors().Exfiltration.MaxReads
+	for j := 0; j < maxReads; j++ { // exfiltration's read memory, full
+		p.Reads.Add(profile.Read{Target: fmt.Sprintf("/home/agent-%06d/.config/tool-%02d/credentials-*.json", i, j)}, maxReads)
+	}
+	for j := 0; j < profile.MaxVersions; j++ {
+		p.Versions = append(p.Versions, fmt.Sprintf("1.%d.%d-build.%06d", j, i%100, i))
 	}
 	return p
 }
