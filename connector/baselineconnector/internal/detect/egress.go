@@ -19,8 +19,11 @@ func (e *Engine) egressInvocation(p *profile.Profile, inv *tracestate.Invocation
 		return false
 	}
 	x := float64(inv.EgressBytes)
-	// Built only when it fires: this runs for every invocation that sent bytes.
+	// Built only when it fires: this runs for every invocation that sent
+	// bytes. A window holding an anomalous invocation is reported through
+	// it and kept out of the per-window statistic (no poisoning).
 	anomaly := func(expected string, score float64) Anomaly {
+		p.WinReported = true
 		return Anomaly{Type: TypeEgressVolume, Severity: d.Severity, ExtensionID: p.ID, Target: "invocation",
 			Observed: fmt.Sprintf("%s sent in one invocation", humanBytes(x)), Expected: expected, Score: score,
 			Learning: !learned, TraceID: tid, SpanID: span, Time: now}

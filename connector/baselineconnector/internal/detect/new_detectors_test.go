@@ -57,6 +57,7 @@ func TestEgressVolume(t *testing.T) {
 		assert.Equal(t, SeverityError, ev[0].Severity)
 		assert.Contains(t, ev[0].Observed, "150.0 MiB sent in one invocation")
 		assert.Less(t, h.profile("ext").Egress.Mean, 20000.0, "the spike did not move the baseline")
+		assert.True(t, h.profile("ext").WinReported, "nor will its window move the per-window baseline")
 	})
 	t.Run("declared caps from the first invocation", func(t *testing.T) {
 		h := newHarness(t, func(s *Settings) {
