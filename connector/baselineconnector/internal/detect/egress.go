@@ -20,10 +20,8 @@ func (e *Engine) egressInvocation(p *profile.Profile, inv *tracestate.Invocation
 	}
 	x := float64(inv.EgressBytes)
 	// Built only when it fires: this runs for every invocation that sent
-	// bytes. A window holding an anomalous invocation is reported through
-	// it and kept out of the per-window statistic (no poisoning).
+	// bytes.
 	anomaly := func(expected string, score float64) Anomaly {
-		p.WinReported = true
 		return Anomaly{Type: TypeEgressVolume, Severity: d.Severity, ExtensionID: p.ID, Target: "invocation",
 			Observed: fmt.Sprintf("%s sent in one invocation", humanBytes(x)), Expected: expected, Score: score,
 			Learning: !learned, TraceID: tid, SpanID: span, Time: now}
@@ -37,6 +35,9 @@ func (e *Engine) egressInvocation(p *profile.Profile, inv *tracestate.Invocation
 	}
 	f := profile.Floors{FloorAbs: d.FloorAbs, FloorRel: d.FloorRel}
 	if s := p.Egress.Score(x, f); s >= d.Sigma && x >= d.MinRatio*max(p.Egress.Mean, 1) {
+		// The window holding it is reported through it, and kept out of the
+		// per-window statistic (no poisoning). Declared caps stay separate.
+		p.WinReported = true
 		e.emit(anomaly(fmt.Sprintf("at most %s (mean %s)", humanBytes(p.Egress.Threshold(d.Sigma, f)), humanBytes(p.Egress.Mean)), s))
 		return true
 	}
