@@ -16,6 +16,13 @@ const EncryptedExt = ".enc"
 // ErrEncrypted: an encrypted object and no key ring to open it.
 var ErrEncrypted = errors.New("the archive is encrypted: configure its keys (encryption.keys, or sandwatchctl --key ID=file:PATH)")
 
+// IsKeyError reports whether err is a missing or wrong key, or sealed
+// data that fails authentication (as opposed to a store failure).
+func IsKeyError(err error) bool {
+	return errors.Is(err, ErrEncrypted) || errors.Is(err, sealed.ErrNoKey) ||
+		errors.Is(err, sealed.ErrWrongKey) || errors.Is(err, sealed.ErrCorrupt)
+}
+
 func isEncrypted(key string) bool { return strings.HasSuffix(key, EncryptedExt) }
 
 // sealBlock seals each page of b with k: the block becomes k's header

@@ -34,7 +34,7 @@ type Writer struct {
 	// stored, for the writer's signed digests. Lookup runs are derived
 	// data (rebuilt from the catalogs) and are not recorded.
 	Digester *Digester
-	// Lock sends S3 Object Lock retention with every object.
+	// Lock sends S3 Object Lock retention with every block and catalog.
 	Lock ObjectLock
 }
 
@@ -132,7 +132,8 @@ func (w *Writer) write(ctx context.Context, kind Kind, b *block) (WriteStats, er
 	}
 	if len(run) > 0 {
 		rk := runKey(0, now.UnixNano(), now.UnixNano())
-		if err := putObject(ctx, w.Bucket, rk, runData, "application/octet-stream", w.Lock, now); err != nil {
+		// Runs are derived and compaction deletes them: never locked.
+		if err := putObject(ctx, w.Bucket, rk, runData, "application/octet-stream", ObjectLock{}, now); err != nil {
 			return st, fmt.Errorf("write lookup run %s: %w", rk, err)
 		}
 		st.Objects++

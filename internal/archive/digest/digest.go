@@ -86,6 +86,25 @@ func ValidWriter(id string) error {
 	return nil
 }
 
+// WriterFrom makes a writer id of s (a host name, say): the characters a
+// writer id may hold, at most 40 of them; "writer" if none is left.
+func WriterFrom(s string) string {
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s) && len(out) < 40; i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-' {
+			out = append(out, c)
+		}
+	}
+	for len(out) > 0 && (out[0] == '.' || out[0] == '_' || out[0] == '-') {
+		out = out[1:]
+	}
+	if len(out) == 0 {
+		return "writer"
+	}
+	return strings.ReplaceAll(string(out), "..", ".")
+}
+
 // Key names a digest object; sorted keys of one writer are in seq order.
 func Key(writer string, seq uint64, start, end time.Time) string {
 	return fmt.Sprintf("%s%s/%012d-%019d-%019d.json", Prefix, writer, seq, start.UnixNano(), end.UnixNano())
