@@ -3,6 +3,7 @@ package archive
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"gocloud.dev/blob"
@@ -19,7 +20,7 @@ type PruneStats struct {
 // Prune deletes everything written before cutoff: catalogs first (so list
 // stops showing what goes next), then blocks, both found by their hour
 // partitions, then the lookup runs whose newest entry is older than
-// cutoff, then the digests that ended before it. With a Digester the
+// cutoff, then the digests that ended before it (but each writer's newest). With a Digester the
 // prune is recorded in a signed digest at once, so verify reports what it
 // deleted as pruned, not deleted. Entries of younger runs that name a pruned block are dropped by
 // the next compaction, and skipped by readers until then. An interrupted
@@ -64,9 +65,19 @@ func (r *Reader) Prune(ctx context.Context, cutoff time.Time) (PruneStats, error
 			return st, err
 		}
 	}
+	// Each writer's newest digest stays, whatever its age: it anchors the
+	// chain, so deleting a whole archive, digests included, still shows.
+	newest := map[string]digest.KeyInfo{}
 	var old []string
 	err = r.list(ctx, digest.Prefix, func(obj *blob.ListObject) error {
-		if info, ok := digest.ParseKey(obj.Key); ok && info.End.Before(cutoff) {
+		info, ok := digest.ParseKey(obj.Key)
+		if !ok {
+			return nil
+		}
+		if n, seen := newest[info.Writer]; !seen || info.Seq > n.Seq {
+			newest[info.Writer] = info
+		}
+		if info.End.Before(cutoff) {
 			old = append(old, obj.Key)
 		}
 		return nil
@@ -74,6 +85,10 @@ func (r *Reader) Prune(ctx context.Context, cutoff time.Time) (PruneStats, error
 	if err != nil {
 		return st, err
 	}
+	old = slices.DeleteFunc(old, func(k string) bool {
+		info, _ := digest.ParseKey(k)
+		return info.Seq == newest[info.Writer].Seq
+	})
 	for _, k := range old {
 		if err := r.delete(ctx, k, false); err != nil {
 			return st, err

@@ -20,6 +20,9 @@ type VerifyOptions struct {
 	Keys   []ed25519.PublicKey // trusted signing keys
 	Window Window              // write times; zero bounds are open
 	Now    time.Time
+	// Writers expected to be alive: a writer without a recent digest is
+	// a finding (see digest.Check.Writers).
+	Writers []string
 }
 
 // Verify checks the archive against the writers' signed digests, as
@@ -50,7 +53,7 @@ func (r *Reader) Verify(ctx context.Context, opts VerifyOptions) (*digest.Report
 		return t, ok
 	}
 	c := &digest.Check{Digests: ds, Broken: broken, Stored: stored, Keys: opts.Keys,
-		From: opts.Window.From, To: opts.Window.To, KeyTime: keyTime, Now: opts.Now}
+		From: opts.Window.From, To: opts.Window.To, KeyTime: keyTime, Now: opts.Now, Writers: opts.Writers}
 	return c.Run(), nil
 }
 

@@ -21,6 +21,7 @@ func verifyCommand() *cobra.Command {
 	var wf windowFlags
 	var pubKeys []string
 	var asJSON bool
+	var writers []string
 	cmd := &cobra.Command{
 		Use:   "verify --public-key FILE [--since 24h]",
 		Short: "Check the archive against the writers' signed digests; exit non-zero on any finding",
@@ -46,7 +47,7 @@ func verifyCommand() *cobra.Command {
 				return err
 			}
 			defer closeFn()
-			rep, err := r.Verify(cmd.Context(), archive.VerifyOptions{Keys: keys, Window: win})
+			rep, err := r.Verify(cmd.Context(), archive.VerifyOptions{Keys: keys, Window: win, Writers: writers})
 			if err != nil {
 				return err
 			}
@@ -69,6 +70,7 @@ func verifyCommand() *cobra.Command {
 	wf.register(cmd)
 	cmd.Flags().StringArrayVar(&pubKeys, "public-key", nil, "a trusted ed25519 public key, PEM (repeat for rotated signing keys)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	cmd.Flags().StringArrayVar(&writers, "expect-writer", nil, "a writer id that must have a digest no older than two of its intervals (repeat; shows a chain cut short)")
 	return cmd
 }
 

@@ -81,6 +81,10 @@ type Check struct {
 	KeyTime  func(string) (time.Time, bool) // the write time a key encodes
 	Now      time.Time                      // objects written after the newest digest are pending until Slack past it
 	Slack    time.Duration                  // how long a write may take to be digested; default 2m
+	// Writers are the writers expected to be alive: each must have a
+	// digest, the newest no older than two of its intervals (plus Slack).
+	// This is what shows a chain whose newest digests were deleted.
+	Writers []string
 }
 
 func (c *Check) in(t time.Time) bool {
@@ -170,6 +174,22 @@ func (c *Check) Run() *Report {
 					untrusted[o.Key] = w
 				}
 			}
+		}
+	}
+
+	for _, w := range c.Writers {
+		ds := byWriter[w]
+		if len(ds) == 0 {
+			add(c.Now, w, ChainBroken, Prefix+w+"/", "no digest of this expected writer")
+			continue
+		}
+		last := ds[len(ds)-1]
+		iv, err := time.ParseDuration(last.Interval)
+		if err != nil || iv <= 0 {
+			iv = time.Hour
+		}
+		if last.End.Add(2*iv + c.Slack).Before(c.Now) {
+			add(last.End, w, ChainBroken, last.Key, fmt.Sprintf("the newest digest (seq %d) ended at %s: later ones are missing, or the writer stopped", last.Seq, last.End.UTC().Format(time.RFC3339)))
 		}
 	}
 

@@ -113,3 +113,20 @@ func FuzzParse(f *testing.F) {
 		_ = d.Verify([]ed25519.PublicKey{priv.Public().(ed25519.PublicKey)})
 	})
 }
+
+// TestExpectedWriters: a writer whose newest digests were deleted, and one
+// with none, are findings when expected.
+func TestExpectedWriters(t *testing.T) {
+	priv := key(t, 1)
+	t0 := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+	d1 := signed(t, priv, Payload{Writer: "w", Seq: 1, Start: t0, End: t0.Add(time.Hour), Interval: "1h0m0s"})
+	pub := []ed25519.PublicKey{priv.Public().(ed25519.PublicKey)}
+	c := &Check{Digests: []*Digest{d1}, Keys: pub, KeyTime: keyTime, Now: t0.Add(90 * time.Minute), Writers: []string{"w"}}
+	if rep := c.Run(); rep.Failed() != 0 {
+		t.Fatalf("fresh chain: %+v", rep.Findings)
+	}
+	c = &Check{Digests: []*Digest{d1}, Keys: pub, KeyTime: keyTime, Now: t0.Add(5 * time.Hour), Writers: []string{"w", "x"}}
+	if rep := c.Run(); rep.Failed() != 2 {
+		t.Fatalf("stale chain and a missing writer: %+v", rep.Findings)
+	}
+}
