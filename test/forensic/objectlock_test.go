@@ -3,6 +3,7 @@ package forensic
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,7 +58,7 @@ func TestObjectLock(t *testing.T) {
 		ret, err := c.GetObjectRetention(ctx, &s3.GetObjectRetentionInput{Bucket: aws.String(bucket), Key: o.Key})
 		_, _, isBlock := archive.ParseBlockKey(key)
 		switch {
-		case key[:len(archive.LookupPrefix)] == archive.LookupPrefix:
+		case strings.HasPrefix(key, archive.LookupPrefix):
 			runs++
 			assert.True(t, err != nil || ret.Retention == nil || ret.Retention.Mode == "", "lookup run %s is locked", key)
 		default:
