@@ -5,7 +5,6 @@
 package forensic
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -24,7 +23,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"google.golang.org/protobuf/encoding/protowire"
 
-	"github.com/sandwatch/sandwatch/cmd/sandwatchctl/forensics"
 	"github.com/sandwatch/sandwatch/internal/archive"
 	"github.com/sandwatch/sandwatch/internal/otlpsend"
 	"github.com/sandwatch/sandwatch/internal/simulate"
@@ -308,13 +306,9 @@ func protoField(t *testing.T, msg []byte, num protowire.Number) []byte {
 
 func ctl(t *testing.T, args ...string) string {
 	t.Helper()
-	cmd := forensics.NewCommand()
-	var out bytes.Buffer
-	cmd.SetOut(&out)
-	cmd.SetErr(&out)
-	cmd.SetArgs(args)
-	require.NoError(t, cmd.ExecuteContext(context.Background()), out.String())
-	return out.String()
+	out, err := ctlErr(args...)
+	require.NoError(t, err, out)
+	return out
 }
 
 // TestWriteGetListPruneAndGrafana: write through the collector, then read

@@ -3,6 +3,8 @@ package digest
 import (
 	"crypto/ed25519"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 )
@@ -149,12 +151,7 @@ func (c *Check) Run() *Report {
 			newestEnd = d.End
 		}
 	}
-	writers := make([]string, 0, len(byWriter))
-	for w := range byWriter {
-		writers = append(writers, w)
-	}
-	sort.Strings(writers)
-	for _, w := range writers {
+	for _, w := range slices.Sorted(maps.Keys(byWriter)) {
 		ds := byWriter[w]
 		sort.Slice(ds, func(i, j int) bool { return ds[i].Seq < ds[j].Seq })
 		for i, d := range ds {
@@ -193,12 +190,7 @@ func (c *Check) Run() *Report {
 		}
 	}
 
-	keys := make([]string, 0, len(trusted))
-	for k := range trusted {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(trusted)) {
 		n := trusted[k]
 		t, ok := c.KeyTime(k)
 		if !ok || !c.in(t) {
@@ -216,7 +208,7 @@ func (c *Check) Run() *Report {
 			summary(t, n.writer).Verified++
 		}
 	}
-	keys = keys[:0]
+	var keys []string
 	for k := range c.Stored {
 		if _, ok := trusted[k]; !ok {
 			keys = append(keys, k)
