@@ -39,10 +39,11 @@ type Digester struct {
 	objects []digest.Object
 	pruned  []digest.Prune
 
-	flushMu sync.Mutex // one flush at a time; guards seq, prev, start
+	flushMu sync.Mutex // one flush at a time; guards seq, prev, start, resumed
 	seq     uint64
 	prev    string
 	start   time.Time
+	resumed bool // seq and prev continue the chain in the store
 
 	stop, done chan struct{}
 }
@@ -56,6 +57,8 @@ func (o *DigestOptions) now() time.Time {
 
 // StartDigester continues the writer's chain from its newest digest in
 // the bucket (or starts one) and flushes every Interval until Close.
+// Nothing is read at start but that digest; errors are configuration
+// errors.
 func StartDigester(ctx context.Context, b *blob.Bucket, opts DigestOptions) (*Digester, error) {
 	if err := digest.ValidWriter(opts.Writer); err != nil {
 		return nil, fmt.Errorf("integrity.writer_id: %w", err)
@@ -67,8 +70,10 @@ func StartDigester(ctx context.Context, b *blob.Bucket, opts DigestOptions) (*Di
 		opts.Interval = time.Hour
 	}
 	d := &Digester{bucket: b, opts: opts, start: opts.now(), stop: make(chan struct{}), done: make(chan struct{})}
-	if err := d.resume(ctx); err != nil {
-		return nil, err
+	// Resumed here if the store answers, else at the first flush: a
+	// store outage must not keep the collector from starting.
+	if err := d.resume(ctx); err == nil {
+		d.resumed = true
 	}
 	go d.loop()
 	return d, nil
@@ -142,6 +147,12 @@ func (d *Digester) RecordPrune(ctx context.Context, cutoff time.Time) error {
 func (d *Digester) Flush(ctx context.Context) error {
 	d.flushMu.Lock()
 	defer d.flushMu.Unlock()
+	if !d.resumed {
+		if err := d.resume(ctx); err != nil {
+			return err // what was recorded waits for the next flush
+		}
+		d.resumed = true
+	}
 	d.mu.Lock()
 	objs, pruned := d.objects, d.pruned
 	d.objects, d.pruned = nil, nil
