@@ -25,6 +25,9 @@ type DigestOptions struct {
 	Interval time.Duration      // one digest per interval; default 1h
 	Lock     ObjectLock         // S3 Object Lock for the digests too
 	Now      func() time.Time   // for tests
+	// OnError hears of a digest that could not be stored at its interval
+	// (it is retried at the next one, with everything recorded since).
+	OnError func(error)
 }
 
 // Digester keeps a writer's chain of signed digests (see package
@@ -118,7 +121,9 @@ func (d *Digester) loop() {
 			return
 		case <-t.C:
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			_ = d.Flush(ctx) // kept for the next one on failure
+			if err := d.Flush(ctx); err != nil && d.opts.OnError != nil {
+				d.opts.OnError(err)
+			}
 			cancel()
 		}
 	}
