@@ -112,7 +112,7 @@ func (a *archiver) start(ctx context.Context, _ component.Host) error {
 	if err != nil {
 		return fmt.Errorf("forensic: %w", err)
 	}
-	d, err := a.cfg.Integrity.Start(ctx, b, a.cfg.S3.ObjectLock, func(err error) {
+	d, err := a.cfg.Integrity.Start(ctx, b, a.cfg.S3.ObjectLock, a.cfg.MaxAge, func(err error) {
 		a.logger.Warn("forensic archive digest not stored; retried at the next interval", zap.Error(err))
 	})
 	if err != nil {

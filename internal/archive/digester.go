@@ -25,6 +25,7 @@ type DigestOptions struct {
 	Interval time.Duration      // one digest per interval; default 1h
 	Lock     ObjectLock         // S3 Object Lock for the digests too
 	Now      func() time.Time   // for tests
+	Retention time.Duration // recorded in each digest (0: keeps everything)
 	// OnError hears of a digest that could not be stored at its interval
 	// (it is retried at the next one, with everything recorded since).
 	OnError func(error)
@@ -169,6 +170,9 @@ func (d *Digester) Flush(ctx context.Context) error {
 	}
 	p := digest.Payload{Writer: d.opts.Writer, Seq: d.seq + 1, Start: d.start.UTC(), End: end.UTC(),
 		Interval: d.opts.Interval.String(), Previous: d.prev, Objects: objs, Pruned: pruned}
+	if d.opts.Retention > 0 {
+		p.Retention = d.opts.Retention.String()
+	}
 	raw, err := digest.Sign(p, d.opts.Key)
 	if err == nil {
 		err = putObject(ctx, d.bucket, digest.Key(p.Writer, p.Seq, p.Start, p.End), raw, "application/json", d.opts.Lock, end)

@@ -49,7 +49,8 @@ func (c Integrity) Validate() error {
 
 // Start loads the signing key and continues the writer's chain in b
 // (nil, nil when digests are not configured).
-func (c Integrity) Start(ctx context.Context, b *blob.Bucket, lock ObjectLock, onError func(error)) (*Digester, error) {
+// retention is the writer's max_age, recorded in each digest.
+func (c Integrity) Start(ctx context.Context, b *blob.Bucket, lock ObjectLock, retention time.Duration, onError func(error)) (*Digester, error) {
 	if !c.Enabled() {
 		return nil, nil
 	}
@@ -62,5 +63,5 @@ func (c Integrity) Start(ctx context.Context, b *blob.Bucket, lock ObjectLock, o
 		host, _ := os.Hostname()
 		id = digest.WriterFrom(host)
 	}
-	return StartDigester(ctx, b, DigestOptions{Writer: id, Key: key, Interval: c.Interval, Lock: lock, OnError: onError})
+	return StartDigester(ctx, b, DigestOptions{Writer: id, Key: key, Interval: c.Interval, Lock: lock, Retention: retention, OnError: onError})
 }

@@ -27,7 +27,7 @@ func TestKeygenVerifyPrune(t *testing.T) {
 	b, _, err := archive.Open(ctx, store, archive.S3Options{})
 	require.NoError(t, err)
 	defer b.Close()
-	d, err := archive.Integrity{SigningKeyFile: key, WriterID: "w1"}.Start(ctx, b, archive.ObjectLock{}, nil)
+	d, err := archive.Integrity{SigningKeyFile: key, WriterID: "w1"}.Start(ctx, b, archive.ObjectLock{}, 0, nil)
 	require.NoError(t, err)
 	w := &archive.Writer{Bucket: b, Format: archive.DefaultFormat, Digester: d}
 	g := simulate.New(simulate.Options{Seed: 5, Extensions: 4})
@@ -51,7 +51,7 @@ func TestKeygenVerifyPrune(t *testing.T) {
 
 	// Unsigned: the same kind of deletion is a finding.
 	td, _ := g.Invocation(9, time.Now())
-	d, err = archive.Integrity{SigningKeyFile: key, WriterID: "w1"}.Start(ctx, b, archive.ObjectLock{}, nil)
+	d, err = archive.Integrity{SigningKeyFile: key, WriterID: "w1"}.Start(ctx, b, archive.ObjectLock{}, 0, nil)
 	require.NoError(t, err)
 	w.Digester = d
 	_, err = w.WriteTraces(ctx, td)

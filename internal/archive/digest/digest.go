@@ -53,6 +53,9 @@ type Payload struct {
 	Previous string   `json:"previous"`
 	Objects  []Object `json:"objects"`
 	Pruned   []Prune  `json:"pruned,omitempty"`
+	// Retention is the writer's configured retention (max_age), "" if
+	// it keeps everything: what an auditor expects prunes to remove.
+	Retention string `json:"retention,omitempty"`
 	// KeyID names the signing key: the first 16 hex digits of the SHA-256
 	// of its public key.
 	KeyID string `json:"key_id"`
