@@ -20,12 +20,12 @@ import (
 
 // DigestOptions configure a Digester.
 type DigestOptions struct {
-	Writer   string             // this writer's id: its own chain of digests
-	Key      ed25519.PrivateKey // signs the digests
-	Interval time.Duration      // one digest per interval; default 1h
-	Lock     ObjectLock         // S3 Object Lock for the digests too
-	Now      func() time.Time   // for tests
-	Retention time.Duration // recorded in each digest (0: keeps everything)
+	Writer    string             // this writer's id: its own chain of digests
+	Key       ed25519.PrivateKey // signs the digests
+	Interval  time.Duration      // one digest per interval; default 1h
+	Lock      ObjectLock         // S3 Object Lock for the digests too
+	Now       func() time.Time   // for tests
+	Retention time.Duration      // recorded in each digest (0: keeps everything)
 	// OnError hears of a digest that could not be stored at its interval
 	// (it is retried at the next one, with everything recorded since).
 	OnError func(error)
