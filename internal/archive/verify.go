@@ -20,6 +20,11 @@ type VerifyOptions struct {
 	Keys   []ed25519.PublicKey // trusted signing keys
 	Window Window              // write times; zero bounds are open
 	Now    time.Time
+	// PendingSlack: an object no digest names yet, written within this
+	// long before the newest digest ended (or after), is pending, not
+	// added: a write in flight at a cut is named by the next digest.
+	// Default 2m; 0 after every writer stopped gracefully.
+	PendingSlack *time.Duration
 	// Writers expected to be alive: a writer without a recent digest is
 	// a finding (see digest.Check.Writers).
 	Writers []string
@@ -52,7 +57,11 @@ func (r *Reader) Verify(ctx context.Context, opts VerifyOptions) (*digest.Report
 		t, ok := modTimes[k]
 		return t, ok
 	}
-	c := &digest.Check{Digests: ds, Broken: broken, Stored: stored, Keys: opts.Keys,
+	slack := 2 * time.Minute
+	if opts.PendingSlack != nil {
+		slack = *opts.PendingSlack
+	}
+	c := &digest.Check{Slack: slack, Digests: ds, Broken: broken, Stored: stored, Keys: opts.Keys,
 		From: opts.Window.From, To: opts.Window.To, KeyTime: keyTime, Now: opts.Now, Writers: opts.Writers}
 	return c.Run(), nil
 }

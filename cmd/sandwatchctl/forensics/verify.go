@@ -22,6 +22,7 @@ func verifyCommand() *cobra.Command {
 	var pubKeys []string
 	var asJSON bool
 	var writers []string
+	var slack time.Duration
 	cmd := &cobra.Command{
 		Use:   "verify --public-key FILE [--since 24h]",
 		Short: "Check the archive against the writers' signed digests; exit non-zero on any finding",
@@ -47,7 +48,7 @@ func verifyCommand() *cobra.Command {
 				return err
 			}
 			defer closeFn()
-			rep, err := r.Verify(cmd.Context(), archive.VerifyOptions{Keys: keys, Window: win, Writers: writers})
+			rep, err := r.Verify(cmd.Context(), archive.VerifyOptions{Keys: keys, Window: win, Writers: writers, PendingSlack: &slack})
 			if err != nil {
 				return err
 			}
@@ -70,6 +71,7 @@ func verifyCommand() *cobra.Command {
 	wf.register(cmd)
 	cmd.Flags().StringArrayVar(&pubKeys, "public-key", nil, "a trusted ed25519 public key, PEM (repeat for rotated signing keys)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	cmd.Flags().DurationVar(&slack, "pending-slack", 2*time.Minute, "objects written this close to the newest digest's end (or later) are pending, not added: writes in flight at a cut; 0 once every writer stopped gracefully")
 	cmd.Flags().StringArrayVar(&writers, "expect-writer", nil, "a writer id that must have a digest no older than two of its intervals (repeat; shows a chain cut short)")
 	return cmd
 }

@@ -82,7 +82,7 @@ type Check struct {
 	From, To time.Time                      // the window of write times; zero bounds are open
 	KeyTime  func(string) (time.Time, bool) // the write time a key encodes
 	Now      time.Time                      // objects written after the newest digest are pending until Slack past it
-	Slack    time.Duration                  // how long a write may take to be digested; default 2m
+	Slack    time.Duration                  // how long a write may take to be digested
 	// Writers are the writers expected to be alive: each must have a
 	// digest, the newest no older than two of its intervals (plus Slack).
 	// This is what shows a chain whose newest digests were deleted.
@@ -107,9 +107,6 @@ type named struct {
 // Run checks the digests' signatures and chains, then every object they
 // name and every object stored against them.
 func (c *Check) Run() *Report {
-	if c.Slack <= 0 {
-		c.Slack = 2 * time.Minute
-	}
 	rep := &Report{Objects: len(c.Stored)}
 	add := func(t time.Time, writer string, k Kind, key, detail string) {
 		rep.Findings = append(rep.Findings, Finding{Hour: hourOf(t), Writer: writer, Kind: k, Key: key, Detail: detail})
