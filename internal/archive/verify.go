@@ -66,6 +66,15 @@ func (r *Reader) Verify(ctx context.Context, opts VerifyOptions) (*digest.Report
 	return c.Run(), nil
 }
 
+// HasDigests reports whether any writer stores digests in the archive.
+func (r *Reader) HasDigests(ctx context.Context) (bool, error) {
+	obj, err := r.Bucket.List(&blob.ListOptions{Prefix: digest.Prefix}).Next(ctx)
+	if err == io.EOF {
+		return false, nil
+	}
+	return obj != nil, err
+}
+
 // readDigests reads the digests overlapping w and, per writer, the one
 // before the first of them (to check the chain's link into the window).
 func (r *Reader) readDigests(ctx context.Context, w Window) ([]*digest.Digest, map[string]error, error) {

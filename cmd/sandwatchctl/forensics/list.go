@@ -111,7 +111,9 @@ func pruneCommand() *cobra.Command {
 				return err
 			}
 			if r.Digester == nil {
-				fmt.Fprintln(cmd.ErrOrStderr(), "note: no --signing-key: this prune is not recorded, and verify will report what it deletes")
+				if has, _ := r.HasDigests(cmd.Context()); has {
+					fmt.Fprintln(cmd.ErrOrStderr(), "note: no --signing-key: this prune is not recorded, and verify will report what it deletes")
+				}
 			}
 			st, err := r.Prune(cmd.Context(), time.Now().Add(-maxAge))
 			fmt.Fprintf(cmd.OutOrStdout(), "pruned %d objects, %d index objects\n", st.Objects, st.IndexObjects)
