@@ -139,20 +139,32 @@ func (r *Reader) readDigests(ctx context.Context, w Window) ([]*digest.Digest, m
 func (r *Reader) hashStored(ctx context.Context, w Window) (map[string]digest.Stored, map[string]time.Time, error) {
 	var keys []string
 	modTimes := map[string]time.Time{}
+	collect := func(obj *blob.ListObject) error {
+		t, ok := KeyTime(obj.Key)
+		if !ok {
+			t = obj.ModTime
+			modTimes[obj.Key] = t
+		}
+		if w.contains(t) {
+			keys = append(keys, obj.Key)
+		}
+		return nil
+	}
 	for _, prefix := range []string{BlocksPrefix, IndexPrefix} {
-		err := r.list(ctx, prefix, func(obj *blob.ListObject) error {
-			t, ok := KeyTime(obj.Key)
-			if !ok {
-				t = obj.ModTime
-				modTimes[obj.Key] = t
+		// Everything under the prefix without a window; with one, the day
+		// partitions it overlaps (an object outside the partitions, which
+		// no reader would find, is checked by a verify without a window).
+		parts := []string{prefix}
+		if w.From != (time.Time{}) || w.To != (time.Time{}) {
+			var err error
+			if parts, err = r.days(ctx, prefix, w); err != nil {
+				return nil, nil, err
 			}
-			if w.contains(t) {
-				keys = append(keys, obj.Key)
+		}
+		for _, p := range parts {
+			if err := r.list(ctx, p, collect); err != nil {
+				return nil, nil, err
 			}
-			return nil
-		})
-		if err != nil {
-			return nil, nil, err
 		}
 	}
 	sums := make([]digest.Stored, len(keys))

@@ -42,6 +42,12 @@ func TestKeygenVerifyPrune(t *testing.T) {
 	out, err = run(t, args...)
 	require.NoError(t, err, out)
 	assert.Contains(t, out, "6 objects verified")
+	out, err = run(t, append(args, "--since", "1h")...)
+	require.NoError(t, err, out)
+	assert.Contains(t, out, "6 objects verified", "a window reads the day partitions")
+	out, err = run(t, append(args, "--from", time.Now().Add(time.Hour).UTC().Format(time.RFC3339))...)
+	require.NoError(t, err, out)
+	assert.Contains(t, out, "0 objects stored", "nothing was written in the future")
 
 	out, err = run(t, "prune", "--store", store, "--max-age", "0s", "--signing-key", key, "--writer-id", "ops")
 	require.NoError(t, err, out)
