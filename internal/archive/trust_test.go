@@ -239,3 +239,20 @@ func TestPruneIsRecorded(t *testing.T) {
 	assert.NotEmpty(t, findings(rep)[digest.Deleted])
 	assert.NotEmpty(t, findings(rep)[digest.ChainBroken])
 }
+
+// TestDigestChainAcrossRestart: a writer that restarts continues its
+// chain from the newest digest in the store; verify stays clean.
+func TestDigestChainAcrossRestart(t *testing.T) {
+	ctx := context.Background()
+	b, priv, digests := tamperArchive(t)
+	d, err := StartDigester(ctx, b, DigestOptions{Writer: "host-a", Key: priv})
+	require.NoError(t, err)
+	w := &Writer{Bucket: b, Format: DefaultFormat, Extensions: extOf, Digester: d}
+	_, err = w.WriteTraces(ctx, testTraces())
+	require.NoError(t, err)
+	require.NoError(t, d.Close(ctx))
+	rep := verify(t, b, priv.Public().(ed25519.PublicKey))
+	assert.Zero(t, rep.Failed(), "%+v", rep.Findings)
+	assert.Equal(t, len(digests)+1, rep.Digests)
+	assert.Equal(t, 18, rep.Objects)
+}
