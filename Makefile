@@ -51,9 +51,9 @@ run: build
 	@mkdir -p data
 	./bin/sandwatch --config config/default.yaml
 
-# Test dependencies: Prometheus (Debian) and an S3-compatible server
-# (versitygw, built from the Go module proxy). Both steps are no-ops when
-# already done.
+# Test dependencies: Prometheus (Debian), an S3-compatible server
+# (versitygw) and a GCS emulator (fake-gcs-server), both built from the Go
+# module proxy, and Azurite (npm). Every step is a no-op when already done.
 deps: $(VERSITYGW) $(FAKEGCS) $(AZURITE)
 	@command -v prometheus >/dev/null && command -v promtool >/dev/null || \
 	  (export DEBIAN_FRONTEND=noninteractive; (apt-get update -qq || sudo apt-get update -qq) && \
