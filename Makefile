@@ -7,6 +7,11 @@ TOOLS := $(CURDIR)/.tools
 BUILDER := $(TOOLS)/builder-$(BUILDER_VERSION)
 VERSITYGW_VERSION := v1.8.0
 VERSITYGW := $(TOOLS)/versitygw-$(VERSITYGW_VERSION)
+# Emulators for the gs:// and azblob:// archive tests.
+FAKEGCS_VERSION := v1.56.1
+FAKEGCS := $(TOOLS)/fake-gcs-server-$(FAKEGCS_VERSION)
+AZURITE_VERSION := 3.37.0
+AZURITE := $(TOOLS)/azurite-$(AZURITE_VERSION)/node_modules/.bin/azurite-blob
 # Every Go source of the root module: the collector is rebuilt only when one changes.
 GO_SOURCES := $(shell find . -name '*.go' -not -path './cmd/sandwatch/*' -not -path './.tools/*' -not -path './data/*') go.mod go.sum
 TEST_TIMEOUT ?= 40m
@@ -46,10 +51,10 @@ run: build
 	@mkdir -p data
 	./bin/sandwatch --config config/default.yaml
 
-# Test dependencies: Prometheus (Debian) and an S3-compatible server
-# (versitygw, built from the Go module proxy). Both steps are no-ops when
-# already done.
-deps: $(VERSITYGW)
+# Test dependencies: Prometheus (Debian), an S3-compatible server
+# (versitygw) and a GCS emulator (fake-gcs-server), both built from the Go
+# module proxy, and Azurite (npm). Every step is a no-op when already done.
+deps: $(VERSITYGW) $(FAKEGCS) $(AZURITE)
 	@command -v prometheus >/dev/null && command -v promtool >/dev/null || \
 	  (export DEBIAN_FRONTEND=noninteractive; (apt-get update -qq || sudo apt-get update -qq) && \
 	   (apt-get install -y -qq --no-install-recommends prometheus >/dev/null || sudo apt-get install -y -qq --no-install-recommends prometheus >/dev/null))
@@ -60,6 +65,15 @@ $(VERSITYGW):
 	@mkdir -p $(TOOLS)
 	GOBIN=$(TOOLS) $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
 	mv $(TOOLS)/versitygw $(VERSITYGW)
+
+$(FAKEGCS):
+	@mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS) $(GO) install github.com/fsouza/fake-gcs-server@$(FAKEGCS_VERSION)
+	mv $(TOOLS)/fake-gcs-server $(FAKEGCS)
+
+$(AZURITE):
+	@mkdir -p $(TOOLS)/azurite-$(AZURITE_VERSION)
+	npm install --prefix $(TOOLS)/azurite-$(AZURITE_VERSION) --no-audit --no-fund --loglevel=error azurite@$(AZURITE_VERSION)
 
 # Unit tests (cached by Go), then the tests that drive the real binaries
 # (never cached: the binaries are outside Go's view).

@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/connector"
 	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -147,7 +148,7 @@ func (c *sandboxMetrics) flush(ctx context.Context) {
 	c.agg.Collect(time.Now().UnixNano(), sm.Metrics())
 	st := c.agg.Stats()
 	c.mu.Unlock()
-	c.tel.record(ctx, st)
+	c.tel.record(ctx, st, 0)
 	if sm.Metrics().Len() == 0 {
 		return
 	}
@@ -176,7 +177,7 @@ func (c *sandboxMetrics) ConsumeTraces(ctx context.Context, td ptrace.Traces) er
 	c.agg.EndBatch()
 	st := c.agg.Stats()
 	c.mu.Unlock()
-	c.tel.record(ctx, st)
+	c.tel.record(ctx, st, 0)
 	return nil
 }
 
@@ -184,8 +185,12 @@ func (c *sandboxMetrics) ConsumeTraces(ctx context.Context, td ptrace.Traces) er
 func (c *sandboxMetrics) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	now := time.Now().UnixNano()
 	var ex aggregate.Exemplar
+	var malformed int64
 	c.mu.Lock()
 	c.classifier.EachLog(ld, func(rec plog.LogRecord, ev *sandboxevent.Event, _ plog.ResourceLogs, _ plog.ScopeLogs) {
+		if isMalformed(rec) {
+			malformed++
+		}
 		var exp *aggregate.Exemplar
 		if tid := rec.TraceID(); !tid.IsEmpty() {
 			ex.TraceID, ex.SpanID, ex.Time = tid, rec.SpanID(), rec.Timestamp()
@@ -199,6 +204,16 @@ func (c *sandboxMetrics) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	c.agg.EndBatch()
 	st := c.agg.Stats()
 	c.mu.Unlock()
-	c.tel.record(ctx, st)
+	c.tel.record(ctx, st, malformed)
 	return nil
+}
+
+// MalformedAttribute flags a log record that a parser could not read (the
+// default config's file_log operators set it on audit-log lines that are
+// not a JSON object); such records are counted, and kept, not dropped.
+const MalformedAttribute = "sandwatch.malformed"
+
+func isMalformed(rec plog.LogRecord) bool {
+	v, ok := rec.Attributes().Get(MalformedAttribute)
+	return ok && v.Type() == pcommon.ValueTypeBool && v.Bool()
 }

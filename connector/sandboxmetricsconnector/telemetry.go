@@ -17,6 +17,7 @@ type telemetry struct {
 	series       atomic.Int64
 	overflowed   metric.Int64Counter
 	unattributed metric.Int64Counter
+	malformed    metric.Int64Counter
 	reg          metric.Registration
 }
 
@@ -31,6 +32,11 @@ func newTelemetry(set component.TelemetrySettings) (*telemetry, error) {
 	}
 	if t.unattributed, err = meter.Int64Counter("otelcol_sandbox_metrics_unattributed",
 		metric.WithDescription("Spans and log records without an extension id."),
+		metric.WithUnit("{record}")); err != nil {
+		return nil, fmt.Errorf("sandbox_metrics telemetry: %w", err)
+	}
+	if t.malformed, err = meter.Int64Counter("otelcol_sandbox_metrics_malformed_records",
+		metric.WithDescription("Log records a parser flagged as malformed (attribute sandwatch.malformed), e.g. audit-log lines that are not a JSON object."),
 		metric.WithUnit("{record}")); err != nil {
 		return nil, fmt.Errorf("sandbox_metrics telemetry: %w", err)
 	}
@@ -49,8 +55,12 @@ func newTelemetry(set component.TelemetrySettings) (*telemetry, error) {
 	return t, nil
 }
 
-// record publishes the aggregator's stats (once per batch, not per span).
-func (t *telemetry) record(ctx context.Context, st aggregate.Stats) {
+// record publishes the aggregator's stats (once per batch, not per span)
+// and the batch's count of malformed records.
+func (t *telemetry) record(ctx context.Context, st aggregate.Stats, malformed int64) {
+	if malformed > 0 {
+		t.malformed.Add(ctx, malformed)
+	}
 	t.series.Store(int64(st.Series))
 	if st.Overflowed > 0 {
 		t.overflowed.Add(ctx, int64(st.Overflowed))

@@ -74,7 +74,10 @@ func newArchiver(set exporter.Settings, cfg *Config, onDone func()) (*archiver, 
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	a.writer = &archive.Writer{Format: cfg.format(), Extensions: extensions(classifier)}
+	a.writer = &archive.Writer{Format: cfg.format(), Extensions: extensions(classifier), Lock: cfg.S3.ObjectLock}
+	if a.writer.Keys, err = cfg.Encryption.Ring(); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -109,15 +112,23 @@ func (a *archiver) start(ctx context.Context, _ component.Host) error {
 	if err != nil {
 		return fmt.Errorf("forensic: %w", err)
 	}
+	d, err := a.cfg.Integrity.Start(ctx, b, a.cfg.S3.ObjectLock, a.cfg.MaxAge, func(err error) {
+		a.logger.Warn("forensic archive digest not stored; retried at the next interval", zap.Error(err))
+	})
+	if err != nil {
+		_ = b.Close()
+		return fmt.Errorf("forensic: %w", err)
+	}
 	a.bucket = b
 	a.writer.Bucket = b
-	a.reader = &archive.Reader{Bucket: b, LocalDir: local}
+	a.writer.Digester = d
+	a.reader = &archive.Reader{Bucket: b, LocalDir: local, Keys: a.writer.Keys, Digester: d}
 	a.stop, a.stopped, a.kick = make(chan struct{}), make(chan struct{}), make(chan struct{}, 1)
 	go a.maintain()
 	return nil
 }
 
-func (a *archiver) shutdown(context.Context) error {
+func (a *archiver) shutdown(ctx context.Context) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.refs == 0 {
@@ -130,10 +141,14 @@ func (a *archiver) shutdown(context.Context) error {
 	close(a.stop)
 	<-a.stopped
 	a.onDone()
-	if a.bucket != nil {
-		return a.bucket.Close()
+	var err error
+	if a.writer.Digester != nil {
+		err = a.writer.Digester.Close(ctx) // the last interval's digest
 	}
-	return nil
+	if a.bucket != nil {
+		err = errors.Join(err, a.bucket.Close())
+	}
+	return err
 }
 
 // tracesRequest marshals what the pipeline hands over, once, into the

@@ -3,6 +3,7 @@ package forensicexporter
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/config/configoptional"
@@ -31,6 +32,12 @@ type Config struct {
 	// PruneInterval is how often objects older than max_age are deleted;
 	// 0 disables pruning by the collector (use the store's lifecycle rules).
 	PruneInterval time.Duration `mapstructure:"prune_interval"`
+	// Integrity: signed, chained digests of every block and catalog
+	// stored, checked by `sandwatchctl forensics verify`.
+	Integrity archive.Integrity `mapstructure:"integrity"`
+	// Encryption: client-side envelope encryption of every block page
+	// and catalog (AES-256-GCM), keys from files or env variables.
+	Encryption archive.Encryption `mapstructure:"encryption"`
 	// EventModel names the extension of each trace in the index.
 	EventModel sandboxevent.Config `mapstructure:"event_model"`
 
@@ -68,6 +75,15 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxAge > 0 && c.PruneInterval > 0 && c.PruneInterval < time.Second {
 		errs = append(errs, fmt.Errorf("prune_interval: %s is below 1s", c.PruneInterval))
+	}
+	if err := c.Integrity.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Encryption.Validate(true); err != nil {
+		errs = append(errs, err)
+	}
+	if c.S3.ObjectLock.Enabled() && !strings.HasPrefix(c.Store, "s3:") {
+		errs = append(errs, errors.New("s3.object_lock: only for s3:// stores"))
 	}
 	if err := c.EventModel.Validate(); err != nil {
 		errs = append(errs, err)

@@ -18,6 +18,8 @@ type Config struct {
 	Store string `mapstructure:"store"`
 	// S3 settings for s3:// stores.
 	S3 archive.S3Options `mapstructure:"s3"`
+	// Encryption: the keys of an encrypted archive (active_key unused).
+	Encryption archive.Encryption `mapstructure:"encryption"`
 }
 
 // DefaultEndpoint is Tempo's HTTP port, on loopback only.
@@ -41,6 +43,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.S3.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Encryption.Validate(false); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

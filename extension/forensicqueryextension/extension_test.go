@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -183,4 +184,33 @@ func TestConfigValidate(t *testing.T) {
 	err := cfg.Validate()
 	assert.ErrorContains(t, err, "endpoint")
 	assert.ErrorContains(t, err, "store: empty")
+}
+
+// TestHandlerEncrypted: an encrypted archive is served with its keys, and
+// is a clear error without them.
+func TestHandlerEncrypted(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("TEST_KEK", strings.Repeat("ab", 32))
+	enc := archive.Encryption{ActiveKey: "k1", Keys: []archive.KeySource{{ID: "k1", Env: "TEST_KEK"}}}
+	ring, err := enc.Ring()
+	require.NoError(t, err)
+	b, local, err := archive.Open(context.Background(), "file://"+dir, archive.S3Options{})
+	require.NoError(t, err)
+	defer b.Close()
+	td, _ := simulate.New(simulate.Options{Seed: 3, Extensions: 3}).Invocation(0, time.Now())
+	_, err = (&archive.Writer{Bucket: b, Format: archive.DefaultFormat, Keys: ring}).WriteTraces(context.Background(), td)
+	require.NoError(t, err)
+	id := archive.TraceHex(td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).TraceID())
+
+	srv := httptest.NewServer(Handler(&archive.Reader{Bucket: b, LocalDir: local, Keys: ring}))
+	defer srv.Close()
+	code, _, body := get(t, srv.URL+"/api/v2/traces/"+id, "application/json")
+	require.Equal(t, http.StatusOK, code, string(body))
+	assert.Contains(t, string(body), td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Name())
+
+	bare := httptest.NewServer(Handler(&archive.Reader{Bucket: b, LocalDir: local}))
+	defer bare.Close()
+	code, _, body = get(t, bare.URL+"/api/v2/traces/"+id, "application/json")
+	assert.Equal(t, http.StatusInternalServerError, code)
+	assert.Contains(t, string(body), "missing or wrong key")
 }

@@ -65,6 +65,10 @@ func serveTrace(w http.ResponseWriter, req *http.Request, r *archive.Reader, v2 
 		http.Error(w, "trace not found", http.StatusNotFound)
 		return
 	}
+	if archive.IsKeyError(err) {
+		http.Error(w, "archive read failed: encrypted, and this server's encryption.keys do not open it (missing or wrong key)", http.StatusInternalServerError)
+		return
+	}
 	if err != nil {
 		// The store's error may name buckets and paths: keep it in the
 		// collector's logs' domain, answer generically.

@@ -23,6 +23,10 @@ type server struct {
 }
 
 func (s *server) Start(ctx context.Context, host component.Host) error {
+	keys, err := s.cfg.Encryption.Ring()
+	if err != nil {
+		return fmt.Errorf("forensic_query: %w", err)
+	}
 	b, local, err := archive.Open(ctx, s.cfg.Store, s.cfg.S3)
 	if err != nil {
 		return fmt.Errorf("forensic_query: %w", err)
@@ -33,7 +37,7 @@ func (s *server) Start(ctx context.Context, host component.Host) error {
 		_ = b.Close()
 		return fmt.Errorf("forensic_query: listen on %s: %w", s.cfg.NetAddr.Endpoint, err)
 	}
-	h := Handler(&archive.Reader{Bucket: b, LocalDir: local})
+	h := Handler(&archive.Reader{Bucket: b, LocalDir: local, Keys: keys})
 	s.srv, err = s.cfg.ToServer(ctx, host.GetExtensions(), s.set.TelemetrySettings, h)
 	if err != nil {
 		_ = ln.Close()

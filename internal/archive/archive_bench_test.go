@@ -2,6 +2,7 @@ package archive
 
 import (
 	"context"
+	"crypto/ed25519"
 	"math/rand/v2"
 	"os"
 	"sort"
@@ -13,6 +14,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/sandwatch/sandwatch/internal/archive/digest"
+	"github.com/sandwatch/sandwatch/internal/archive/sealed"
 	"github.com/sandwatch/sandwatch/internal/simulate"
 )
 
@@ -26,9 +29,25 @@ func cpuTime() time.Duration {
 // invocations of 200 extensions, ~16k spans) split per trace, encoded,
 // compressed and written to file:// (one object per trace + the index).
 // Reports spans/s of wall time and spans per CPU-second of the process.
+// The +sealed and +digest cases add per-page AES-256-GCM encryption and
+// the SHA-256 of each object for the signed digests: their cost per span
+// is the difference in spans/cpu-s against pb.zst.
 func BenchmarkWriteTracesFile(b *testing.B) {
-	for _, f := range []Format{DefaultFormat, {EncodingProto, CompressionGzip}, {EncodingJSON, CompressionZstd}} {
-		b.Run(f.Ext()[1:], func(b *testing.B) {
+	for _, c := range []struct {
+		f              Format
+		sealed, digest bool
+	}{
+		{f: DefaultFormat}, {f: Format{EncodingProto, CompressionGzip}}, {f: Format{EncodingJSON, CompressionZstd}},
+		{f: DefaultFormat, sealed: true}, {f: DefaultFormat, digest: true}, {f: DefaultFormat, sealed: true, digest: true},
+	} {
+		name := c.f.Ext()[1:]
+		if c.sealed {
+			name += "+sealed"
+		}
+		if c.digest {
+			name += "+digest"
+		}
+		b.Run(name, func(b *testing.B) {
 			g := simulate.New(simulate.Options{Seed: 1, Extensions: 200})
 			td, _ := g.Batch(0, 16384, time.Now())
 			bucket, _, err := Open(context.Background(), "file://"+b.TempDir(), S3Options{})
@@ -36,7 +55,19 @@ func BenchmarkWriteTracesFile(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer bucket.Close()
-			w := &Writer{Bucket: bucket, Format: f}
+			w := &Writer{Bucket: bucket, Format: c.f}
+			if c.sealed {
+				w.Keys = &sealed.Ring{Active: "k1"}
+				_ = w.Keys.Add("k1", make([]byte, 32))
+			}
+			if c.digest {
+				_, priv, _ := ed25519.GenerateKey(nil)
+				// A long interval: the benchmark measures hashing, not digest PUTs.
+				if w.Digester, err = StartDigester(context.Background(), bucket, DigestOptions{Writer: "bench", Key: priv, Interval: time.Hour}); err != nil {
+					b.Fatal(err)
+				}
+				defer w.Digester.Close(context.Background())
+			}
 			spans := td.SpanCount()
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -168,4 +199,64 @@ func buildArchive(b *testing.B, w *Writer, dir string, n int) []pcommon.TraceID 
 	_ = os.WriteFile(marker, nil, 0o600)
 	b.Logf("built an archive of %d traces in %s", n, time.Since(start).Round(time.Second))
 	return ids
+}
+
+// BenchmarkTrustCost isolates what encryption and digests add per span
+// to a write of the realistic mix (one ~16k-span block): sealing every
+// page (AES-256-GCM), opening them again (what a reader pays), and the
+// SHA-256 a digest records. Compare ns/span with BenchmarkEncodeBlock's.
+func BenchmarkTrustCost(b *testing.B) {
+	g := simulate.New(simulate.Options{Seed: 1, Extensions: 200})
+	td, _ := g.Batch(0, 16384, time.Now())
+	spans := td.SpanCount()
+	batch, err := EncodeTraces(td, Extensions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	blk, err := encodeBlock(DefaultFormat, batch)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ring := &sealed.Ring{Active: "k1"}
+	_ = ring.Add("k1", make([]byte, 32))
+	perSpan := func(b *testing.B) {
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(spans*b.N), "ns/span")
+		b.ReportMetric(float64(len(blk.Data)), "block-bytes")
+	}
+	b.Run("seal", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			k, err := ring.NewObjectKey("blocks/x")
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := sealBlock(k, blk); err != nil {
+				b.Fatal(err)
+			}
+		}
+		perSpan(b)
+	})
+	b.Run("open", func(b *testing.B) {
+		k, _ := ring.NewObjectKey("blocks/x")
+		sb, _ := sealBlock(k, blk)
+		b.ReportAllocs()
+		for b.Loop() {
+			ok, err := ring.Open("blocks/x", sb.Data[:sealed.MaxHeader])
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, p := range sb.Pages {
+				if _, err := ok.OpenPage(sb.Data[p.Off:p.Off+uint64(p.Len)], p.Off); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		perSpan(b)
+	})
+	b.Run("sha256", func(b *testing.B) {
+		for b.Loop() {
+			_ = digest.Sum(blk.Data)
+		}
+		perSpan(b)
+	})
 }

@@ -84,7 +84,7 @@ func TestParseTraceID(t *testing.T) {
 
 func TestKeys(t *testing.T) {
 	at := time.Date(2025, 3, 4, 5, 6, 7, 8, time.UTC)
-	k := newWriteKeys(at, KindSpans, DefaultFormat)
+	k := newWriteKeys(at, KindSpans, DefaultFormat, false)
 	assert.Regexp(t, `^blocks/2025-03-04/05/1741064767000000008-[0-9a-f]{16}\.spans\.pb\.zst$`, k.Block)
 	assert.Equal(t, strings.TrimSuffix(strings.TrimPrefix(k.Block, BlocksPrefix), ".spans.pb.zst"),
 		strings.TrimSuffix(strings.TrimPrefix(k.Catalog, IndexPrefix), ".idx.json.zst"), "a block and its catalog share a name")
@@ -95,9 +95,11 @@ func TestKeys(t *testing.T) {
 	kt, ok := KeyTime(k.Block)
 	require.True(t, ok)
 	assert.True(t, kt.Equal(at))
-	lk := newWriteKeys(at, KindLogs, Format{EncodingJSON, CompressionGzip})
-	assert.Regexp(t, `^index/2025-03-04/05/\d{19}-[0-9a-f]{16}\.idx\.json\.gz$`, lk.Catalog)
-	assert.Regexp(t, `\.logs\.json\.gz$`, lk.Block)
+	lk := newWriteKeys(at, KindLogs, Format{EncodingJSON, CompressionGzip}, true)
+	assert.Regexp(t, `^index/2025-03-04/05/\d{19}-[0-9a-f]{16}\.idx\.json\.gz\.enc$`, lk.Catalog)
+	assert.Regexp(t, `\.logs\.json\.gz\.enc$`, lk.Block)
+	_, _, ok = ParseBlockKey(lk.Block)
+	assert.True(t, ok, "a sealed block key parses")
 	for _, bad := range []string{k.Block + ".123abc.tmp", "blocks/2025-03-04/05/abc-def.spans.pb.zst",
 		"blocks/2025-03-04/05/1-2.other.pb", "blocks/2025-03-04/../../etc/1-2.spans.pb", "blocks/x/1-2.spans.pb",
 		"index/x", "/etc/passwd", "blocks/2025-13-04/05/1-2.spans.pb", k.Catalog} {
@@ -153,7 +155,7 @@ func TestFormatsRoundTrip(t *testing.T) {
 }
 
 func TestLookupRunsMayNameOnlyBlockKeys(t *testing.T) {
-	keys := newWriteKeys(time.Unix(1, 0), KindSpans, DefaultFormat)
+	keys := newWriteKeys(time.Unix(1, 0), KindSpans, DefaultFormat, false)
 	entry := []lookuprun.Entry{{TraceID: tid(1), Len: 1}}
 	_, _, err := lookuprun.Decode(lookuprun.Encode([]string{keys.Block}, entry), isBlockKey)
 	require.NoError(t, err)

@@ -26,6 +26,9 @@ type S3Options struct {
 	DisableHTTPS bool   `mapstructure:"disable_https"`
 	SSEType      string `mapstructure:"sse_type"`   // AES256, aws:kms or aws:kms:dsse
 	KMSKeyID     string `mapstructure:"kms_key_id"` // with sse_type aws:kms
+	// ObjectLock, when set, sends S3 Object Lock retention with every
+	// block, catalog and digest (the bucket must have Object Lock on).
+	ObjectLock ObjectLock `mapstructure:"object_lock"`
 }
 
 // Validate names the field at fault.
@@ -37,6 +40,9 @@ func (o S3Options) Validate() error {
 	}
 	if o.KMSKeyID != "" && !strings.HasPrefix(o.SSEType, "aws:kms") {
 		return fmt.Errorf("s3.kms_key_id needs s3.sse_type aws:kms or aws:kms:dsse")
+	}
+	if err := o.ObjectLock.Validate(); err != nil {
+		return err
 	}
 	if o.Endpoint != "" {
 		if u, err := url.Parse(o.Endpoint); err != nil || u.Host == "" {

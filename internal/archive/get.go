@@ -50,7 +50,7 @@ func (r *Reader) Get(ctx context.Context, id pcommon.TraceID) (*Trace, error) {
 	datas := make([][]byte, len(locs))
 	errs := make([]error, len(locs))
 	parallel(len(locs), func(i int) {
-		datas[i], errs[i] = r.readRange(ctx, locs[i].Key, int64(locs[i].Off), int64(locs[i].Len))
+		datas[i], errs[i] = r.readPage(ctx, locs[i].Key, locs[i].Off, locs[i].Len)
 	})
 	seen := make(map[pcommon.SpanID]struct{})
 	blocks := map[string]struct{}{}

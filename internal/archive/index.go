@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // IndexEntry describes what one write stored of one trace: the catalog of
@@ -69,6 +70,7 @@ func decodeIndex(c Compression, data []byte) ([]IndexEntry, error) {
 
 // indexCompression reads the compression from an index key's suffix.
 func indexCompression(key string) (Compression, bool) {
+	key = strings.TrimSuffix(key, EncryptedExt)
 	switch {
 	case bytes.HasSuffix([]byte(key), []byte(".idx.json.zst")):
 		return CompressionZstd, true

@@ -7,9 +7,15 @@
 // Key layout (every part of a key is rendered by this package from
 // validated binary values; nothing a sender controls reaches a key):
 //
-//	blocks/<YYYY-MM-DD>/<HH>/<name>.<kind>.<enc>[.<comp>]  one per write: pages of whole spans/records
-//	index/<YYYY-MM-DD>/<HH>/<name>.idx.json[.<comp>]       one per write: the catalog of that block
-//	lookup/L<level>/<newest>-<oldest>-<rand>.run           trace id -> page, sorted; compacted
+//	blocks/<YYYY-MM-DD>/<HH>/<name>.<kind>.<enc>[.<comp>][.enc]  one per write: pages of whole spans/records
+//	index/<YYYY-MM-DD>/<HH>/<name>.idx.json[.<comp>][.enc]       one per write: the catalog of that block
+//	lookup/L<level>/<newest>-<oldest>-<rand>.run                 trace id -> page, sorted; compacted
+//	digests/<writer>/<seq>-<start>-<end>.json                    signed SHA-256 of each block and catalog (package digest)
+//
+// A trailing .enc marks an object sealed with client-side envelope
+// encryption (package sealed): a header, then pages sealed one by one.
+// Lookup runs stay plain: they hold trace ids, block keys and offsets,
+// no span content.
 //
 // where <name> is "<unixnano>-<16 random hex>", shared by a block and its
 // catalog. A write (one queue batch, 4-8 MiB by default) is one block, one
@@ -94,11 +100,16 @@ func randomHex() string {
 // writeKeys are the keys of one write's block and catalog.
 type writeKeys struct{ Block, Catalog string }
 
-func newWriteKeys(t time.Time, kind Kind, f Format) writeKeys {
+// newWriteKeys names a write's objects; sealed ones end in EncryptedExt.
+func newWriteKeys(t time.Time, kind Kind, f Format, encrypted bool) writeKeys {
 	base := HourPrefix(t) + objectName(t)
+	enc := ""
+	if encrypted {
+		enc = EncryptedExt
+	}
 	return writeKeys{
-		Block:   BlocksPrefix + base + "." + string(kind) + f.Ext(),
-		Catalog: IndexPrefix + base + ".idx.json" + f.Compression.Ext(),
+		Block:   BlocksPrefix + base + "." + string(kind) + f.Ext() + enc,
+		Catalog: IndexPrefix + base + ".idx.json" + f.Compression.Ext() + enc,
 	}
 }
 
@@ -133,7 +144,7 @@ func ParseBlockKey(key string) (Kind, Format, bool) {
 	if _, err := time.Parse("2006-01-02/15", segs[0]+"/"+segs[1]); err != nil {
 		return "", Format{}, false
 	}
-	parts := strings.Split(segs[2], ".")
+	parts := strings.Split(strings.TrimSuffix(segs[2], EncryptedExt), ".")
 	if len(parts) < 3 || len(parts) > 4 {
 		return "", Format{}, false
 	}

@@ -3,9 +3,12 @@ package archive
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"gocloud.dev/blob"
+
+	"github.com/sandwatch/sandwatch/internal/archive/digest"
 )
 
 // PruneStats is what a prune removed.
@@ -17,7 +20,9 @@ type PruneStats struct {
 // Prune deletes everything written before cutoff: catalogs first (so list
 // stops showing what goes next), then blocks, both found by their hour
 // partitions, then the lookup runs whose newest entry is older than
-// cutoff. Entries of younger runs that name a pruned block are dropped by
+// cutoff, then the digests that ended before it (but each writer's newest). With a Digester the
+// prune is recorded in a signed digest at once, so verify reports what it
+// deleted as pruned, not deleted. Entries of younger runs that name a pruned block are dropped by
 // the next compaction, and skipped by readers until then. An interrupted
 // prune is resumed by the next one.
 func (r *Reader) Prune(ctx context.Context, cutoff time.Time) (PruneStats, error) {
@@ -49,6 +54,42 @@ func (r *Reader) Prune(ctx context.Context, cutoff time.Time) (PruneStats, error
 		return st, err
 	}
 	for _, k := range expired {
+		if err := r.delete(ctx, k, false); err != nil {
+			return st, err
+		}
+		st.IndexObjects++
+	}
+	if r.Digester != nil {
+		// Recorded before the old digests go: the record outlives them.
+		if err := r.Digester.RecordPrune(ctx, cutoff); err != nil {
+			return st, err
+		}
+	}
+	// Each writer's newest digest stays, whatever its age: it anchors the
+	// chain, so deleting a whole archive, digests included, still shows.
+	newest := map[string]digest.KeyInfo{}
+	var old []string
+	err = r.list(ctx, digest.Prefix, func(obj *blob.ListObject) error {
+		info, ok := digest.ParseKey(obj.Key)
+		if !ok {
+			return nil
+		}
+		if n, seen := newest[info.Writer]; !seen || info.Seq > n.Seq {
+			newest[info.Writer] = info
+		}
+		if info.End.Before(cutoff) {
+			old = append(old, obj.Key)
+		}
+		return nil
+	})
+	if err != nil {
+		return st, err
+	}
+	old = slices.DeleteFunc(old, func(k string) bool {
+		info, _ := digest.ParseKey(k)
+		return info.Seq == newest[info.Writer].Seq
+	})
+	for _, k := range old {
 		if err := r.delete(ctx, k, false); err != nil {
 			return st, err
 		}

@@ -18,6 +18,7 @@ import (
 	"gocloud.dev/gcerrors"
 
 	"github.com/sandwatch/sandwatch/internal/archive/lookuprun"
+	"github.com/sandwatch/sandwatch/internal/archive/sealed"
 )
 
 // ErrNotFound is returned by Get when the archive holds nothing of a trace.
@@ -35,7 +36,14 @@ type Reader struct {
 	// prune also removes the directories its deletions leave empty.
 	LocalDir string
 
-	headers headerCache
+	// Keys open encrypted blocks and catalogs (nil: only plain ones).
+	Keys *sealed.Ring
+	// Digester, when set, records each prune in the writer's digests, so
+	// verify tells pruned objects from deleted ones.
+	Digester *Digester
+
+	headers  cache[*lookuprun.Header]
+	dataKeys cache[*sealed.ObjectKey]
 }
 
 // Trace is everything archived under one trace id.
@@ -148,6 +156,11 @@ func (r *Reader) readIndex(ctx context.Context, key string) ([]IndexEntry, error
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", key, err)
 	}
+	if isEncrypted(key) {
+		if data, err = r.openObject(key, data); err != nil {
+			return nil, err
+		}
+	}
 	entries, err := decodeIndex(c, data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", key, err)
@@ -196,26 +209,27 @@ func (r *Reader) removeEmptyDirs(key string) {
 
 func isNotFound(err error) bool { return gcerrors.Code(err) == gcerrors.NotFound }
 
-// headerCache holds parsed run headers by key, bounded: when full it is
-// emptied (compaction replaces runs, so old keys stop being asked for).
-type headerCache struct {
+// cache holds immutable things by object key (run headers, data keys),
+// bounded: when full it is emptied (compaction replaces runs and prune
+// removes blocks, so old keys stop being asked for).
+type cache[V any] struct {
 	mu sync.Mutex
-	m  map[string]*lookuprun.Header
+	m  map[string]V
 }
 
-const maxCachedHeaders = 4096
+const maxCached = 4096
 
-func (c *headerCache) get(k string) *lookuprun.Header {
+func (c *cache[V]) get(k string) V {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.m[k]
 }
 
-func (c *headerCache) put(k string, h *lookuprun.Header) {
+func (c *cache[V]) put(k string, v V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= maxCachedHeaders {
-		c.m = make(map[string]*lookuprun.Header)
+	if c.m == nil || len(c.m) >= maxCached {
+		c.m = make(map[string]V)
 	}
-	c.m[k] = h
+	c.m[k] = v
 }

@@ -10,6 +10,7 @@ import (
 	"gocloud.dev/blob"
 
 	"github.com/sandwatch/sandwatch/internal/archive/lookuprun"
+	"github.com/sandwatch/sandwatch/internal/archive/sealed"
 )
 
 // WriteStats is what one write stored.
@@ -26,6 +27,15 @@ type Writer struct {
 	Format     Format
 	Extensions Extensions
 	Now        func() time.Time // for tests; default time.Now
+	// Keys, when set, seal every block page and catalog (see package
+	// sealed) with the ring's active key.
+	Keys *sealed.Ring
+	// Digester, when set, records the SHA-256 of every block and catalog
+	// stored, for the writer's signed digests. Lookup runs are derived
+	// data (rebuilt from the catalogs) and are not recorded.
+	Digester *Digester
+	// Lock sends S3 Object Lock retention with every block and catalog.
+	Lock ObjectLock
 }
 
 func (w *Writer) now() time.Time {
@@ -71,7 +81,17 @@ func (w *Writer) WriteLogs(ctx context.Context, ld plog.Logs) (WriteStats, error
 func (w *Writer) write(ctx context.Context, kind Kind, b *block) (WriteStats, error) {
 	var st WriteStats
 	now := w.now()
-	keys := newWriteKeys(now, kind, w.Format)
+	keys := newWriteKeys(now, kind, w.Format, w.Keys != nil)
+	var ok *sealed.ObjectKey
+	if w.Keys != nil {
+		var err error
+		if ok, err = w.Keys.NewObjectKey(keys.Block); err != nil {
+			return st, fmt.Errorf("encrypt %s: %w", keys.Block, err)
+		}
+		if b, err = sealBlock(ok, b); err != nil {
+			return st, fmt.Errorf("encrypt %s: %w", keys.Block, err)
+		}
+	}
 	entries := make([]IndexEntry, len(b.Traces))
 	var run []lookuprun.Entry
 	perItem := float64(len(b.Data)) / float64(max(b.Items, 1))
@@ -95,19 +115,25 @@ func (w *Writer) write(ctx context.Context, kind Kind, b *block) (WriteStats, er
 	if err != nil {
 		return st, err
 	}
+	if w.Keys != nil {
+		if catalog, err = sealObject(w.Keys, keys.Catalog, catalog); err != nil {
+			return st, fmt.Errorf("encrypt %s: %w", keys.Catalog, err)
+		}
+	}
 	runData := lookuprun.Encode([]string{keys.Block}, run)
 	// The block first: a catalog or a run never names a block that was
 	// not stored. A failure after it leaves an orphan block that retention
 	// removes; the retry writes everything anew.
-	if err := w.put(ctx, keys.Block, b.Data, w.Format.ContentType()); err != nil {
+	if err := w.put(ctx, keys.Block, b.Data, w.Format.ContentType(), now); err != nil {
 		return st, fmt.Errorf("write block %s: %w", keys.Block, err)
 	}
-	if err := w.put(ctx, keys.Catalog, catalog, "application/x-ndjson"); err != nil {
+	if err := w.put(ctx, keys.Catalog, catalog, "application/x-ndjson", now); err != nil {
 		return st, fmt.Errorf("write catalog %s: %w", keys.Catalog, err)
 	}
 	if len(run) > 0 {
 		rk := runKey(0, now.UnixNano(), now.UnixNano())
-		if err := w.put(ctx, rk, runData, "application/octet-stream"); err != nil {
+		// Runs are derived and compaction deletes them: never locked.
+		if err := putObject(ctx, w.Bucket, rk, runData, "application/octet-stream", ObjectLock{}, now); err != nil {
 			return st, fmt.Errorf("write lookup run %s: %w", rk, err)
 		}
 		st.Objects++
@@ -119,13 +145,13 @@ func (w *Writer) write(ctx context.Context, kind Kind, b *block) (WriteStats, er
 	return st, nil
 }
 
-// put writes one object whole: gocloud's writers publish it only on a
-// successful Close (a rename for file://, a single PUT for S3), so a
-// reader never sees a partial object.
-func (w *Writer) put(ctx context.Context, key string, data []byte, contentType string) error {
-	// No Content-Encoding header on purpose: some stores and clients
-	// decompress "gzip" objects transparently, and the key's suffix
-	// already says how the bytes are compressed.
-	opts := &blob.WriterOptions{ContentType: contentType, DisableContentTypeDetection: true}
-	return w.Bucket.WriteAll(ctx, key, data, opts)
+// put stores a block or a catalog and records its hash for the digests.
+func (w *Writer) put(ctx context.Context, key string, data []byte, contentType string, now time.Time) error {
+	if err := putObject(ctx, w.Bucket, key, data, contentType, w.Lock, now); err != nil {
+		return err
+	}
+	if w.Digester != nil {
+		w.Digester.Record(key, data)
+	}
+	return nil
 }

@@ -91,6 +91,24 @@ func TestClassifySamples(t *testing.T) {
 			{ext: "coi-abc12345-1", kind: KindDNS, target: "api.anthropic.com", targetType: TargetHost},
 		})
 	})
+	t.Run("js_sandbox_audit_log", func(t *testing.T) {
+		check(t, classifyAllLogs(c, samples.AuditLog(t, "js_sandbox_audit.jsonl")), []want{
+			{ext: "report-builder", kind: KindCapability, capability: "fetch", target: "api.github.com", targetType: TargetHost},
+			{ext: "report-builder", kind: KindCapability, capability: "fetch", target: "api.github.com", targetType: TargetHost, egress: true},
+			{ext: "report-builder", kind: KindCapability, capability: "fetch", target: "paste.example.net", targetType: TargetHost, outcome: OutcomeDenied, errClass: "denied", egress: true},
+			{ext: "report-builder", kind: KindCapability, capability: "ffi.open", target: "/usr/lib/x86_64-linux-gnu/libc.so.6", targetType: TargetLibrary, outcome: OutcomeDenied, errClass: "denied"},
+			{ext: "report-builder", kind: KindCapability, capability: "function_constructor", outcome: OutcomeDenied, errClass: "denied"},
+			{ext: "report-builder", kind: KindCapability, capability: "shadow_realm"},
+			{ext: "report-builder", kind: KindCapability, capability: "vfs", target: "/etc/passwd", targetType: TargetPath, outcome: OutcomeDenied, errClass: "EACCES"},
+		})
+	})
+	t.Run("container_monitor_log", func(t *testing.T) {
+		check(t, classifyAllLogs(c, samples.AuditLog(t, "container_monitor_audit.jsonl")), []want{
+			{ext: "ext-weather", kind: KindNet, target: "api.weather.gov", targetType: TargetHost, egress: true},
+			{ext: "ext-weather", kind: KindNet, target: "203.0.113.9", targetType: TargetHost, outcome: OutcomeDenied, errClass: "denied", egress: true},
+			{ext: "ext-weather", kind: KindNet, target: "2001:db8::53", targetType: TargetHost, egress: true},
+		})
+	})
 	t.Run("semconv", func(t *testing.T) {
 		check(t, classifyAllSpans(c, samples.Traces(t, "semconv.json")), []want{
 			{ext: "pdf-indexer", kind: KindOther},

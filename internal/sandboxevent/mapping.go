@@ -80,6 +80,7 @@ const (
 	ProfileJSAudit   = "js_capability_audit"
 	ProfileWazero    = "wazero"
 	ProfileContainer = "container_monitor"
+	ProfileAuditLog  = "audit_log"
 )
 
 // builtinProfiles are the attribute conventions of the sandbox hosts this
@@ -144,6 +145,22 @@ var builtinProfiles = map[string]Mapping{
 		Operation:   []string{"file.operation"},
 		ErrorCode:   []string{"error.code"},
 	},
+	// Audit-log files, one JSON object a line, as a JavaScript sandbox
+	// writes them with --audit-log and a container monitor with --log-file,
+	// read by the file_log receiver's json_parser (flat keys). Last in the
+	// default order: its short keys (host, path) yield to every namespaced
+	// convention. testdata/samples/*_audit.jsonl hold both formats.
+	ProfileAuditLog: {
+		ExtensionID: []string{"extension", "script", "script_id", "container"},
+		Capability:  []string{"capability"},
+		Decision:    []string{"decision", "action"},
+		URL:         []string{"url"},
+		Host:        []string{"host", "dst_host", "dst"},
+		Operation:   []string{"method", "phase", "op"},
+		Library:     []string{"library"},
+		Path:        []string{"path"},
+		ErrorCode:   []string{"error", "errno"},
+	},
 }
 
 // BuiltinProfiles returns the names of the built-in profiles, sorted.
@@ -158,7 +175,7 @@ func BuiltinProfiles() []string {
 
 // DefaultProfiles is the profile list used when a config names none.
 func DefaultProfiles() []string {
-	return []string{ProfileGoose, ProfileJSAudit, ProfileWazero, ProfileContainer, ProfileSemconv}
+	return []string{ProfileGoose, ProfileJSAudit, ProfileWazero, ProfileContainer, ProfileSemconv, ProfileAuditLog}
 }
 
 // Config is the event-model section every sandwatch component embeds as

@@ -49,7 +49,7 @@ func TestUnixSocketReceiver(t *testing.T) {
 	health := testutil.FreePort(t)
 	telemetry := testutil.FreePort(t)
 	c := testutil.StartCollectorFile(t, dir, filepath.Join(testutil.RepoRoot(t), "config", "default.yaml"),
-		defaultEnv(t, dir, health, telemetry, "SANDWATCH_OTLP_SOCKET="+sock)...)
+		testutil.DefaultEnv(t, dir, health, telemetry, "SANDWATCH_OTLP_SOCKET="+sock)...)
 	c.WaitHealthy(fmt.Sprintf("http://127.0.0.1:%d/", health), 60*time.Second)
 	fi, err := os.Stat(sock)
 	require.NoError(t, err)
@@ -65,7 +65,7 @@ func TestUnixSocketReceiver(t *testing.T) {
 	c.Kill()
 	_, err = os.Stat(sock)
 	require.NoError(t, err, "stale socket left by SIGKILL")
-	c2 := testutil.StartCollectorFile(t, dir, c.Config, defaultEnv(t, dir, health, telemetry, "SANDWATCH_OTLP_SOCKET="+sock)...)
+	c2 := testutil.StartCollectorFile(t, dir, c.Config, testutil.DefaultEnv(t, dir, health, telemetry, "SANDWATCH_OTLP_SOCKET="+sock)...)
 	c2.WaitHealthy(fmt.Sprintf("http://127.0.0.1:%d/", health), 60*time.Second)
 	simulate(t, "--protocol", "unix", "--endpoint", sock, "--duration", "1s", "--rate", "10", "--extensions", "5")
 	testutil.Eventually(t, 20*time.Second, func() bool { return accepted(t, telemetry, "otlp/unix") > 10 }, "after restart")
@@ -77,13 +77,19 @@ func TestAirgappedHasNoNetworkListener(t *testing.T) {
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "run", "otlp.sock")
 	data := filepath.Join(dir, "data")
+	auditDir := filepath.Join(dir, "audit")
+	require.NoError(t, os.MkdirAll(auditDir, 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(auditDir, "sandbox.jsonl"),
+		[]byte(`{"script":"airgapped-ext","capability":"ffi.open","decision":"denied","library":"libairgapped-probe.so"}`+"\n"), 0o600))
 	c := testutil.StartCollectorFile(t, dir, filepath.Join(testutil.RepoRoot(t), "config", "airgapped.yaml"),
-		"SANDWATCH_OTLP_SOCKET="+sock, "SANDWATCH_DATA_DIR="+data)
+		"SANDWATCH_OTLP_SOCKET="+sock, "SANDWATCH_DATA_DIR="+data, "SANDWATCH_AUDIT_LOG_GLOB="+filepath.Join(auditDir, "*.jsonl"))
 	require.True(t, c.WaitOutput("Everything is ready", 60*time.Second), "collector ready:\n%s", c.Output())
 	simulate(t, "--protocol", "unix", "--endpoint", sock, "--duration", "1s", "--rate", "10", "--extensions", "3",
 		"--scenario", "capability-denied")
 	testutil.Eventually(t, 20*time.Second, func() bool { return strings.Contains(c.Output(), "capability_denied") },
 		"anomaly event on stdout")
+	testutil.Eventually(t, 20*time.Second, func() bool { return strings.Contains(c.Output(), "libairgapped-probe.so") },
+		"anomaly event for the audit-log file's denied FFI.open")
 	testutil.Eventually(t, 30*time.Second, func() bool {
 		entries, _ := os.ReadDir(filepath.Join(data, "forensic", "blocks"))
 		return len(entries) > 0
@@ -156,7 +162,7 @@ func TestDefaultConfigWithSimulate(t *testing.T) {
 	health, telemetry := testutil.FreePort(t), testutil.FreePort(t)
 	grpcPort, httpPort := testutil.FreePort(t), testutil.FreePort(t)
 	c := testutil.StartCollectorFile(t, dir, filepath.Join(testutil.RepoRoot(t), "config", "default.yaml"),
-		defaultEnv(t, dir, health, telemetry,
+		testutil.DefaultEnv(t, dir, health, telemetry,
 			fmt.Sprintf("SANDWATCH_OTLP_GRPC_ENDPOINT=127.0.0.1:%d", grpcPort),
 			fmt.Sprintf("SANDWATCH_OTLP_HTTP_ENDPOINT=127.0.0.1:%d", httpPort))...)
 	c.WaitHealthy(fmt.Sprintf("http://127.0.0.1:%d/", health), 60*time.Second)
@@ -164,22 +170,6 @@ func TestDefaultConfigWithSimulate(t *testing.T) {
 	simulate(t, "--protocol", "http", "--endpoint", fmt.Sprintf("http://127.0.0.1:%d", httpPort), "--duration", "1s")
 	testutil.Eventually(t, 20*time.Second, func() bool { return accepted(t, telemetry, "otlp") > 200 },
 		"spans accepted: %v", accepted(t, telemetry, "otlp"))
-}
-
-// defaultEnv points every listener and path of config/default.yaml at a
-// free port or into dir; overrides come last and win.
-func defaultEnv(t *testing.T, dir string, health, telemetry int, overrides ...string) []string {
-	env := []string{
-		fmt.Sprintf("SANDWATCH_HEALTH_ENDPOINT=127.0.0.1:%d", health),
-		fmt.Sprintf("SANDWATCH_TELEMETRY_PORT=%d", telemetry),
-		fmt.Sprintf("SANDWATCH_OTLP_GRPC_ENDPOINT=127.0.0.1:%d", testutil.FreePort(t)),
-		fmt.Sprintf("SANDWATCH_OTLP_HTTP_ENDPOINT=127.0.0.1:%d", testutil.FreePort(t)),
-		fmt.Sprintf("SANDWATCH_PROMETHEUS_ENDPOINT=127.0.0.1:%d", testutil.FreePort(t)),
-		fmt.Sprintf("SANDWATCH_QUERY_ENDPOINT=127.0.0.1:%d", testutil.FreePort(t)),
-		"SANDWATCH_OTLP_SOCKET=" + filepath.Join(dir, "otlp.sock"),
-		"SANDWATCH_DATA_DIR=" + filepath.Join(dir, "data"),
-	}
-	return append(env, overrides...)
 }
 
 // accepted is the spans a receiver accepted, from the collector's own

@@ -5,7 +5,6 @@
 package forensic
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -24,7 +23,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"google.golang.org/protobuf/encoding/protowire"
 
-	"github.com/sandwatch/sandwatch/cmd/sandwatchctl/forensics"
 	"github.com/sandwatch/sandwatch/internal/archive"
 	"github.com/sandwatch/sandwatch/internal/otlpsend"
 	"github.com/sandwatch/sandwatch/internal/simulate"
@@ -37,9 +35,32 @@ func newPorts(t *testing.T) ports {
 	return ports{testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t)}
 }
 
+// stores are the object stores the shared suite runs on.
+var stores = []struct {
+	name  string
+	start func(*testing.T) store
+}{
+	{"s3", func(t *testing.T) store { return startS3(t) }},
+	{"gcs", func(t *testing.T) store { return startGCS(t) }},
+	{"azblob", func(t *testing.T) store { return startAzurite(t) }},
+}
+
+// eachStore runs fn as a subtest per store (-run 'TestX/gcs' picks one).
+func eachStore(t *testing.T, fn func(t *testing.T, s store)) {
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) { fn(t, st.start(t)) })
+	}
+}
+
 // collectorConfig: otlp -> forensic (persistent queue on file_storage in
 // storageDir), and forensic_query over the same store.
-func collectorConfig(s *s3Server, p ports, storageDir string) string {
+func collectorConfig(s store, p ports, storageDir string) string {
+	return collectorConfigWith(s, p, storageDir, "", "")
+}
+
+// collectorConfigWith adds settings to the exporter's (integrity:,
+// encryption:) and to forensic_query's (encryption:).
+func collectorConfigWith(s store, p ports, storageDir, exporter, query string) string {
 	return fmt.Sprintf(`
 extensions:
   health_check:
@@ -48,8 +69,7 @@ extensions:
     directory: %[4]s
   forensic_query:
     endpoint: 127.0.0.1:%[3]d
-    store: s3://%[5]s
-    s3: {endpoint: "%[6]s", region: us-east-1, use_path_style: true}
+    %[5]s%[7]s
 receivers:
   otlp:
     protocols:
@@ -57,9 +77,8 @@ receivers:
         endpoint: 127.0.0.1:%[1]d
 exporters:
   forensic:
-    store: s3://%[5]s
-    s3: {endpoint: "%[6]s", region: us-east-1, use_path_style: true}
-    prune_interval: 0s
+    %[5]s
+    prune_interval: 0s%[6]s
     timeout: 30s
     sending_queue:
       storage: file_storage
@@ -81,7 +100,15 @@ service:
     logs:
       receivers: [otlp]
       exporters: [forensic]
-`, p.otlp, p.health, p.query, storageDir, bucket, s.Endpoint())
+`, p.otlp, p.health, p.query, storageDir, s.YAML(), indent(exporter), indent(query))
+}
+
+// indent renders settings (YAML at column 0) under a component.
+func indent(yaml string) string {
+	if yaml == "" {
+		return ""
+	}
+	return "\n    " + strings.ReplaceAll(strings.TrimSpace(yaml), "\n", "\n    ")
 }
 
 func startCollector(t *testing.T, cfg string, p ports) *testutil.Collector {
@@ -91,7 +118,7 @@ func startCollector(t *testing.T, cfg string, p ports) *testutil.Collector {
 	return c
 }
 
-func reader(t *testing.T, s *s3Server) *archive.Reader {
+func reader(t *testing.T, s store) *archive.Reader {
 	t.Helper()
 	b, _, err := archive.Open(context.Background(), s.StoreURL(), archive.S3Options{})
 	require.NoError(t, err)
@@ -279,19 +306,17 @@ func protoField(t *testing.T, msg []byte, num protowire.Number) []byte {
 
 func ctl(t *testing.T, args ...string) string {
 	t.Helper()
-	cmd := forensics.NewCommand()
-	var out bytes.Buffer
-	cmd.SetOut(&out)
-	cmd.SetErr(&out)
-	cmd.SetArgs(args)
-	require.NoError(t, cmd.ExecuteContext(context.Background()), out.String())
-	return out.String()
+	out, err := ctlErr(args...)
+	require.NoError(t, err, out)
+	return out
 }
 
 // TestWriteGetListPruneAndGrafana: write through the collector, then read
-// by id (library, CLI, and the Tempo API as Grafana calls it), list, prune.
-func TestWriteGetListPruneAndGrafana(t *testing.T) {
-	s := startS3(t)
+// by id (library, CLI, and the Tempo API as Grafana calls it), list, prune;
+// on every store.
+func TestWriteGetListPruneAndGrafana(t *testing.T) { eachStore(t, writeGetListPrune) }
+
+func writeGetListPrune(t *testing.T, s store) {
 	p := newPorts(t)
 	startCollector(t, collectorConfig(s, p, t.TempDir()), p)
 
@@ -399,9 +424,10 @@ func TestS3OutageUnderLoad(t *testing.T) {
 
 // TestCollectorSIGKILLUnderLoad: the collector is killed with SIGKILL
 // under load and restarted on the same persistent queue; every
-// acknowledged span ends up in the archive.
-func TestCollectorSIGKILLUnderLoad(t *testing.T) {
-	s := startS3(t)
+// acknowledged span ends up in the archive; on every store.
+func TestCollectorSIGKILLUnderLoad(t *testing.T) { eachStore(t, sigkillUnderLoad) }
+
+func sigkillUnderLoad(t *testing.T, s store) {
 	p := newPorts(t)
 	storage := t.TempDir()
 	cfg := collectorConfig(s, p, storage)

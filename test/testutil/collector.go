@@ -231,3 +231,22 @@ func tail(s string, n int) string {
 
 // Pid returns the collector's process id.
 func (c *Collector) Pid() int { return c.cmd.Process.Pid }
+
+// DefaultEnv is the environment that places every listener and path of
+// config/default.yaml on free loopback ports and under dir: health_check
+// and the collector's own telemetry on the given ports. overrides are
+// appended last and win.
+func DefaultEnv(t testing.TB, dir string, health, telemetry int, overrides ...string) []string {
+	t.Helper()
+	env := []string{
+		fmt.Sprintf("SANDWATCH_HEALTH_ENDPOINT=127.0.0.1:%d", health),
+		fmt.Sprintf("SANDWATCH_TELEMETRY_PORT=%d", telemetry),
+		fmt.Sprintf("SANDWATCH_OTLP_GRPC_ENDPOINT=127.0.0.1:%d", FreePort(t)),
+		fmt.Sprintf("SANDWATCH_OTLP_HTTP_ENDPOINT=127.0.0.1:%d", FreePort(t)),
+		fmt.Sprintf("SANDWATCH_PROMETHEUS_ENDPOINT=127.0.0.1:%d", FreePort(t)),
+		fmt.Sprintf("SANDWATCH_QUERY_ENDPOINT=127.0.0.1:%d", FreePort(t)),
+		"SANDWATCH_OTLP_SOCKET=" + filepath.Join(dir, "otlp.sock"),
+		"SANDWATCH_DATA_DIR=" + filepath.Join(dir, "data"),
+	}
+	return append(env, overrides...)
+}

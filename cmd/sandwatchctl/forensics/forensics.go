@@ -11,12 +11,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sandwatch/sandwatch/internal/archive"
+	"github.com/sandwatch/sandwatch/internal/archive/sealed"
 )
 
 // storeFlags open the archive.
 type storeFlags struct {
 	store string
 	s3    archive.S3Options
+	keys  []string // ID=file:PATH or ID=env:VAR
 }
 
 func (f *storeFlags) register(cmd *cobra.Command) {
@@ -29,17 +31,38 @@ func (f *storeFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.s3.Endpoint, "s3-endpoint", "", "S3-compatible endpoint, e.g. http://127.0.0.1:7070")
 	fl.StringVar(&f.s3.Region, "s3-region", "", "S3 region")
 	fl.BoolVar(&f.s3.UsePathStyle, "s3-path-style", false, "bucket name in the URL path (most S3-compatible servers)")
+	fl.StringArrayVar(&f.keys, "key", nil, "a key-encryption key of an encrypted archive, ID=file:PATH or ID=env:VARIABLE (repeat for rotated keys)")
+}
+
+// ring loads the --key keys (nil without any).
+func (f *storeFlags) ring() (*sealed.Ring, error) {
+	var enc archive.Encryption
+	for _, s := range f.keys {
+		k, err := archive.ParseKeySource(s)
+		if err != nil {
+			return nil, err
+		}
+		enc.Keys = append(enc.Keys, k)
+	}
+	if err := enc.Validate(false); err != nil {
+		return nil, err
+	}
+	return enc.Ring()
 }
 
 func (f *storeFlags) open(ctx context.Context) (*archive.Reader, func(), error) {
 	if err := f.s3.Validate(); err != nil {
 		return nil, nil, err
 	}
+	ring, err := f.ring()
+	if err != nil {
+		return nil, nil, err
+	}
 	b, local, err := archive.Open(ctx, f.store, f.s3)
 	if err != nil {
 		return nil, nil, err
 	}
-	return &archive.Reader{Bucket: b, LocalDir: local}, func() { _ = b.Close() }, nil
+	return &archive.Reader{Bucket: b, LocalDir: local, Keys: ring}, func() { _ = b.Close() }, nil
 }
 
 // windowFlags select a time window of writes.
@@ -81,9 +104,9 @@ func (w *windowFlags) window(now time.Time) (archive.Window, error) {
 func NewCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "forensics",
-		Short: "Read the forensic archive: get a trace by id, list, stats, prune, replay",
+		Short: "Read the forensic archive: get a trace by id, list, stats, prune, replay, verify",
 	}
-	cmd.AddCommand(getCommand(), listCommand(), statsCommand(), pruneCommand(), compactCommand(), replayCommand())
+	cmd.AddCommand(getCommand(), listCommand(), statsCommand(), pruneCommand(), compactCommand(), replayCommand(), verifyCommand(), keygenCommand())
 	return cmd
 }
 

@@ -2,6 +2,7 @@ package forensics
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -89,11 +90,14 @@ func statsCommand() *cobra.Command {
 
 func pruneCommand() *cobra.Command {
 	var sf storeFlags
+	var sign signFlags
 	var maxAge time.Duration
 	cmd := &cobra.Command{
 		Use:   "prune --max-age DURATION",
 		Short: "Delete everything written longer ago than --max-age",
-		Args:  cobra.NoArgs,
+		Long: "Deletes blocks, catalogs, lookup runs and digests written before the cutoff. With --signing-key " +
+			"the prune is recorded in a signed digest, so `verify` reports what it deleted as pruned, not deleted.",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if maxAge < 0 {
 				return fmt.Errorf("--max-age %s is negative", maxAge)
@@ -103,12 +107,24 @@ func pruneCommand() *cobra.Command {
 				return err
 			}
 			defer closeFn()
+			if r.Digester, err = sign.start(cmd.Context(), r); err != nil {
+				return err
+			}
+			if r.Digester == nil {
+				if has, _ := r.HasDigests(cmd.Context()); has {
+					fmt.Fprintln(cmd.ErrOrStderr(), "note: no --signing-key: this prune is not recorded, and verify will report what it deletes")
+				}
+			}
 			st, err := r.Prune(cmd.Context(), time.Now().Add(-maxAge))
 			fmt.Fprintf(cmd.OutOrStdout(), "pruned %d objects, %d index objects\n", st.Objects, st.IndexObjects)
+			if r.Digester != nil {
+				err = errors.Join(err, r.Digester.Close(cmd.Context()))
+			}
 			return err
 		},
 	}
 	sf.register(cmd)
+	sign.register(cmd)
 	cmd.Flags().DurationVar(&maxAge, "max-age", 30*24*time.Hour, "keep what was written within this duration")
 	return cmd
 }
