@@ -38,6 +38,11 @@ var egressKeys = map[string]struct{ bytes, version []string }{
 		bytes:   []string{"network.bytes_sent", "network.transmit.bytes"},
 		version: []string{"container.image.tag"},
 	},
+	// JSON audit-log lines (the container monitor's bytes_sent).
+	ProfileAuditLog: {
+		bytes:   []string{"bytes_sent"},
+		version: []string{"version"},
+	},
 }
 
 func init() {

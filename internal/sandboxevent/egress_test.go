@@ -34,6 +34,12 @@ func TestEgressBytesSamples(t *testing.T) {
 	assert.EqualValues(t, 104857600, logs[0].EgressBytes, "container monitor bytes sent")
 	assert.Equal(t, "1.3.0", logs[0].Version)
 	assert.True(t, logs[0].IsEgress())
+
+	var sent []int64
+	for _, ev := range classifyAllLogs(c, samples.AuditLog(t, "container_monitor_audit.jsonl")) {
+		sent = append(sent, ev.EgressBytes)
+	}
+	assert.Equal(t, []int64{512, 0, 0}, sent, "the JSON audit log's bytes_sent")
 }
 
 func TestByteCountHostile(t *testing.T) {
