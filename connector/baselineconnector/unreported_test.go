@@ -55,7 +55,7 @@ func TestUnreportedAccessThroughConnector(t *testing.T) {
 	}
 	// Trace 1 reports its /etc/shadow read; the kernel saw it too.
 	r.feed(invocation(1, "/etc/shadow", 0), auditLogs("sandbox-7", open("1.001", "10", "/etc/shadow")...))
-	r.advance(5 * time.Second)
+	r.advance(11 * time.Second) // the default delay is 10s
 	r.b.tick(context.Background(), false)
 	assert.NotContains(t, types(r.records()), "unreported_access")
 	r.reset()
@@ -63,7 +63,7 @@ func TestUnreportedAccessThroughConnector(t *testing.T) {
 	r.feed(invocation(2, "/app/db.sqlite", 10*time.Second), auditLogs("sandbox-7", append(open("11.001", "11", "/app/db.sqlite"), open("11.001", "12", "/etc/shadow")...)...))
 	r.b.tick(context.Background(), false)
 	assert.NotContains(t, types(r.records()), "unreported_access", "judged only after the delay")
-	r.advance(5 * time.Second)
+	r.advance(11 * time.Second) // the default delay is 10s
 	r.b.tick(context.Background(), false)
 	un := ofType(r.records(), "unreported_access")
 	require.Len(t, un, 1, "%v", r.records())

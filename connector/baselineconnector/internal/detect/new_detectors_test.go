@@ -218,7 +218,7 @@ func TestUnreportedAccess(t *testing.T) {
 
 	a, b := [16]byte{1}, [16]byte{2}
 	start := h.now
-	span(a, start, start+100*ms, "/etc/shadow") // A reports its /etc/shadow read
+	span(a, start, start+100*ms, "/etc/./shadow") // A reports its /etc/shadow read (unclean)
 	access(start+50*ms, "/etc/shadow")
 	assert.Empty(t, judge(), "a reported access")
 
@@ -240,10 +240,21 @@ func TestUnreportedAccess(t *testing.T) {
 
 	access(h.now+int64(time.Hour), "/etc/shadow") // no invocation then: background
 	assert.Empty(t, judge())
+
+	// Two concurrent invocations: the record names the later one and says so.
+	c, d := [16]byte{3}, [16]byte{4}
+	start = h.now
+	span(c, start, start+100*ms, "")
+	span(d, start+10*ms, start+100*ms, "")
+	access(start+50*ms, "/root/.ssh/id_ed25519")
+	got = judge()
+	require.Len(t, got, 1)
+	assert.Equal(t, d, got[0].TraceID)
+	assert.Contains(t, got[0].Observed, "the latest of 2 concurrent invocations")
 	st := h.e.AuditStats()
 	assert.Equal(t, 1, st.Processes)
 	assert.Zero(t, st.Pending)
-	assert.EqualValues(t, 13, st.Judged)
+	assert.EqualValues(t, 14, st.Judged)
 }
 
 func TestUnreportedAccessBounds(t *testing.T) {

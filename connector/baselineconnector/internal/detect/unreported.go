@@ -2,6 +2,8 @@ package detect
 
 import (
 	"fmt"
+	"path"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
@@ -34,8 +36,10 @@ type UnreportedDetector struct {
 
 // DefaultUnreported is on: it does nothing until audit records arrive.
 func DefaultUnreported() UnreportedDetector {
-	return UnreportedDetector{Enabled: true, Severity: SeverityCritical, Slack: time.Second, Delay: 3 * time.Second,
-		Steady: 3, MaxProcesses: 4096, MaxPending: 10000}
+	// Delay 10s: an SDK's batch span processor exports every 5s by
+	// default, so a span may trail the kernel's record by that much.
+	return UnreportedDetector{Enabled: true, Severity: SeverityCritical, Slack: time.Second, Delay: 10 * time.Second,
+		Steady: 3, MaxProcesses: 1024, MaxPending: 10000}
 }
 
 func (u UnreportedDetector) check(name string) error {
@@ -69,7 +73,10 @@ type Process struct {
 
 // Bounds of one process's state.
 const (
-	maxProcInvocations = 64
+	// 256 invocations cover the delay at up to 25 invocations a second per
+	// process; beyond, an older invocation is forgotten and an access in it
+	// counts as the host's background. About 18 KiB per process.
+	maxProcInvocations = 256
 	maxProcReported    = 1024
 	maxBackground      = 512
 	maxBackgroundExes  = 1024
@@ -137,18 +144,46 @@ func (e *Engine) ObserveProcess(pr Process, ext string, tid [16]byte, sid [8]byt
 	}
 	p.widen(e, ext, tid, sid, start, end)
 	if target != "" {
-		h := profile.Hash(target)
-		if _, seen := p.reported[h]; !seen {
-			if len(p.order) < maxProcReported {
-				p.order = append(p.order, h)
-			} else {
-				delete(p.reported, p.order[p.oldest])
-				p.order[p.oldest] = h
-				p.oldest = (p.oldest + 1) % maxProcReported
-			}
-		}
-		p.reported[h] = max(p.reported[h], end)
+		p.report(target, end)
 	}
+}
+
+// report remembers that a span reported target at end, under its hash and,
+// for an unclean absolute path (/app/./data//x), its cleaned form's too.
+func (p *proc) report(target string, end int64) {
+	p.reportHash(profile.Hash(target), end)
+	if strings.HasPrefix(target, "/") {
+		if c := path.Clean(target); c != target {
+			p.reportHash(profile.Hash(c), end)
+		}
+	}
+}
+
+func (p *proc) reportHash(h uint64, end int64) {
+	if _, seen := p.reported[h]; !seen {
+		if len(p.order) < maxProcReported {
+			p.order = append(p.order, h)
+		} else {
+			delete(p.reported, p.order[p.oldest])
+			p.order[p.oldest] = h
+			p.oldest = (p.oldest + 1) % maxProcReported
+		}
+	}
+	p.reported[h] = max(p.reported[h], end)
+}
+
+// reportedSince reports whether a span reported target (as recorded, or
+// cleaned) at or after since.
+func (p *proc) reportedSince(target string, since int64) bool {
+	if t, ok := p.reported[profile.Hash(target)]; ok && t >= since {
+		return true
+	}
+	if c := path.Clean(target); c != target && strings.HasPrefix(target, "/") {
+		if t, ok := p.reported[profile.Hash(c)]; ok && t >= since {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *proc) widen(e *Engine, ext string, tid [16]byte, sid [8]byte, start, end int64) {
@@ -180,16 +215,22 @@ func (p *proc) widen(e *Engine, ext string, tid [16]byte, sid [8]byte, start, en
 	p.next = (p.next + 1) % maxProcInvocations
 }
 
-// at returns the invocation whose time range, widened by slack, holds t.
-func (p *proc) at(t, slack int64) *procInvocation {
+// at returns the invocation whose time range, widened by slack, holds t
+// (the latest started when several overlap: one host process may run
+// invocations concurrently), and how many hold it.
+func (p *proc) at(t, slack int64) (*procInvocation, int) {
 	var best *procInvocation
+	n := 0
 	for i := range p.invs {
 		iv := &p.invs[i]
-		if t >= iv.start-slack && t <= iv.end+slack && (best == nil || iv.start > best.start) {
-			best = iv
+		if t >= iv.start-slack && t <= iv.end+slack {
+			n++
+			if best == nil || iv.start > best.start {
+				best = iv
+			}
 		}
 	}
-	return best
+	return best, n
 }
 
 // ObserveAccess queues one audit record; it is judged after the delay.
@@ -239,14 +280,15 @@ func (e *Engine) judgeAccess(a *Access, now int64) {
 	}
 	bgKey := a.Host + "\x00" + a.Exe
 	var iv *procInvocation
+	overlap := 0
 	if ok {
-		iv = p.at(a.Time, int64(ac.d.Slack))
+		iv, overlap = p.at(a.Time, int64(ac.d.Slack))
 	}
 	if iv == nil {
 		ac.learnBackground(bgKey, target)
 		return
 	}
-	if t, reported := p.reported[profile.Hash(a.Target)]; reported && t >= iv.start-int64(ac.d.Slack) {
+	if p.reportedSince(a.Target, iv.start-int64(ac.d.Slack)) {
 		return
 	}
 	sens := (a.Net && e.sens.addr(a.Target)) || (!a.Net && e.sens.path(target))
@@ -273,9 +315,13 @@ func (e *Engine) judgeAccess(a *Access, now int64) {
 	if a.Failed {
 		verb = "failed " + verb
 	}
+	during := "the invocation"
+	if overlap > 1 {
+		during = fmt.Sprintf("the latest of %d concurrent invocations of the process", overlap)
+	}
 	e.emit(Anomaly{Type: TypeUnreportedAccess, Severity: ac.d.Severity, ExtensionID: iv.ext, Target: Clip(target),
-		Observed: fmt.Sprintf("kernel audit: %s %s (%s) by pid %d %s on %s (%s) during the invocation; no span reports it",
-			verb, target, why, a.PID, a.Exe, a.Host, a.Syscall),
+		Observed: fmt.Sprintf("kernel audit: %s %s (%s) by pid %d %s on %s (%s) during %s; no span reports it",
+			verb, target, why, a.PID, a.Exe, a.Host, a.Syscall, during),
 		Expected: "every file open and connect of an invocation reported by a span", Score: 1, Learning: known && !pf.Learned,
 		TraceID: iv.trace, SpanID: iv.span, Time: now})
 }
