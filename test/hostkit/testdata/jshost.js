@@ -25,8 +25,9 @@ async function main() {
     return kit.isolatedVmRunner(ivm, source)(call, input);
   }, { extensionId: 'weather-sync' });
   const result = await run({ workspace: process.env.HOSTKIT_WORKSPACE, api: process.env.HOSTKIT_API });
-  await provider.shutdown();
   process.stdout.write(JSON.stringify({ trace_id: traceId, result }) + '\n');
+  await provider.shutdown(); // flushes; a failed export fails the host
+
 }
 
 main().catch((err) => {
