@@ -109,10 +109,11 @@ type classified struct {
 	ev   sandboxevent.Event
 }
 
-// classify runs the event model with its default profiles over every span,
-// as the collector's components do.
-func classify(td ptrace.Traces) []classified {
-	cl := sandboxevent.MustNew(sandboxevent.Config{})
+// classify runs the event model over every span with only the given
+// built-in profiles: what a kit emits must be readable by the profile
+// written for its kind of host, with no help from the others.
+func classify(td ptrace.Traces, profiles ...string) []classified {
+	cl := sandboxevent.MustNew(sandboxevent.Config{Profiles: profiles})
 	var out []classified
 	cl.EachSpan(td, func(span ptrace.Span, ev *sandboxevent.Event, _ ptrace.ResourceSpans, _ ptrace.ScopeSpans) {
 		e := *ev

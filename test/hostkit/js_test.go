@@ -93,7 +93,7 @@ func TestJSKitIsolatedVM(t *testing.T) {
 	// The archive: one trace of the extension, five spans, one tree.
 	td := c.waitArchived(t, "weather-sync", got.TraceID, 5)
 	assert.Len(t, c.archivedTraces(t, "weather-sync"), 1, "one trace in the archive")
-	spans := classify(td)
+	spans := classify(td, sandboxevent.ProfileGoose, sandboxevent.ProfileSemconv)
 	require.Len(t, spans, 5)
 	var roots []classified
 	for _, s := range spans {

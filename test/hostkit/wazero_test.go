@@ -39,7 +39,8 @@ func goBuild(t *testing.T, dir, out, pkg string, env ...string) string {
 // server, inside sdk/go/examples/pluginhost (wazerohost on wazero
 // v1.12.0). The spans reach bin/sandwatch on config/default.yaml, the
 // event model's wazero profile classifies them, and the denied call
-// raises a capability_denied anomaly.
+// raises a capability_denied anomaly. A panicking plugin is recorded and
+// the host survives it.
 func TestWazeroKitHTTPCall(t *testing.T) {
 	dir := t.TempDir()
 	guest := goBuild(t, dir, "guest.wasm", "./wazerohost/testdata/guest", "GOOS=wasip1", "GOARCH=wasm")
@@ -73,7 +74,7 @@ func TestWazeroKitHTTPCall(t *testing.T) {
 	assert.Zero(t, secret.Load(), "the denied call never left the host")
 
 	td := c.waitArchived(t, "ping-checker", run.TraceID, 3)
-	spans := classify(td)
+	spans := classify(td, sandboxevent.ProfileWazero)
 	require.Len(t, spans, 3)
 	var calls []sandboxevent.Event
 	for _, s := range spans {
@@ -112,7 +113,29 @@ func TestWazeroKitHTTPCall(t *testing.T) {
 	assert.Contains(t, block, "anomaly.type: Str(capability_denied)")
 	assert.Contains(t, block, "sandbox.extension.id: Str(ping-checker)")
 	assert.Contains(t, block, "localhost")
+
+	// A plugin that panics: the host reports it and exits cleanly, and
+	// the run's span carries the plugin id and the panic.
+	out, err = exec.Command(pluginhost, "--endpoint", "http://"+c.otlpHTTP, "--plugin-id", "crasher",
+		"--wasm", guest, "--", "panic").Output()
+	require.NoError(t, err, "pluginhost survives a panicking plugin: %s", out)
+	var crash struct {
+		TraceID string `json:"trace_id"`
+		Outcome string `json:"outcome"`
+		Error   string `json:"error"`
+	}
+	require.NoError(t, json.Unmarshal(out, &crash), "%s", out)
+	assert.Equal(t, "panic", crash.Outcome)
+	assert.Contains(t, crash.Error, "panic: plugin bug")
+	crashed := classify(c.waitArchived(t, "crasher", crash.TraceID, 1), sandboxevent.ProfileWazero)
+	require.Len(t, crashed, 1)
+	assert.Equal(t, "plugin.execute", crashed[0].span.Name())
+	assert.Equal(t, "crasher", crashed[0].ev.ExtensionID)
+	assert.Equal(t, sandboxevent.OutcomeError, crashed[0].ev.Outcome)
+	assert.Equal(t, "panic", crashed[0].ev.ErrorCode)
+
 	c.waitMetrics(t, map[string]float64{
+		`sandbox_invocations_total{extension="crasher",outcome="error"}`:                  1,
 		`sandbox_anomalies_total{extension="ping-checker",type="capability_denied"}`:      1,
 		`sandbox_operations_total{extension="ping-checker",kind="http",outcome="ok"}`:     1,
 		`sandbox_operations_total{extension="ping-checker",kind="http",outcome="denied"}`: 1,
