@@ -108,13 +108,21 @@ class HostKit {
   // { token, extensionId, traceId }: pass call.token — and only it — into
   // the sandbox with the call; the sandbox-side proxy returns it with each
   // request. The token is revoked when the invocation ends.
-  instrument(runner, { extensionId, attributes = {} } = {}) {
+  //
+  // Each invocation is the root of its own trace (sandwatch counts a root
+  // span as the invocation and archives per trace); a span active in the
+  // caller's context is linked, not made the parent. childOfActive: true
+  // nests the invocation under it instead.
+  instrument(runner, { extensionId, attributes = {}, childOfActive = false } = {}) {
     if (typeof runner !== 'function') throw new TypeError('instrument: runner must be a function');
     if (typeof extensionId !== 'string' || extensionId === '') throw new TypeError('instrument: extensionId is required');
     return async (...args) => {
       const parent = api.context.active();
+      const caller = api.trace.getSpanContext(parent);
       const span = this.tracer.startSpan(SPAN_INVOKE, {
         kind: api.SpanKind.INTERNAL,
+        root: !childOfActive,
+        links: !childOfActive && caller && api.isSpanContextValid(caller) ? [{ context: caller }] : [],
         attributes: { ...attributes, [ATTR.EXTENSION_ID]: extensionId },
       }, parent);
       const ctx = api.trace.setSpan(parent, span);

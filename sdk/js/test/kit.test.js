@@ -156,3 +156,33 @@ test('options are validated', () => {
   assert.throws(() => createHostKit({ policy: { hosts: ['http://x'] } }), /policy.hosts\[0\]/);
   assert.throws(() => createHostKit().instrument(() => {}, {}), /extensionId is required/);
 });
+
+test('an invocation is the root of its trace, linked to the caller\'s span', async (t) => {
+  const api = require('@opentelemetry/api');
+  // A minimal synchronous context manager: enough for context.with around
+  // the synchronous start of an async call.
+  let active = api.ROOT_CONTEXT;
+  api.context.setGlobalContextManager({
+    active: () => active,
+    with(ctx, fn, thisArg, ...args) {
+      const prev = active;
+      active = ctx;
+      try { return fn.call(thisArg, ...args); } finally { active = prev; }
+    },
+    bind: (ctx, target) => target,
+    enable() { return this; },
+    disable() { return this; },
+  });
+  t.after(() => api.context.disable());
+  const { kit, spans } = newKit();
+  const caller = api.trace.wrapSpanContext({ traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: 1 });
+  const ctx = api.trace.setSpan(api.ROOT_CONTEXT, caller);
+  await api.context.with(ctx, kit.instrument(async () => {}, { extensionId: 'x' }));
+  await api.context.with(ctx, kit.instrument(async () => {}, { extensionId: 'x', childOfActive: true }));
+  const [rooted, child] = spans();
+  assert.equal(rooted.parentSpanContext, undefined);
+  assert.notEqual(rooted.spanContext().traceId, 'a'.repeat(32));
+  assert.equal(rooted.links[0].context.spanId, 'b'.repeat(16));
+  assert.equal(child.parentSpanContext.spanId, 'b'.repeat(16));
+  assert.equal(child.spanContext().traceId, 'a'.repeat(32));
+});
