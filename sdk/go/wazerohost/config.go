@@ -33,6 +33,11 @@ type Config struct {
 	// MaxOutputBytes caps what is kept of a run's stdout and stderr each
 	// (default 64 KiB; the rest is dropped).
 	MaxOutputBytes int
+	// ChildOfCaller makes a run's plugin.execute span a child of the span
+	// in Run's context. By default each run roots its own trace and links
+	// that span: sandwatch counts a root span as the invocation and
+	// archives per trace.
+	ChildOfCaller bool
 }
 
 const (

@@ -111,8 +111,9 @@ type runState struct {
 type runKey struct{}
 
 // Run instantiates the plugin and runs its _start with args (argv[0] is
-// the plugin id), under a plugin.execute span that is a child of any span
-// in ctx. The returned error is nil only when the plugin exited 0.
+// the plugin id), under a plugin.execute span: the root of a new trace
+// linked to any span in ctx (or its child, with Config.ChildOfCaller).
+// The returned error is nil only when the plugin exited 0.
 func (h *Host) Run(ctx context.Context, p Plugin, args ...string) (res Result, err error) {
 	if p.ID == "" {
 		return Result{Outcome: OutcomeError}, errors.New("wazerohost: Plugin.ID is required")
@@ -121,7 +122,14 @@ func (h *Host) Run(ctx context.Context, p Plugin, args ...string) (res Result, e
 	if p.Version != "" {
 		attrs = append(attrs, attribute.String(AttrPluginVersion, p.Version))
 	}
-	ctx, span := h.tracer.Start(ctx, SpanExecute, trace.WithAttributes(attrs...))
+	opts := []trace.SpanStartOption{trace.WithAttributes(attrs...)}
+	if !h.cfg.ChildOfCaller {
+		opts = append(opts, trace.WithNewRoot())
+		if caller := trace.SpanContextFromContext(ctx); caller.IsValid() {
+			opts = append(opts, trace.WithLinks(trace.Link{SpanContext: caller}))
+		}
+	}
+	ctx, span := h.tracer.Start(ctx, SpanExecute, opts...)
 	defer span.End()
 	res.TraceID = span.SpanContext().TraceID()
 	stdout, stderr := &capBuffer{max: h.cfg.MaxOutputBytes}, &capBuffer{max: h.cfg.MaxOutputBytes}

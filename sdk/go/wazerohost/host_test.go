@@ -271,3 +271,30 @@ func TestBadModuleIsALoadError(t *testing.T) {
 		t.Errorf("attributes %v", a)
 	}
 }
+
+// A run roots its own trace and links the caller's span, or nests under
+// it with ChildOfCaller.
+func TestRunRootsItsTrace(t *testing.T) {
+	for _, child := range []bool{false, true} {
+		f := newFixture(t, Config{ChildOfCaller: child})
+		ctx, caller := f.host.tracer.Start(context.Background(), "caller")
+		if _, err := f.host.Run(ctx, Plugin{ID: "p", Wasm: guestWasm}, "exit", "0"); err != nil {
+			t.Fatal(err)
+		}
+		caller.End()
+		run := f.spans(SpanExecute)[0]
+		sc := caller.SpanContext()
+		if child {
+			if run.Parent().SpanID() != sc.SpanID() || run.SpanContext().TraceID() != sc.TraceID() {
+				t.Errorf("ChildOfCaller: parent %v", run.Parent())
+			}
+			continue
+		}
+		if run.Parent().IsValid() || run.SpanContext().TraceID() == sc.TraceID() {
+			t.Errorf("default: the run has parent %v", run.Parent())
+		}
+		if len(run.Links()) != 1 || run.Links()[0].SpanContext.SpanID() != sc.SpanID() {
+			t.Errorf("default: links %v", run.Links())
+		}
+	}
+}
