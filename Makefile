@@ -81,7 +81,7 @@ $(VERSITYGW):
 test: deps build lint
 	$(GO) test -timeout $(TEST_TIMEOUT) $(UNIT_PKGS)
 	@# The host kits: sdk/go is a module of its own; sdk/js runs on node's test runner.
-	cd sdk/go && $(GO) test -timeout $(TEST_TIMEOUT) ./...
+	cd sdk/go && $(GO) test -timeout $(TEST_TIMEOUT) -bench . -benchtime 1x ./...
 	cd sdk/js && npm test
 	$(MAKE) --no-print-directory fuzz
 	@# Every benchmark once, so none rots between `make bench` runs.

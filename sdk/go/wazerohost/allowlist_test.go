@@ -1,6 +1,7 @@
 package wazerohost
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -75,5 +76,23 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if err := (&Config{}).Validate(); err != nil {
 		t.Errorf("zero Config: %v", err)
+	}
+}
+
+// The allowlist runs on every http_call; a host with a few dozen entries
+// must decide in well under the cost of the call itself.
+func BenchmarkAllowlistDecide(b *testing.B) {
+	entries := []string{"*.cdn.example.net", "127.0.0.1"}
+	for i := 0; i < 30; i++ {
+		entries = append(entries, fmt.Sprintf("api%d.example.com", i))
+	}
+	a, err := NewAllowlist(entries)
+	if err != nil {
+		b.Fatal(err)
+	}
+	urls := []string{"https://api17.example.com/v1/items?page=2", "https://x.cdn.example.net/a.js", "http://10.0.0.5:8500/v1/kv/secrets"}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		a.Decide(urls[i%len(urls)])
 	}
 }
