@@ -59,16 +59,9 @@ func TestWazeroKitHTTPCall(t *testing.T) {
 	allowedURL := srv.URL + "/health"
 	deniedURL := "http://localhost:" + port + "/secret" // the same server, under a name the allowlist lacks
 
-	out, err := exec.Command(pluginhost, "--endpoint", "http://"+c.otlpHTTP, "--plugin-id", "ping-checker",
+	run := runPlugin(t, pluginhost, "--endpoint", "http://"+c.otlpHTTP, "--plugin-id", "ping-checker",
 		"--plugin-version", "0.3.1", "--allow", "127.0.0.1", "--wasm", guest, "--",
-		"fetch", allowedURL, deniedURL).Output()
-	require.NoError(t, err, "pluginhost: %s", out)
-	var run struct {
-		TraceID string `json:"trace_id"`
-		Outcome string `json:"outcome"`
-		Stdout  string `json:"stdout"`
-	}
-	require.NoError(t, json.Unmarshal(out, &run), "%s", out)
+		"fetch", allowedURL, deniedURL)
 	assert.Equal(t, "ok", run.Outcome)
 	assert.Equal(t, "200 7 healthy\n-1 0 \n", run.Stdout, "the guest got the allowed response and a denial")
 	assert.Zero(t, secret.Load(), "the denied call never left the host")
@@ -116,15 +109,8 @@ func TestWazeroKitHTTPCall(t *testing.T) {
 
 	// A plugin that panics: the host reports it and exits cleanly, and
 	// the run's span carries the plugin id and the panic.
-	out, err = exec.Command(pluginhost, "--endpoint", "http://"+c.otlpHTTP, "--plugin-id", "crasher",
-		"--wasm", guest, "--", "panic").Output()
-	require.NoError(t, err, "pluginhost survives a panicking plugin: %s", out)
-	var crash struct {
-		TraceID string `json:"trace_id"`
-		Outcome string `json:"outcome"`
-		Error   string `json:"error"`
-	}
-	require.NoError(t, json.Unmarshal(out, &crash), "%s", out)
+	crash := runPlugin(t, pluginhost, "--endpoint", "http://"+c.otlpHTTP, "--plugin-id", "crasher",
+		"--wasm", guest, "--", "panic")
 	assert.Equal(t, "panic", crash.Outcome)
 	assert.Contains(t, crash.Error, "panic: plugin bug")
 	crashed := classify(c.waitArchived(t, "crasher", crash.TraceID, 1), sandboxevent.ProfileWazero)
@@ -143,6 +129,25 @@ func TestWazeroKitHTTPCall(t *testing.T) {
 		`sandbox_capability_decisions_total{extension="ping-checker",decision="allowed"}`: 1,
 		`sandbox_invocations_total{extension="ping-checker",outcome="ok"}`:                1,
 	})
+}
+
+// pluginRun is the JSON line examples/pluginhost prints.
+type pluginRun struct {
+	TraceID string `json:"trace_id"`
+	Outcome string `json:"outcome"`
+	Stdout  string `json:"stdout"`
+	Error   string `json:"error"`
+}
+
+// runPlugin runs pluginhost with args; the host itself must exit 0
+// whatever its plugin did.
+func runPlugin(t *testing.T, pluginhost string, args ...string) pluginRun {
+	t.Helper()
+	out, err := exec.Command(pluginhost, args...).Output()
+	require.NoError(t, err, "pluginhost: %s", out)
+	var r pluginRun
+	require.NoError(t, json.Unmarshal(out, &r), "%s", out)
+	return r
 }
 
 // anomalyBlock returns the debug exporter's printout of the log record on
