@@ -12,8 +12,11 @@ FAKEGCS_VERSION := v1.56.1
 FAKEGCS := $(TOOLS)/fake-gcs-server-$(FAKEGCS_VERSION)
 AZURITE_VERSION := 3.37.0
 AZURITE := $(TOOLS)/azurite-$(AZURITE_VERSION)/node_modules/.bin/azurite-blob
+# The JS host kit's npm install (see its rule below).
+HOSTKIT_JS_STAMP := sdk/js/node_modules/.installed
+NODE_PREFIX := $(abspath $(dir $(shell command -v node 2>/dev/null))..)
 # Every Go source of the root module: the collector is rebuilt only when one changes.
-GO_SOURCES := $(shell find . -name '*.go' -not -path './cmd/sandwatch/*' -not -path './.tools/*' -not -path './data/*') go.mod go.sum
+GO_SOURCES := $(shell find . -name '*.go' -not -path './cmd/sandwatch/*' -not -path './.tools/*' -not -path './data/*' -not -path './sdk/*') go.mod go.sum
 TEST_TIMEOUT ?= 40m
 # Packages with unit tests and fuzz targets: everything but the suites
 # under test/ that drive the real binaries.
@@ -53,13 +56,26 @@ run: build
 
 # Test dependencies: Prometheus (Debian), an S3-compatible server
 # (versitygw) and a GCS emulator (fake-gcs-server), both built from the Go
-# module proxy, and Azurite (npm). Every step is a no-op when already done.
-deps: $(VERSITYGW) $(FAKEGCS) $(AZURITE)
+# module proxy, Azurite (npm), and the JS host kit's npm packages. Every
+# step is a no-op when already done.
+deps: $(VERSITYGW) $(FAKEGCS) $(AZURITE) $(HOSTKIT_JS_STAMP)
 	@command -v prometheus >/dev/null && command -v promtool >/dev/null || \
 	  (export DEBIAN_FRONTEND=noninteractive; (apt-get update -qq || sudo apt-get update -qq) && \
 	   (apt-get install -y -qq --no-install-recommends prometheus >/dev/null || sudo apt-get install -y -qq --no-install-recommends prometheus >/dev/null))
 	@# The Debian package starts a service on :9090; tests start their own.
 	@(systemctl stop prometheus 2>/dev/null || service prometheus stop 2>/dev/null || pkill -x prometheus 2>/dev/null) || true
+
+# The JS host kit (sdk/js) and its test dependencies from npm, with the
+# machine's Node and npm. isolated-vm compiles with node-gyp: it needs
+# python3, make and g++ (Debian's build-essential), and Node's headers,
+# taken from the Node installation (npm_config_nodedir) so nothing is
+# downloaded but the packages. Re-runs only when the lock file changes.
+$(HOSTKIT_JS_STAMP): sdk/js/package.json sdk/js/package-lock.json
+	@command -v python3 >/dev/null && command -v make >/dev/null && command -v g++ >/dev/null || \
+	  (export DEBIAN_FRONTEND=noninteractive; (apt-get update -qq || sudo apt-get update -qq) && \
+	   (apt-get install -y -qq --no-install-recommends build-essential python3 >/dev/null || sudo apt-get install -y -qq --no-install-recommends build-essential python3 >/dev/null))
+	cd sdk/js && $(if $(wildcard $(NODE_PREFIX)/include/node/node.h),npm_config_nodedir=$(NODE_PREFIX)) npm ci --no-audit --no-fund
+	touch $@
 
 $(VERSITYGW):
 	@mkdir -p $(TOOLS)
@@ -79,6 +95,9 @@ $(AZURITE):
 # (never cached: the binaries are outside Go's view).
 test: deps build lint
 	$(GO) test -timeout $(TEST_TIMEOUT) $(UNIT_PKGS)
+	@# The host kits: sdk/go is a module of its own; sdk/js runs on node's test runner.
+	cd sdk/go && $(GO) test -timeout $(TEST_TIMEOUT) -bench . -benchtime 1x ./...
+	cd sdk/js && npm test
 	$(MAKE) --no-print-directory fuzz
 	@# Every benchmark once, so none rots between `make bench` runs.
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./internal/... ./processor/... ./connector/... ./exporter/... | grep -vE "^(Benchmark|goos|goarch|pkg|cpu)"; test $${PIPESTATUS[0]} -eq 0
@@ -102,9 +121,10 @@ bench: build
 	$(GO) run ./bench/harness --duration $(BENCH_DURATION) --out bench/results.md
 
 lint:
-	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './cmd/sandwatch/*' -not -path './.tools/*')); \
+	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './cmd/sandwatch/*' -not -path './.tools/*' -not -path './sdk/js/node_modules/*')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	cd sdk/go && $(GO) vet ./...
 
 clean:
 	rm -rf bin data cmd/sandwatch/sandwatch
