@@ -57,11 +57,20 @@ func listSegments(dir string) ([]uint64, error) {
 	return ids, nil
 }
 
-// frame appends p's record header and p to dst.
-func frame(dst, p []byte) []byte {
-	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(p)))
-	dst = binary.LittleEndian.AppendUint32(dst, crc32.Checksum(p, castagnoli))
-	return append(dst, p...)
+// frame appends the record of the concatenated parts to dst.
+func frame(dst []byte, parts ...[]byte) []byte {
+	var n int
+	var sum uint32
+	for _, p := range parts {
+		n += len(p)
+		sum = crc32.Update(sum, castagnoli, p)
+	}
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(n))
+	dst = binary.LittleEndian.AppendUint32(dst, sum)
+	for _, p := range parts {
+		dst = append(dst, p...)
+	}
+	return dst
 }
 
 var errDamaged = errors.New("damaged record")

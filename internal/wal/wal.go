@@ -126,8 +126,9 @@ type segment struct {
 }
 
 type appendReq struct {
-	p    []byte
-	done chan error
+	parts [][]byte
+	size  int64 // framed
+	done  chan error
 }
 
 // Open recovers the log in opts.Dir (created when missing) and starts a
@@ -271,21 +272,29 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-// Append writes p as one record and returns once it is committed under
-// the sync policy, or ErrFull when the log holds MaxBytes (retry later),
-// ErrTooLarge, ErrClosed, or an I/O error. p may be reused on return.
-func (l *Log) Append(p []byte) error {
-	if len(p) == 0 {
+// Append writes the concatenated parts as one record and returns once it
+// is committed under the sync policy, or ErrFull when the log holds
+// MaxBytes (retry later), ErrTooLarge, ErrClosed, or an I/O error. The
+// parts may be reused on return.
+func (l *Log) Append(parts ...[]byte) error {
+	size := int64(headerSize)
+	for _, p := range parts {
+		size += int64(len(p))
+	}
+	if size == headerSize {
 		return errors.New("wal: empty record")
 	}
-	if err := l.budget.reserve(int64(headerSize + len(p))); err != nil {
+	if size-headerSize > maxRecord {
+		return ErrTooLarge
+	}
+	if err := l.budget.reserve(size); err != nil {
 		return err
 	}
-	r := &appendReq{p: p, done: make(chan error, 1)}
+	r := &appendReq{parts: parts, size: size, done: make(chan error, 1)}
 	select {
 	case l.reqs <- r:
 	case <-l.stop:
-		l.budget.release(int64(headerSize + len(p)))
+		l.budget.release(size)
 		return ErrClosed
 	}
 	return <-r.done
@@ -324,13 +333,13 @@ func (l *Log) commitLoop() {
 		case <-l.stop:
 			return // reqs is unbuffered: no append is left waiting
 		}
-		buf = frame(buf[:0], group[0].p)
+		buf = frame(buf[:0], group[0].parts...)
 	more:
 		for len(buf) < 8<<20 {
 			select {
 			case r := <-l.reqs:
 				group = append(group, r)
-				buf = frame(buf, r.p)
+				buf = frame(buf, r.parts...)
 			default:
 				break more
 			}
@@ -339,7 +348,7 @@ func (l *Log) commitLoop() {
 		dirty = err == nil
 		for _, r := range group {
 			if err != nil {
-				l.budget.release(int64(headerSize + len(r.p)))
+				l.budget.release(r.size)
 			}
 			r.done <- err
 		}
