@@ -37,15 +37,18 @@ func newPorts(t *testing.T) ports {
 	return ports{testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t)}
 }
 
-// collectorConfig: otlp -> forensic (persistent queue on file_storage in
-// storageDir), and forensic_query over the same store.
+// collectorConfig: otlp -> forensic (its write-ahead log in storageDir),
+// and forensic_query over the same store.
 func collectorConfig(s *s3Server, p ports, storageDir string) string {
+	return walConfig(s, p, storageDir, 1<<30)
+}
+
+// walConfig is collectorConfig with the WAL bounded to maxBytes.
+func walConfig(s *s3Server, p ports, storageDir string, maxBytes int64) string {
 	return fmt.Sprintf(`
 extensions:
   health_check:
     endpoint: 127.0.0.1:%[2]d
-  file_storage:
-    directory: %[4]s
   forensic_query:
     endpoint: 127.0.0.1:%[3]d
     store: s3://%[5]s
@@ -61,16 +64,13 @@ exporters:
     s3: {endpoint: "%[6]s", region: us-east-1, use_path_style: true}
     prune_interval: 0s
     timeout: 30s
-    sending_queue:
-      storage: file_storage
-      batch:
-        flush_timeout: 500ms
-    retry_on_failure:
-      initial_interval: 200ms
-      max_interval: 1s
-      max_elapsed_time: 0s
+    wal:
+      directory: %[4]s/wal
+      flush_interval: 500ms
+      max_bytes: %[7]d
+      segment_bytes: %[8]d
 service:
-  extensions: [health_check, file_storage, forensic_query]
+  extensions: [health_check, forensic_query]
   telemetry:
     metrics:
       level: none
@@ -81,7 +81,7 @@ service:
     logs:
       receivers: [otlp]
       exporters: [forensic]
-`, p.otlp, p.health, p.query, storageDir, bucket, s.Endpoint())
+`, p.otlp, p.health, p.query, storageDir, bucket, s.Endpoint(), maxBytes, min(16<<20, maxBytes/8))
 }
 
 func startCollector(t *testing.T, cfg string, p ports) *testutil.Collector {
@@ -101,8 +101,9 @@ func reader(t *testing.T, s *s3Server) *archive.Reader {
 
 // acked records, per trace, the spans the collector acknowledged.
 type acked struct {
-	mu    sync.Mutex
-	spans map[string]int
+	mu      sync.Mutex
+	spans   map[string]int
+	refused int // requests the collector refused (back-pressure)
 }
 
 // load sends batches of simulated invocations until stop is closed and
@@ -143,6 +144,9 @@ func load(t *testing.T, endpoint string, stop <-chan struct{}, seed uint64) *ack
 				}
 				a.mu.Unlock()
 			} else {
+				a.mu.Lock()
+				a.refused++
+				a.mu.Unlock()
 				time.Sleep(50 * time.Millisecond)
 			}
 			time.Sleep(20 * time.Millisecond)
@@ -427,4 +431,63 @@ func TestCollectorSIGKILLUnderLoad(t *testing.T) {
 	time.Sleep(3 * time.Second)
 	close(stop)
 	waitAllArchived(t, a, reader(t, s), 60*time.Second)
+}
+
+func (a *acked) refusals() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.refused
+}
+
+// dirBytes is the size of the files under dir.
+func dirBytes(dir string) int64 {
+	var n int64
+	_ = filepath.WalkDir(dir, func(_ string, d os.DirEntry, _ error) error {
+		if d != nil && !d.IsDir() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}
+
+// TestWALDiskBoundWhileStoreDown: the S3 server is down long enough for
+// the WAL to reach max_bytes; the receiver then refuses (retryable) and
+// the disk stays within the bound; once the store is back the WAL drains,
+// senders are accepted again, and everything acknowledged is archived.
+func TestWALDiskBoundWhileStoreDown(t *testing.T) {
+	const maxBytes = 2 << 20
+	s := startS3(t)
+	p := newPorts(t)
+	storage := t.TempDir()
+	startCollector(t, walConfig(s, p, storage, maxBytes), p)
+	stop := make(chan struct{})
+	a := load(t, fmt.Sprintf("127.0.0.1:%d", p.otlp), stop, 41)
+	time.Sleep(2 * time.Second)
+	s.Stop()
+	t.Log("S3 server stopped")
+	testutil.Eventually(t, 60*time.Second, func() bool { return a.refusals() > 5 }, "back-pressure once the WAL is full")
+	walDir := filepath.Join(storage, "wal")
+	peak := dirBytes(walDir)
+	for range 3 {
+		time.Sleep(time.Second)
+		peak = max(peak, dirBytes(walDir))
+	}
+	t.Logf("WAL at %d bytes (max_bytes %d), %d requests refused", peak, maxBytes, a.refusals())
+	assert.LessOrEqual(t, peak, int64(maxBytes)+64, "the WAL beyond max_bytes (the cursor file aside)")
+	s.Start()
+	t.Log("S3 server restarted")
+	refusedAtRestart := a.refusals()
+	_, spansAtRestart := a.count()
+	testutil.Eventually(t, 60*time.Second, func() bool {
+		_, n := a.count()
+		return n > spansAtRestart+100
+	}, "senders accepted again after the store came back")
+	time.Sleep(2 * time.Second)
+	close(stop)
+	t.Logf("%d requests refused in all (%d by the restart)", a.refusals(), refusedAtRestart)
+	waitAllArchived(t, a, reader(t, s), 60*time.Second)
+	testutil.Eventually(t, 30*time.Second, func() bool { return dirBytes(walDir) < maxBytes/2 }, "the WAL drained")
 }
