@@ -28,7 +28,7 @@ type cutter struct {
 	pend    *archive.Batch
 	pendEnd wal.Pos   // release up to here once pend is stored
 	since   time.Time // when pend got its first batch
-	raw     []byte    // pend's Raw storage, reused across blocks
+	spare   archive.Batch // storage of the last block, reused for the next
 }
 
 // run returns when stop is closed, after one last attempt to store what
@@ -89,7 +89,7 @@ func (c *cutter) add(rec []byte, end wal.Pos) {
 		err = errors.New("a batch of the other signal")
 	}
 	if c.pend == nil {
-		c.pend = &archive.Batch{Kind: c.kind, Raw: c.raw[:0]}
+		c.pend = &archive.Batch{Kind: c.kind, Raw: c.spare.Raw[:0], Items: c.spare.Items[:0], Names: c.spare.Names[:0]}
 		c.since = time.Now()
 	}
 	c.pendEnd = end
@@ -154,10 +154,14 @@ func (c *cutter) release() {
 		// restart; readers drop the duplicate spans.
 		c.a.logger.Warn("forensic WAL: release failed", zap.Error(err))
 	}
-	c.raw = c.pend.Raw[:0]
-	if cap(c.raw) > int(4*c.a.cfg.WAL.BlockBytes) {
-		c.raw = nil
+	// The writer keeps nothing of a batch once it returns: its storage
+	// serves the next block (strings in Names are immutable, the slice
+	// is what is reused), unless one huge block grew it.
+	c.spare = *c.pend
+	if cap(c.spare.Raw) > int(4*c.a.cfg.WAL.BlockBytes) {
+		c.spare = archive.Batch{}
 	}
+	clear(c.spare.Names) // do not pin the old strings
 	c.pend = nil
 }
 
