@@ -26,8 +26,8 @@ type cutter struct {
 	attrs metric.MeasurementOption
 
 	pend    *archive.Batch
-	pendEnd wal.Pos   // release up to here once pend is stored
-	since   time.Time // when pend got its first batch
+	pendEnd wal.Pos       // release up to here once pend is stored
+	since   time.Time     // when pend got its first batch
 	spare   archive.Batch // storage of the last block, reused for the next
 }
 
