@@ -3,7 +3,6 @@ package soak
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/sandwatch/sandwatch/internal/otlpsend"
 	"github.com/sandwatch/sandwatch/internal/procstat"
-	"github.com/sandwatch/sandwatch/test/testutil"
 )
 
 // uniqueTraceIDs is a request of n spans, each its own trace (ids from
@@ -56,15 +54,8 @@ func TestUniqueTraceIDFlood(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
+	waitGood := goodSender(t, ctx, d)
 	var wg sync.WaitGroup
-	var goodOut string
-	var goodErr error
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		goodOut, goodErr = testutil.RunCtl(t, ctx, "simulate", "--json", "--endpoint", d.grpc,
-			"--duration", "20s", "--rate", "40", "--extensions", "30")
-	}()
 
 	var seq atomic.Uint64
 	var sent, refused atomic.Int64
@@ -90,15 +81,9 @@ func TestUniqueTraceIDFlood(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	require.NoError(t, goodErr, goodOut)
-	var good struct {
-		Spans    int64 `json:"spans"`
-		Requests int64 `json:"requests"`
-		Failed   int64 `json:"failed_requests"`
-	}
-	require.NoError(t, json.Unmarshal([]byte(goodOut), &good), goodOut)
+	good := waitGood()
 	t.Logf("flood: %d requests of 5000 one-span traces accepted, %d refused", sent.Load(), refused.Load())
-	t.Logf("good sender: %d of %d requests refused (%s)", good.Failed, good.Requests, goodOut)
+	t.Logf("good sender: %d of %d requests refused (%s)", good.Failed, good.Requests, good.out)
 	require.Positive(t, sent.Load(), "the flood never got in: the test measured nothing")
 	assert.Greater(t, good.Requests, int64(500), "the good sender ran")
 	assert.LessOrEqual(t, float64(good.Failed), 0.10*float64(good.Requests), "the flood took the good sender's share")
