@@ -29,7 +29,7 @@ type IndexEntry struct {
 const maxIndexLine = 1 << 20
 
 func encodeIndex(f Format, entries []IndexEntry) ([]byte, error) {
-	buf := make([]byte, 0, 160*len(entries)) // about a line's size
+	buf := make([]byte, 0, 320*len(entries)) // a line is 250 to 300 bytes
 	for i := range entries {
 		buf = appendIndexLine(buf, &entries[i])
 	}
