@@ -112,6 +112,7 @@ type Log struct {
 	cursor  Pos       // everything before it is released
 	notify  chan struct{}
 	active  *os.File
+	lock    *os.File
 	closed  bool
 	syncErr error
 
@@ -150,15 +151,21 @@ func Open(opts Options) (*Log, Recovery, error) {
 	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
 		return nil, Recovery{}, fmt.Errorf("wal: %w", err)
 	}
-	l := &Log{opts: opts, budget: budget, notify: make(chan struct{}, 1),
+	lock, err := lockDir(opts.Dir)
+	if err != nil {
+		return nil, Recovery{}, err
+	}
+	l := &Log{opts: opts, budget: budget, notify: make(chan struct{}, 1), lock: lock,
 		reqs: make(chan *appendReq), stop: make(chan struct{}), stopped: make(chan struct{})}
 	rec, last, err := l.recover()
 	if err != nil {
+		l.unlock()
 		return nil, rec, err
 	}
 	// Past every segment found and the cursor, even when recovery deleted
 	// them all: a new segment must sort after what was released.
 	if err := l.startSegment(max(l.cursor.Seg, last) + 1); err != nil {
+		l.unlock()
 		return nil, rec, err
 	}
 	go l.commitLoop()
@@ -445,5 +452,12 @@ func (l *Log) Close() error {
 	if l.opts.Sync != SyncNever {
 		err = l.active.Sync()
 	}
-	return errors.Join(err, l.active.Close(), l.syncErr)
+	return errors.Join(err, l.active.Close(), l.syncErr, l.unlock())
+}
+
+func (l *Log) unlock() error {
+	if l.lock == nil {
+		return nil
+	}
+	return l.lock.Close() // closing drops the flock
 }

@@ -276,6 +276,23 @@ func TestConcurrentAppendsGroupCommit(t *testing.T) {
 	}
 }
 
+// One log, one process: a second Open of the same directory is refused
+// until the first closes.
+func TestDirectoryLocked(t *testing.T) {
+	dir := t.TempDir()
+	l, _ := open(t, dir, Options{})
+	_, _, err := Open(Options{Dir: dir, MaxBytes: 1 << 20})
+	require.ErrorContains(t, err, "in use")
+	require.NoError(t, l.Close())
+	l, _ = open(t, dir, Options{})
+	require.NoError(t, l.Append([]byte("a"), []byte("bc")))
+	r := l.Reader()
+	defer r.Close()
+	got, _ := readAll(t, r)
+	assert.Equal(t, []string{"abc"}, got, "parts are one record")
+	require.NoError(t, l.Close())
+}
+
 func TestSharedBudget(t *testing.T) {
 	b := NewBudget(600)
 	a, _ := open(t, t.TempDir(), Options{Budget: b})
