@@ -20,6 +20,7 @@ import (
 type runParams struct {
 	bin, ctl, config        string
 	setup                   setup
+	loadArgs                []string // the mix's simulate flags
 	duration, warmup        time.Duration
 	concurrency, batchSpans int
 }
@@ -76,7 +77,7 @@ func measure(p runParams) (result, error) {
 	)
 	env = append(env, p.setup.Env...)
 	bin, _ := filepath.Abs(p.bin)
-	cmd := exec.Command(bin, "--config", p.config)
+	cmd := exec.Command(bin, append([]string{"--config", p.config}, p.setup.Args...)...)
 	cmd.Dir = dir
 	cmd.Env = env
 	var logs bytes.Buffer
@@ -131,9 +132,10 @@ func measure(p runParams) (result, error) {
 
 func load(p runParams, endpoint string, d time.Duration) (simulateSummary, error) {
 	ctl, _ := filepath.Abs(p.ctl)
-	out, err := exec.Command(ctl, "simulate", "--high-rate", "--json", "--endpoint", endpoint,
+	args := append([]string{"simulate", "--high-rate", "--json", "--endpoint", endpoint,
 		"--duration", d.String(), "--concurrency", strconv.Itoa(p.concurrency),
-		"--batch-spans", strconv.Itoa(p.batchSpans), "--extensions", "200").Output()
+		"--batch-spans", strconv.Itoa(p.batchSpans), "--extensions", "200"}, p.loadArgs...)
+	out, err := exec.Command(ctl, args...).Output()
 	if err != nil {
 		return simulateSummary{}, fmt.Errorf("simulate: %w: %s", err, out)
 	}
@@ -142,6 +144,13 @@ func load(p runParams, endpoint string, d time.Duration) (simulateSummary, error
 		return s, fmt.Errorf("simulate output %q: %w", out, err)
 	}
 	return s, nil
+}
+
+// simulateHas reports whether `sandwatchctl simulate` knows flag.
+func simulateHas(ctl, flag string) bool {
+	abs, _ := filepath.Abs(ctl)
+	out, _ := exec.Command(abs, "simulate", "--help").CombinedOutput()
+	return bytes.Contains(out, []byte(flag+" "))
 }
 
 func waitHealthy(url string, timeout time.Duration) error {

@@ -46,7 +46,10 @@ type archiver struct {
 	kick     chan struct{} // a write asks for a compaction
 	unmerged atomic.Int64  // lookup runs written since the last compaction
 
+	wal *walPath // nil without wal.directory
+
 	objects, bytes, failures, items, pruned, merged metric.Int64Counter
+	walRefused, walDamaged, walCut                  metric.Int64Counter
 	attrSpans, attrLogs                             metric.MeasurementOption
 }
 
@@ -71,6 +74,21 @@ func newArchiver(set exporter.Settings, cfg *Config, onDone func()) (*archiver, 
 	a.items = mk("sandwatch_forensic_items_archived", "Spans (signal=traces) and log records (signal=logs) archived.", "{item}")
 	a.pruned = mk("sandwatch_forensic_objects_pruned", "Objects deleted by retention.", "{object}")
 	a.merged = mk("sandwatch_forensic_lookup_runs_merged", "Lookup runs merged by compaction.", "{run}")
+	a.walRefused = mk("sandwatch_forensic_wal_refused", "Batches refused because the WAL was at max_bytes (back-pressure; the sender retries).", "{batch}")
+	a.walDamaged = mk("sandwatch_forensic_wal_unreadable", "WAL records skipped because no write accepts them.", "{batch}")
+	a.walCut = mk("sandwatch_forensic_wal_cut", "Bytes of torn or damaged WAL tails cut at start-up.", "By")
+	_, err = m.Int64ObservableGauge("sandwatch_forensic_wal_bytes",
+		metric.WithDescription("Bytes held by the forensic WAL (both signals; bounded by wal.max_bytes)."), metric.WithUnit("By"),
+		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
+			a.mu.Lock()
+			w := a.wal
+			a.mu.Unlock()
+			if w != nil {
+				o.Observe(w.budget.Used())
+			}
+			return nil
+		}))
+	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -124,6 +142,13 @@ func (a *archiver) start(ctx context.Context, _ component.Host) error {
 	a.writer.Digester = d
 	a.reader = &archive.Reader{Bucket: b, LocalDir: local, Keys: a.writer.Keys, Digester: d}
 	a.stop, a.stopped, a.kick = make(chan struct{}), make(chan struct{}), make(chan struct{}, 1)
+	if a.cfg.WAL.enabled() {
+		if err := a.openWAL(); err != nil {
+			_ = b.Close()
+			return err
+		}
+		a.startCutters(a.stop)
+	}
 	go a.maintain()
 	return nil
 }
@@ -140,10 +165,14 @@ func (a *archiver) shutdown(ctx context.Context) error {
 	}
 	close(a.stop)
 	<-a.stopped
+	var walErr error
+	if a.wal != nil {
+		walErr = a.wal.close() // after the cutters' last writes
+	}
 	a.onDone()
-	var err error
+	err := walErr
 	if a.writer.Digester != nil {
-		err = a.writer.Digester.Close(ctx) // the last interval's digest
+		err = errors.Join(err, a.writer.Digester.Close(ctx)) // the last interval's digest, after the cutters' last blocks
 	}
 	if a.bucket != nil {
 		err = errors.Join(err, a.bucket.Close())

@@ -41,6 +41,9 @@ type Config struct {
 	// EventModel names the extension of each trace in the index.
 	EventModel sandboxevent.Config `mapstructure:"event_model"`
 
+	// WAL, when it names a directory, replaces the sending queue (see WALConfig).
+	WAL WALConfig `mapstructure:"wal"`
+
 	TimeoutConfig exporterhelper.TimeoutConfig                             `mapstructure:",squash"`
 	QueueConfig   configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
 	RetryConfig   configretry.BackOffConfig                                `mapstructure:"retry_on_failure"`
@@ -87,6 +90,12 @@ func (c *Config) Validate() error {
 	}
 	if err := c.EventModel.Validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if err := c.WAL.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if q := c.QueueConfig.Get(); c.WAL.enabled() && q != nil && q.StorageID != nil {
+		errs = append(errs, fmt.Errorf("sending_queue::storage: %s and wal::directory both make data durable; keep the WAL and drop the storage", q.StorageID))
 	}
 	if q := c.QueueConfig.Get(); q != nil && q.Batch.HasValue() && q.Batch.Get().Sizer != exporterhelper.RequestSizerTypeBytes {
 		errs = append(errs, fmt.Errorf("sending_queue::batch::sizer: must be bytes (got %v): a write is cut into blocks by size", q.Batch.Get().Sizer))

@@ -63,6 +63,7 @@ func createDefaultConfig() component.Config {
 		PruneInterval: time.Hour,
 		TimeoutConfig: timeout,
 		QueueConfig:   defaultQueue(),
+		WAL:           defaultWAL(),
 		RetryConfig:   retry,
 	}
 }
@@ -93,6 +94,17 @@ func getArchiver(set exporter.Settings, cfg *Config) (*archiver, error) {
 }
 
 func options(cfg *Config, a *archiver, kind archive.Kind) []exporterhelper.Option {
+	if cfg.WAL.enabled() {
+		// The WAL is the queue and the cutter retries: a push returns once
+		// the batch is in the log.
+		return []exporterhelper.Option{
+			exporterhelper.WithStart(a.start),
+			exporterhelper.WithShutdown(a.shutdown),
+			exporterhelper.WithCapabilities(consumer.Capabilities{MutatesData: false}),
+			exporterhelper.WithTimeout(cfg.TimeoutConfig),
+			exporterhelper.WithRetry(configretry.BackOffConfig{Enabled: false}),
+		} // and no WithQueueBatch: no queue
+	}
 	return []exporterhelper.Option{
 		exporterhelper.WithStart(a.start),
 		exporterhelper.WithShutdown(a.shutdown),
@@ -109,7 +121,7 @@ func createTraces(ctx context.Context, set exporter.Settings, c component.Config
 	if err != nil {
 		return nil, err
 	}
-	return xexporterhelper.NewTracesRequest(ctx, set, a.tracesRequest, a.push, options(cfg, a, archive.KindSpans)...)
+	return xexporterhelper.NewTracesRequest(ctx, set, a.tracesRequest, a.pushFunc(), options(cfg, a, archive.KindSpans)...)
 }
 
 func createLogs(ctx context.Context, set exporter.Settings, c component.Config) (exporter.Logs, error) {
@@ -118,5 +130,5 @@ func createLogs(ctx context.Context, set exporter.Settings, c component.Config) 
 	if err != nil {
 		return nil, err
 	}
-	return xexporterhelper.NewLogsRequest(ctx, set, a.logsRequest, a.push, options(cfg, a, archive.KindLogs)...)
+	return xexporterhelper.NewLogsRequest(ctx, set, a.logsRequest, a.pushFunc(), options(cfg, a, archive.KindLogs)...)
 }

@@ -30,18 +30,14 @@ type IndexEntry struct {
 const maxIndexLine = 1 << 20
 
 func encodeIndex(f Format, entries []IndexEntry) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
+	buf := make([]byte, 0, 320*len(entries)) // a line is 250 to 300 bytes
 	for i := range entries {
-		if err := enc.Encode(&entries[i]); err != nil {
-			return nil, fmt.Errorf("encode index: %w", err)
-		}
+		buf = appendIndexLine(buf, &entries[i])
 	}
 	if f.Compression == CompressionNone {
-		return buf.Bytes(), nil
+		return buf, nil
 	}
-	return compress(f.Compression, nil, buf.Bytes())
+	return compress(f.Compression, nil, buf)
 }
 
 func decodeIndex(c Compression, data []byte) ([]IndexEntry, error) {

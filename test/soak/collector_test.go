@@ -3,11 +3,16 @@
 package soak
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/sandwatch/sandwatch/test/testutil"
 )
@@ -62,4 +67,34 @@ func (d *defaultCollector) acceptedSpans(t *testing.T) float64 {
 		t.Fatalf("scraping own telemetry: %v", err)
 	}
 	return v
+}
+
+// goodSummary is what a well-behaved sender reports (`simulate --json`).
+type goodSummary struct {
+	Spans    int64 `json:"spans"`
+	Requests int64 `json:"requests"`
+	Failed   int64 `json:"failed_requests"`
+	out      string
+}
+
+// goodSender runs a well-behaved sender (simulated invocations, 40/s, 30
+// extensions) for 20 s beside whatever the test does; wait returns what
+// it reported.
+func goodSender(t *testing.T, ctx context.Context, d *defaultCollector) (wait func() goodSummary) {
+	var wg sync.WaitGroup
+	var out string
+	var err error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		out, err = testutil.RunCtl(t, ctx, "simulate", "--json", "--endpoint", d.grpc,
+			"--duration", "20s", "--rate", "40", "--extensions", "30")
+	}()
+	return func() goodSummary {
+		wg.Wait()
+		require.NoError(t, err, out)
+		g := goodSummary{out: out}
+		require.NoError(t, json.Unmarshal([]byte(out), &g), out)
+		return g
+	}
 }

@@ -3,10 +3,8 @@ package soak
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -148,15 +146,7 @@ func TestHostileSenders(t *testing.T) {
 	defer cancel()
 
 	// The well-behaved sender runs the whole time.
-	var wg sync.WaitGroup
-	var goodOut string
-	var goodErr error
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		goodOut, goodErr = testutil.RunCtl(t, ctx, "simulate", "--json", "--endpoint", d.grpc,
-			"--duration", "20s", "--rate", "40", "--extensions", "30")
-	}()
+	waitGood := goodSender(t, ctx, d)
 
 	sender, err := otlpsend.New("grpc", d.grpc)
 	require.NoError(t, err)
@@ -193,20 +183,13 @@ func TestHostileSenders(t *testing.T) {
 	}
 	t.Logf("distinct-extension requests refused: %d/50", refused)
 
-	wg.Wait()
-	require.NoError(t, goodErr, goodOut)
-	var good struct {
-		Spans    int64 `json:"spans"`
-		Requests int64 `json:"requests"`
-		Failed   int64 `json:"failed_requests"`
-	}
-	require.NoError(t, json.Unmarshal([]byte(goodOut), &good), goodOut)
+	good := waitGood()
 	assert.Greater(t, good.Spans, int64(500), "the good sender delivered")
 	// Back-pressure is shared: while the archive absorbs a million
 	// one-span traces (a million objects), every sender may be refused for
 	// a while. The good sender must still get most of its traffic through.
-	t.Logf("good sender: %d of %d requests refused (%s)", good.Failed, good.Requests, goodOut)
-	assert.Less(t, float64(good.Failed), 0.25*float64(good.Requests), "the good sender was mostly refused: %s", goodOut)
+	t.Logf("good sender: %d of %d requests refused (%s)", good.Failed, good.Requests, good.out)
+	assert.Less(t, float64(good.Failed), 0.25*float64(good.Requests), "the good sender was mostly refused: %s", good.out)
 
 	require.False(t, d.Exited(), "collector died")
 	_, peak := procstat.RSSMiB(d.Pid())
