@@ -43,6 +43,7 @@ type baseline struct {
 	hasTracesIn bool
 	hasLogsIn   bool
 	client      storage.Client
+	shared      *sharedStore // profiles in a store shared by gateway replicas (shared.go)
 	stop        chan struct{}
 	done        chan struct{}
 	release     func()
@@ -123,10 +124,20 @@ func (b *baseline) Start(ctx context.Context, host component.Host) error {
 			return err
 		}
 	}
+	if b.cfg.SharedStore != nil {
+		s, err := newSharedStore(ctx, b)
+		if err != nil {
+			return err
+		}
+		b.shared = s
+	}
 	now := b.now()
 	b.lastSave, b.lastMetrics = now, now
 	b.stop, b.done = make(chan struct{}), make(chan struct{})
 	go b.loop()
+	if b.shared != nil {
+		b.shared.start()
+	}
 	return nil
 }
 
@@ -216,10 +227,17 @@ func (b *baseline) Shutdown(ctx context.Context) error {
 	}
 	close(b.stop)
 	<-b.done
+	if b.shared != nil {
+		b.shared.shutdown()
+	}
 	b.tick(ctx, true)
 	var err error
+	if b.shared != nil {
+		err = b.shared.close(ctx)
+		b.shared = nil
+	}
 	if b.client != nil {
-		err = b.client.Close(ctx)
+		err = errors.Join(err, b.client.Close(ctx))
 		b.client = nil
 	}
 	if b.release != nil {
@@ -248,7 +266,7 @@ func (b *baseline) consumeTraces(ctx context.Context, td ptrace.Traces) error {
 	b.classifier.EachSpan(td, func(span ptrace.Span, ev *sandboxevent.Event, rs ptrace.ResourceSpans, ss ptrace.ScopeSpans) {
 		sp := detect.Span{TraceID: span.TraceID(), SpanID: span.SpanID(), IsRoot: span.ParentSpanID().IsEmpty(),
 			Start: int64(span.StartTimestamp()), End: int64(span.EndTimestamp())}
-		b.eng.Observe(ev, sp, ts)
+		b.observe(ev, sp, ts)
 		if len(b.rules.spans) > 0 {
 			b.rules.evalSpan(ctx, rs, ss, span, func(name string, sev detect.Severity) {
 				b.eng.Report(ruleAnomaly(name, sev, ev, sp, ts))
@@ -269,7 +287,7 @@ func (b *baseline) consumeLogs(ctx context.Context, in plog.Logs) error {
 	b.classifier.EachLog(in, func(rec plog.LogRecord, ev *sandboxevent.Event, rl plog.ResourceLogs, sl plog.ScopeLogs) {
 		t := int64(rec.Timestamp())
 		sp := detect.Span{TraceID: rec.TraceID(), SpanID: rec.SpanID(), Start: t, End: t}
-		b.eng.Observe(ev, sp, ts)
+		b.observe(ev, sp, ts)
 		if len(b.rules.logs) > 0 {
 			b.rules.evalLog(ctx, rl, sl, rec, func(name string, sev detect.Severity) {
 				b.eng.Report(ruleAnomaly(name, sev, ev, sp, ts))
