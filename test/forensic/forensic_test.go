@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,6 +30,9 @@ import (
 	"github.com/sandwatch/sandwatch/test/testutil"
 )
 
+// bucket is the test S3 server's bucket.
+const bucket = "forensic"
+
 type ports struct{ otlp, health, query int }
 
 func newPorts(t *testing.T) ports {
@@ -39,7 +41,7 @@ func newPorts(t *testing.T) ports {
 
 // collectorConfig: otlp -> forensic (persistent queue on file_storage in
 // storageDir), and forensic_query over the same store.
-func collectorConfig(s *s3Server, p ports, storageDir string) string {
+func collectorConfig(s *testutil.S3Server, p ports, storageDir string) string {
 	return fmt.Sprintf(`
 extensions:
   health_check:
@@ -91,158 +93,12 @@ func startCollector(t *testing.T, cfg string, p ports) *testutil.Collector {
 	return c
 }
 
-func reader(t *testing.T, s *s3Server) *archive.Reader {
+func reader(t *testing.T, s *testutil.S3Server) *archive.Reader {
 	t.Helper()
 	b, _, err := archive.Open(context.Background(), s.StoreURL(), archive.S3Options{})
 	require.NoError(t, err)
 	t.Cleanup(func() { b.Close() })
 	return &archive.Reader{Bucket: b}
-}
-
-// acked records, per trace, the spans the collector acknowledged.
-type acked struct {
-	mu    sync.Mutex
-	spans map[string]int
-}
-
-// load sends batches of simulated invocations until stop is closed and
-// records what the receiver acknowledged (no error, nothing rejected).
-func load(t *testing.T, endpoint string, stop <-chan struct{}, seed uint64) *acked {
-	t.Helper()
-	a := &acked{spans: map[string]int{}}
-	snd, err := otlpsend.New("grpc", endpoint)
-	require.NoError(t, err)
-	g := simulate.New(simulate.Options{Seed: seed, Extensions: 50})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer snd.Close()
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			td := ptrace.NewTraces()
-			per := map[string]int{}
-			for k := 0; k < 5; k++ {
-				inv, _ := g.Invocation(i*5+k, time.Now())
-				id := archive.TraceHex(inv.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).TraceID())
-				per[id] += inv.SpanCount()
-				inv.ResourceSpans().MoveAndAppendTo(td.ResourceSpans())
-			}
-			body, _ := ptraceotlp.NewExportRequestFromTraces(td).MarshalProto()
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			rejected, err := snd.Send(ctx, otlpsend.Traces, body)
-			cancel()
-			if err == nil && rejected == 0 {
-				a.mu.Lock()
-				for id, n := range per {
-					a.spans[id] += n
-				}
-				a.mu.Unlock()
-			} else {
-				time.Sleep(50 * time.Millisecond)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}()
-	t.Cleanup(wg.Wait)
-	return a
-}
-
-// missing returns how many acknowledged traces are not (fully) archived.
-func (a *acked) missing(ctx context.Context, r *archive.Reader) (int, string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	type job struct {
-		id   string
-		want int
-	}
-	jobs := make(chan job)
-	var mu sync.Mutex
-	miss, example := 0, ""
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				id, _ := archive.ParseTraceID(j.id)
-				tr, err := r.Get(ctx, id)
-				got := 0
-				if err == nil {
-					got = tr.Spans
-				}
-				if got < j.want {
-					mu.Lock()
-					miss++
-					example = fmt.Sprintf("%s: %d of %d spans (%v)", j.id, got, j.want, err)
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	for id, n := range a.spans {
-		jobs <- job{id, n}
-	}
-	close(jobs)
-	wg.Wait()
-	return miss, example
-}
-
-func (a *acked) count() (traces, spans int) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for _, n := range a.spans {
-		spans += n
-	}
-	return len(a.spans), spans
-}
-
-func waitAllArchived(t *testing.T, a *acked, r *archive.Reader, timeout time.Duration) {
-	t.Helper()
-	traces, spans := a.count()
-	require.Positive(t, traces, "nothing was acknowledged")
-	var miss int
-	var example string
-	deadline := time.Now().Add(timeout)
-	// Wait on the index (one read per write) before the per-trace check.
-	for time.Now().Before(deadline) && indexMissing(t, a, r) > 0 {
-		time.Sleep(time.Second)
-	}
-	for {
-		miss, example = a.missing(context.Background(), r)
-		if miss == 0 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(time.Second)
-	}
-	require.Zero(t, miss, "acknowledged traces missing from the archive (of %d traces, %d spans); e.g. %s", traces, spans, example)
-	t.Logf("all %d acknowledged traces (%d spans) are in the archive", traces, spans)
-}
-
-// indexMissing counts acknowledged traces the index does not (yet) cover.
-func indexMissing(t *testing.T, a *acked, r *archive.Reader) int {
-	list, err := r.List(context.Background(), archive.ListOptions{})
-	if err != nil {
-		t.Logf("list: %v", err)
-		return 1
-	}
-	got := make(map[string]int, len(list))
-	for _, s := range list {
-		got[s.TraceID] = s.Spans
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	n := 0
-	for id, want := range a.spans {
-		if got[id] < want {
-			n++
-		}
-	}
-	return n
 }
 
 func httpGet(t *testing.T, url, accept string) (int, []byte) {
@@ -291,7 +147,7 @@ func ctl(t *testing.T, args ...string) string {
 // TestWriteGetListPruneAndGrafana: write through the collector, then read
 // by id (library, CLI, and the Tempo API as Grafana calls it), list, prune.
 func TestWriteGetListPruneAndGrafana(t *testing.T) {
-	s := startS3(t)
+	s := testutil.StartS3(t, bucket)
 	p := newPorts(t)
 	startCollector(t, collectorConfig(s, p, t.TempDir()), p)
 
@@ -313,8 +169,8 @@ func TestWriteGetListPruneAndGrafana(t *testing.T) {
 		require.NoError(t, err)
 	}
 	r := reader(t, s)
-	a := &acked{spans: want}
-	waitAllArchived(t, a, r, 30*time.Second)
+	a := testutil.NewAcked(want)
+	testutil.WaitAllArchived(t, a, r, 30*time.Second)
 
 	var anyID string
 	for id := range want {
@@ -381,11 +237,11 @@ func TestWriteGetListPruneAndGrafana(t *testing.T) {
 // TestS3OutageUnderLoad: the S3 server is stopped for a while under load
 // and restarted; every acknowledged span ends up in the archive.
 func TestS3OutageUnderLoad(t *testing.T) {
-	s := startS3(t)
+	s := testutil.StartS3(t, bucket)
 	p := newPorts(t)
 	startCollector(t, collectorConfig(s, p, t.TempDir()), p)
 	stop := make(chan struct{})
-	a := load(t, fmt.Sprintf("127.0.0.1:%d", p.otlp), stop, 21)
+	a := testutil.Load(t, fmt.Sprintf("127.0.0.1:%d", p.otlp), stop, simulate.Options{Seed: 21, Extensions: 50})
 	time.Sleep(3 * time.Second)
 	s.Stop()
 	t.Log("S3 server stopped")
@@ -394,20 +250,20 @@ func TestS3OutageUnderLoad(t *testing.T) {
 	t.Log("S3 server restarted")
 	time.Sleep(3 * time.Second)
 	close(stop)
-	waitAllArchived(t, a, reader(t, s), 60*time.Second)
+	testutil.WaitAllArchived(t, a, reader(t, s), 60*time.Second)
 }
 
 // TestCollectorSIGKILLUnderLoad: the collector is killed with SIGKILL
 // under load and restarted on the same persistent queue; every
 // acknowledged span ends up in the archive.
 func TestCollectorSIGKILLUnderLoad(t *testing.T) {
-	s := startS3(t)
+	s := testutil.StartS3(t, bucket)
 	p := newPorts(t)
 	storage := t.TempDir()
 	cfg := collectorConfig(s, p, storage)
 	c := startCollector(t, cfg, p)
 	stop := make(chan struct{})
-	a := load(t, fmt.Sprintf("127.0.0.1:%d", p.otlp), stop, 31)
+	a := testutil.Load(t, fmt.Sprintf("127.0.0.1:%d", p.otlp), stop, simulate.Options{Seed: 31, Extensions: 50})
 	// Slow the store down so the queue holds data when the kill lands.
 	time.Sleep(3 * time.Second)
 	s.Stop()
@@ -426,5 +282,5 @@ func TestCollectorSIGKILLUnderLoad(t *testing.T) {
 	startCollector(t, cfg, p)
 	time.Sleep(3 * time.Second)
 	close(stop)
-	waitAllArchived(t, a, reader(t, s), 60*time.Second)
+	testutil.WaitAllArchived(t, a, reader(t, s), 60*time.Second)
 }

@@ -1,4 +1,4 @@
-package forensic
+package testutil
 
 import (
 	"context"
@@ -15,36 +15,38 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"golang.org/x/sys/unix"
-
-	"github.com/sandwatch/sandwatch/test/testutil"
 )
 
+// Credentials of the test S3 server (set in the test's environment by StartS3).
 const (
-	accessKey = "sandwatchtest"
-	secretKey = "sandwatch-test-secret-key"
-	bucket    = "forensic"
+	S3AccessKey = "sandwatchtest"
+	S3SecretKey = "sandwatch-test-secret-key"
 )
 
-// s3Server is versitygw on its posix backend, SigV4 with a root key, on
-// a loopback port; it can be stopped and restarted on the same port and
-// directory.
-type s3Server struct {
-	t    *testing.T
-	bin  string
-	dir  string
-	port int
-	cmd  *exec.Cmd
-	done chan struct{}
+// S3Server is versitygw on its posix backend, SigV4 with a root key, on
+// a loopback port, with one bucket; it can be stopped and restarted on the
+// same port and directory.
+type S3Server struct {
+	Bucket string
+	t      *testing.T
+	bin    string
+	dir    string
+	port   int
+	cmd    *exec.Cmd
+	done   chan struct{}
 }
 
-func (s *s3Server) Endpoint() string { return fmt.Sprintf("http://127.0.0.1:%d", s.port) }
+func (s *S3Server) Endpoint() string { return fmt.Sprintf("http://127.0.0.1:%d", s.port) }
 
 // StoreURL is the archive URL (credentials come from the environment).
-func (s *s3Server) StoreURL() string {
-	return fmt.Sprintf("s3://%s?endpoint=%s&use_path_style=true&region=us-east-1", bucket, s.Endpoint())
+func (s *S3Server) StoreURL() string {
+	return fmt.Sprintf("s3://%s?endpoint=%s&use_path_style=true&region=us-east-1", s.Bucket, s.Endpoint())
 }
 
-func startS3(t *testing.T) *s3Server {
+// StartS3 starts versitygw (installed by `make deps` under
+// SANDWATCH_TOOLS) with bucket, sets the AWS_* variables the collector and
+// gocloud read, and stops it when the test ends.
+func StartS3(t *testing.T, bucket string) *S3Server {
 	t.Helper()
 	tools := os.Getenv("SANDWATCH_TOOLS")
 	if tools == "" {
@@ -54,10 +56,10 @@ func startS3(t *testing.T) *s3Server {
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("%s: %v (make deps)", bin, err)
 	}
-	t.Setenv("AWS_ACCESS_KEY_ID", accessKey)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", secretKey)
+	t.Setenv("AWS_ACCESS_KEY_ID", S3AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", S3SecretKey)
 	t.Setenv("AWS_REGION", "us-east-1")
-	s := &s3Server{t: t, bin: bin, dir: t.TempDir(), port: testutil.FreePort(t)}
+	s := &S3Server{Bucket: bucket, t: t, bin: bin, dir: t.TempDir(), port: FreePort(t)}
 	s.Start()
 	t.Cleanup(s.Stop)
 	s.createBucket()
@@ -76,9 +78,9 @@ func xattrsWork(dir string) bool {
 	return unix.Setxattr(f, "user.sandwatch", []byte("1"), 0) == nil
 }
 
-func (s *s3Server) Start() {
+func (s *S3Server) Start() {
 	s.t.Helper()
-	args := []string{"--access", accessKey, "--secret", secretKey, "--port", fmt.Sprintf("127.0.0.1:%d", s.port), "--quiet", "posix"}
+	args := []string{"--access", S3AccessKey, "--secret", S3SecretKey, "--port", fmt.Sprintf("127.0.0.1:%d", s.port), "--quiet", "posix"}
 	if !xattrsWork(s.dir) {
 		args = append(args, "--nometa")
 	}
@@ -103,7 +105,7 @@ func (s *s3Server) Start() {
 }
 
 // Stop ends the server (SIGTERM, then SIGKILL).
-func (s *s3Server) Stop() {
+func (s *S3Server) Stop() {
 	if s.cmd == nil {
 		return
 	}
@@ -121,17 +123,17 @@ func (s *s3Server) Stop() {
 	s.cmd = nil
 }
 
-func (s *s3Server) createBucket() {
+func (s *S3Server) createBucket() {
 	s.t.Helper()
 	client := s3.New(s3.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(s.Endpoint()),
 		UsePathStyle: true,
-		Credentials:  credentials.NewStaticCredentialsProvider(accessKey, secretKey, ""),
+		Credentials:  credentials.NewStaticCredentialsProvider(S3AccessKey, S3SecretKey, ""),
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(s.Bucket)}); err != nil {
 		s.t.Fatalf("create bucket: %v", err)
 	}
 }
