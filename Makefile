@@ -8,7 +8,7 @@ BUILDER := $(TOOLS)/builder-$(BUILDER_VERSION)
 VERSITYGW_VERSION := v1.8.0
 VERSITYGW := $(TOOLS)/versitygw-$(VERSITYGW_VERSION)
 # Every Go source of the root module: the collector is rebuilt only when one changes.
-GO_SOURCES := $(shell find . -name '*.go' -not -path './cmd/sandwatch/*' -not -path './.tools/*' -not -path './data/*') go.mod go.sum
+GO_SOURCES := $(shell find . -name '*.go' -not -path './cmd/sandwatch/*' -not -path './.tools/*' -not -path './data/*' -not -path './deploy/*') go.mod go.sum
 TEST_TIMEOUT ?= 40m
 # Packages with unit tests and fuzz targets: everything but the suites
 # under test/ that drive the real binaries.
@@ -65,6 +65,8 @@ $(VERSITYGW):
 # (never cached: the binaries are outside Go's view).
 test: deps build lint
 	$(GO) test -timeout $(TEST_TIMEOUT) $(UNIT_PKGS)
+	@# The Kubernetes manifests, validated offline (a module of its own: k8s.io/api).
+	cd deploy && $(GO) vet ./... && $(GO) test ./...
 	$(MAKE) --no-print-directory fuzz
 	@# Every benchmark once, so none rots between `make bench` runs.
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./internal/... ./processor/... ./connector/... ./exporter/... | grep -vE "^(Benchmark|goos|goarch|pkg|cpu)"; test $${PIPESTATUS[0]} -eq 0
