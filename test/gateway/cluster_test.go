@@ -1,0 +1,289 @@
+// Package gateway is the end-to-end test of the gateway mode: one tier-1
+// collector (config/gateway-tier1.yaml: load_balancing by extension)
+// in front of three tier-2 sandwatch replicas (config/gateway-tier2.yaml)
+// sharing one object store, on loopback, with the real binaries.
+package gateway
+
+import (
+	"bufio"
+	"context"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/sandwatch/sandwatch/test/testutil"
+)
+
+// anomaly is one record a replica sent to the sink.
+type anomaly struct {
+	replica, typ, ext, trace, learning string
+	repeat                             bool
+	at                                 time.Time
+}
+
+// sink is an OTLP/HTTP logs endpoint; each replica posts to /<name>/v1/logs.
+type sink struct {
+	mu  sync.Mutex
+	got []anomaly
+	url string
+}
+
+func newSink(t *testing.T) *sink {
+	s := &sink{}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		replica := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")[0]
+		body, _ := io.ReadAll(r.Body)
+		req := plogotlp.NewExportRequest()
+		if err := req.UnmarshalProto(body); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		now := time.Now()
+		rls := req.Logs().ResourceLogs()
+		s.mu.Lock()
+		for i := 0; i < rls.Len(); i++ {
+			for j := 0; j < rls.At(i).ScopeLogs().Len(); j++ {
+				recs := rls.At(i).ScopeLogs().At(j).LogRecords()
+				for k := 0; k < recs.Len(); k++ {
+					a := recs.At(k).Attributes()
+					get := func(key string) string { v, _ := a.Get(key); return v.AsString() }
+					tid := recs.At(k).TraceID()
+					_, rep := a.Get("anomaly.repeat")
+					s.got = append(s.got, anomaly{replica, get("anomaly.type"), get("sandbox.extension.id"), hex.EncodeToString(tid[:]),
+						get("anomaly.learning_state"), rep && get("anomaly.repeat") == "true", now})
+				}
+			}
+		}
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		out, _ := plogotlp.NewExportResponse().MarshalProto()
+		_, _ = w.Write(out)
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	s.url = "http://" + ln.Addr().String()
+	return s
+}
+
+func (s *sink) all() []anomaly {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]anomaly(nil), s.got...)
+}
+
+// replica is one tier-2 sandwatch.
+type replica struct {
+	name                                       string
+	dir                                        string
+	otlp, http, health, telemetry, prom, query int
+	c                                          *testutil.Collector
+}
+
+func (r *replica) endpoint() string { return fmt.Sprintf("127.0.0.1:%d", r.otlp) }
+
+// overlay adds what the test observes to config/gateway-tier2.yaml: the
+// anomalies go to the sink, and every span the replica receives is also
+// written to spans.jsonl, so the test sees which replica got which spans.
+const overlay = `
+connectors:
+  baseline:
+    idle_timeout: 1s
+    metrics_interval: 1s
+exporters:
+  otlp_http/anomalies:
+    endpoint: %[1]s/%[2]s
+    compression: none
+    retry_on_failure:
+      enabled: false
+  file/spans:
+    path: %[3]s
+service:
+  pipelines:
+    traces/ingest:
+      exporters: [forensic, forward, file/spans]
+    logs/anomaly:
+      exporters: [otlp_http/anomalies]
+`
+
+// cluster is tier 1 and the replicas.
+type cluster struct {
+	t        *testing.T
+	store    string
+	s3       *testutil.S3Server
+	sink     *sink
+	replicas []*replica
+	tier1    *testutil.Collector
+	t1dir    string
+	t1       struct{ otlp, http, health, telemetry int }
+}
+
+func newCluster(t *testing.T, store string, s3 *testutil.S3Server, n int) *cluster {
+	c := &cluster{t: t, store: store, s3: s3, sink: newSink(t), t1dir: t.TempDir()}
+	c.t1.otlp, c.t1.http, c.t1.health, c.t1.telemetry = testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t)
+	for i := range n {
+		r := &replica{name: fmt.Sprintf("r%d", i), dir: t.TempDir()}
+		r.otlp, r.http, r.health, r.telemetry, r.prom, r.query = testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t)
+		c.replicas = append(c.replicas, r)
+	}
+	var wg sync.WaitGroup
+	for _, r := range c.replicas {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.startReplica(r) }()
+	}
+	wg.Wait()
+	c.startTier1(c.replicas)
+	return c
+}
+
+func (c *cluster) startReplica(r *replica) {
+	ov := filepath.Join(r.dir, "overlay.yaml")
+	require.NoError(c.t, os.WriteFile(ov, []byte(fmt.Sprintf(overlay, c.sink.url, r.name, filepath.Join(r.dir, "spans.jsonl"))), 0o600))
+	env := []string{
+		"SANDWATCH_OTLP_GRPC_ENDPOINT=" + r.endpoint(),
+		fmt.Sprintf("SANDWATCH_OTLP_HTTP_ENDPOINT=127.0.0.1:%d", r.http),
+		fmt.Sprintf("SANDWATCH_HEALTH_ENDPOINT=127.0.0.1:%d", r.health),
+		fmt.Sprintf("SANDWATCH_TELEMETRY_PORT=%d", r.telemetry),
+		fmt.Sprintf("SANDWATCH_PROMETHEUS_ENDPOINT=127.0.0.1:%d", r.prom),
+		fmt.Sprintf("SANDWATCH_QUERY_ENDPOINT=127.0.0.1:%d", r.query),
+		"SANDWATCH_DATA_DIR=" + r.dir,
+		"SANDWATCH_SHARED_STORE=" + c.store,
+		"SANDWATCH_SAVE_INTERVAL=1s",
+		"SANDWATCH_REPLICA=" + r.name,
+		"SANDWATCH_MEMORY_LIMIT_MIB=512",
+	}
+	if c.s3 != nil {
+		env = append(env, "SANDWATCH_S3_ENDPOINT="+c.s3.Endpoint(), "SANDWATCH_S3_PATH_STYLE=true")
+	}
+	r.c = testutil.StartCollectorConfigs(c.t, r.dir, []string{filepath.Join(testutil.RepoRoot(c.t), "config", "gateway-tier2.yaml"), ov}, env...)
+	r.c.WaitHealthy(fmt.Sprintf("http://127.0.0.1:%d/", r.health), 60*time.Second)
+}
+
+// startTier1 (re)starts tier 1 with a static list of backends: what the
+// dns or k8s resolver would hand it after a membership change.
+func (c *cluster) startTier1(backends []*replica) {
+	var eps []string
+	for _, r := range backends {
+		eps = append(eps, r.endpoint())
+	}
+	c.tier1 = testutil.StartCollectorConfigs(c.t, c.t1dir, []string{filepath.Join(testutil.RepoRoot(c.t), "config", "gateway-tier1.yaml")},
+		fmt.Sprintf("SANDWATCH_OTLP_GRPC_ENDPOINT=127.0.0.1:%d", c.t1.otlp),
+		fmt.Sprintf("SANDWATCH_OTLP_HTTP_ENDPOINT=127.0.0.1:%d", c.t1.http),
+		fmt.Sprintf("SANDWATCH_HEALTH_ENDPOINT=127.0.0.1:%d", c.t1.health),
+		fmt.Sprintf("SANDWATCH_TELEMETRY_PORT=%d", c.t1.telemetry),
+		"SANDWATCH_DATA_DIR="+c.t1dir,
+		"SANDWATCH_TIER1_RETRY_INITIAL=200ms",
+		"SANDWATCH_TIER2_ENDPOINTS=["+strings.Join(eps, ", ")+"]")
+	c.tier1.WaitHealthy(fmt.Sprintf("http://127.0.0.1:%d/", c.t1.health), 60*time.Second)
+}
+
+func (c *cluster) tier1Endpoint() string { return fmt.Sprintf("127.0.0.1:%d", c.t1.otlp) }
+
+// spansByReplica reads each replica's spans.jsonl: for every span, the
+// routing key tier 1 put on its resource (or, without one, the span's
+// extension.id) and its trace.
+type seen struct{ ext, trace string }
+
+func (c *cluster) spansByReplica() map[string]map[seen]int {
+	out := map[string]map[seen]int{}
+	for _, r := range c.replicas {
+		m := map[seen]int{}
+		out[r.name] = m
+		f, err := os.Open(filepath.Join(r.dir, "spans.jsonl"))
+		if err != nil {
+			continue
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 1<<20), 64<<20)
+		var um ptrace.JSONUnmarshaler
+		for sc.Scan() {
+			td, err := um.UnmarshalTraces(sc.Bytes())
+			if err != nil {
+				continue // a line cut by a SIGKILL
+			}
+			for i := 0; i < td.ResourceSpans().Len(); i++ {
+				rs := td.ResourceSpans().At(i)
+				key, _ := rs.Resource().Attributes().Get("sandwatch.route.extension")
+				for j := 0; j < rs.ScopeSpans().Len(); j++ {
+					spans := rs.ScopeSpans().At(j).Spans()
+					for k := 0; k < spans.Len(); k++ {
+						ext := key.AsString()
+						if v, ok := spans.At(k).Attributes().Get("extension.id"); ok && ext == "" {
+							ext = v.AsString()
+						}
+						tid := spans.At(k).TraceID()
+						m[seen{ext, hex.EncodeToString(tid[:])}]++
+					}
+				}
+			}
+		}
+		f.Close()
+	}
+	return out
+}
+
+// owners maps each extension to the replicas that received its spans,
+// leaving out the traces in ignore.
+func owners(by map[string]map[seen]int, ignore map[string]bool) map[string]map[string]bool {
+	out := map[string]map[string]bool{}
+	for rep, m := range by {
+		for s := range m {
+			if s.ext == "" || ignore[s.trace] {
+				continue
+			}
+			if out[s.ext] == nil {
+				out[s.ext] = map[string]bool{}
+			}
+			out[s.ext][rep] = true
+		}
+	}
+	return out
+}
+
+// scrape returns the value of the first series of name with all labels.
+func scrape(port int, name string, labels ...string) float64 {
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	total := 0.0
+	for _, l := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(l, name) {
+			continue
+		}
+		ok := true
+		for _, lb := range labels {
+			ok = ok && strings.Contains(l, lb)
+		}
+		if !ok {
+			continue
+		}
+		f := strings.Fields(l)
+		v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+		total += v
+	}
+	return total
+}
+
+func runSimulate(t *testing.T, endpoint string, args ...string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	out, err := testutil.RunCtl(t, ctx, append([]string{"simulate", "--endpoint", endpoint}, args...)...)
+	require.NoError(t, err, out)
+}
