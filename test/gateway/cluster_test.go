@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -21,70 +20,13 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/sandwatch/sandwatch/test/testutil"
 )
 
-// anomaly is one record a replica sent to the sink.
-type anomaly struct {
-	replica, typ, ext, trace, learning string
-	repeat                             bool
-	at                                 time.Time
-}
-
-// sink is an OTLP/HTTP logs endpoint; each replica posts to /<name>/v1/logs.
-type sink struct {
-	mu  sync.Mutex
-	got []anomaly
-	url string
-}
-
-func newSink(t *testing.T) *sink {
-	s := &sink{}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		replica := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")[0]
-		body, _ := io.ReadAll(r.Body)
-		req := plogotlp.NewExportRequest()
-		if err := req.UnmarshalProto(body); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		now := time.Now()
-		rls := req.Logs().ResourceLogs()
-		s.mu.Lock()
-		for i := 0; i < rls.Len(); i++ {
-			for j := 0; j < rls.At(i).ScopeLogs().Len(); j++ {
-				recs := rls.At(i).ScopeLogs().At(j).LogRecords()
-				for k := 0; k < recs.Len(); k++ {
-					a := recs.At(k).Attributes()
-					get := func(key string) string { v, _ := a.Get(key); return v.AsString() }
-					tid := recs.At(k).TraceID()
-					_, rep := a.Get("anomaly.repeat")
-					s.got = append(s.got, anomaly{replica, get("anomaly.type"), get("sandbox.extension.id"), hex.EncodeToString(tid[:]),
-						get("anomaly.learning_state"), rep && get("anomaly.repeat") == "true", now})
-				}
-			}
-		}
-		s.mu.Unlock()
-		w.Header().Set("Content-Type", "application/x-protobuf")
-		out, _ := plogotlp.NewExportResponse().MarshalProto()
-		_, _ = w.Write(out)
-	})}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	s.url = "http://" + ln.Addr().String()
-	return s
-}
-
-func (s *sink) all() []anomaly {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]anomaly(nil), s.got...)
-}
+// anomaly is one record a replica sent to the sink (Source: the replica).
+type anomaly = testutil.Anomaly
 
 // replica is one tier-2 sandwatch.
 type replica struct {
@@ -125,7 +67,7 @@ type cluster struct {
 	t        *testing.T
 	store    string
 	s3       *testutil.S3Server
-	sink     *sink
+	sink     *testutil.AnomalySink
 	replicas []*replica
 	tier1    *testutil.Collector
 	t1dir    string
@@ -133,7 +75,7 @@ type cluster struct {
 }
 
 func newCluster(t *testing.T, store string, s3 *testutil.S3Server, n int) *cluster {
-	c := &cluster{t: t, store: store, s3: s3, sink: newSink(t), t1dir: t.TempDir()}
+	c := &cluster{t: t, store: store, s3: s3, sink: testutil.NewAnomalySink(t), t1dir: t.TempDir()}
 	c.t1.otlp, c.t1.http, c.t1.health, c.t1.telemetry = testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t)
 	for i := range n {
 		r := &replica{name: fmt.Sprintf("r%d", i), dir: t.TempDir()}
@@ -152,7 +94,7 @@ func newCluster(t *testing.T, store string, s3 *testutil.S3Server, n int) *clust
 
 func (c *cluster) startReplica(r *replica) {
 	ov := filepath.Join(r.dir, "overlay.yaml")
-	require.NoError(c.t, os.WriteFile(ov, []byte(fmt.Sprintf(overlay, c.sink.url, r.name, filepath.Join(r.dir, "spans.jsonl"))), 0o600))
+	require.NoError(c.t, os.WriteFile(ov, []byte(fmt.Sprintf(overlay, c.sink.URL, r.name, filepath.Join(r.dir, "spans.jsonl"))), 0o600))
 	env := []string{
 		"SANDWATCH_OTLP_GRPC_ENDPOINT=" + r.endpoint(),
 		fmt.Sprintf("SANDWATCH_OTLP_HTTP_ENDPOINT=127.0.0.1:%d", r.http),

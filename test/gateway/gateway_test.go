@@ -144,17 +144,17 @@ func runGateway(t *testing.T, store string, s3 *testutil.S3Server) {
 		attackTraces[in.TraceID] = true
 	}
 	got := waitDetected(t, c.sink, after, func(a anomaly) string {
-		if a.replica == victim.name {
+		if a.Source == victim.name {
 			return "reported by the dead replica"
 		}
-		if a.learning != "detecting" {
+		if a.Learning != "detecting" {
 			return "the moved extension restarted learning"
 		}
 		return ""
 	})
-	first := slices.MinFunc(got, func(a, b anomaly) int { return a.at.Compare(b.at) })
+	first := slices.MinFunc(got, func(a, b anomaly) int { return a.At.Compare(b.At) })
 	t.Logf("hand-off: the first attack on a moved extension was reported %.2fs after the SIGKILL, %.2fs after tier 1 had the new ring",
-		first.at.Sub(killed).Seconds(), first.at.Sub(ring).Seconds())
+		first.At.Sub(killed).Seconds(), first.At.Sub(ring).Seconds())
 	by := owners(c.spansByReplica(), ignore)
 	for _, ext := range moved {
 		require.True(t, by[ext]["r0"] || by[ext]["r2"], "%s did not move to a survivor", ext)
@@ -177,10 +177,10 @@ func runGateway(t *testing.T, store string, s3 *testutil.S3Server) {
 		attackTraces[in.TraceID] = true
 	}
 	waitDetected(t, c.sink, back, func(a anomaly) string {
-		if a.replica != victim.name {
+		if a.Source != victim.name {
 			return "not reported by the returning owner " + victim.name
 		}
-		if a.learning != "detecting" {
+		if a.Learning != "detecting" {
 			return "the returning extension restarted learning"
 		}
 		return ""
@@ -196,14 +196,14 @@ func runGateway(t *testing.T, store string, s3 *testutil.S3Server) {
 	// extension that re-learned would raise new_* on its habits).
 	time.Sleep(1500 * time.Millisecond) // idle_timeout: the last invocations are judged
 	var benign []anomaly
-	for _, a := range c.sink.all() {
-		if !attackTraces[a.trace] {
+	for _, a := range c.sink.All() {
+		if !attackTraces[a.Trace] {
 			benign = append(benign, a)
 		}
 	}
 	require.Empty(t, benign, "anomalies on benign traces")
 	// Every extension's anomalies came from one replica at a time.
-	for ext, reps := range anomalyReplicas(c.sink.all(), ignore, killed, returned) {
+	for ext, reps := range anomalyReplicas(c.sink.All(), ignore, killed, returned) {
 		require.Len(t, reps, 1, "anomalies of %s from several replicas: %v", ext, reps)
 	}
 }
@@ -225,12 +225,12 @@ func readTruth(t *testing.T, path string) []simulatecmd.TruthRecord {
 // waitDetected waits until every injected attack is reported with its
 // type on its trace, then checks it was reported exactly once (repeats
 // aside) and that bad(record) is "" for each; it returns the records.
-func waitDetected(t *testing.T, s *sink, injected []simulatecmd.TruthRecord, bad func(anomaly) string) []anomaly {
+func waitDetected(t *testing.T, s *testutil.AnomalySink, injected []simulatecmd.TruthRecord, bad func(anomaly) string) []anomaly {
 	t.Helper()
 	match := func(in simulatecmd.TruthRecord) []anomaly {
 		var out []anomaly
-		for _, a := range s.all() {
-			if a.typ == in.Anomaly && a.trace == in.TraceID && a.ext == in.ExtensionID && !a.repeat {
+		for _, a := range s.All() {
+			if a.Type == in.Anomaly && a.Trace == in.TraceID && a.Ext == in.ExtensionID && !a.Repeat {
 				out = append(out, a)
 			}
 		}
@@ -243,7 +243,7 @@ func waitDetected(t *testing.T, s *sink, injected []simulatecmd.TruthRecord, bad
 			}
 		}
 		return true
-	}, "not every attack was reported: injected %v, got %v", injected, s.all())
+	}, "not every attack was reported: injected %v, got %v", injected, s.All())
 	time.Sleep(500 * time.Millisecond) // a second report would come now
 	var all []anomaly
 	for _, in := range injected {
@@ -276,21 +276,21 @@ func single(t *testing.T, by map[string]map[string]bool) map[string]string {
 func anomalyReplicas(all []anomaly, ignore map[string]bool, killed, returned time.Time) map[string][]string {
 	sets := map[string]map[string]bool{}
 	for _, a := range all {
-		if ignore[a.trace] {
+		if ignore[a.Trace] {
 			continue
 		}
 		period := "before"
 		switch {
-		case a.at.After(returned):
+		case a.At.After(returned):
 			period = "returned"
-		case a.at.After(killed):
+		case a.At.After(killed):
 			period = "moved"
 		}
-		k := a.ext + " " + period
+		k := a.Ext + " " + period
 		if sets[k] == nil {
 			sets[k] = map[string]bool{}
 		}
-		sets[k][a.replica] = true
+		sets[k][a.Source] = true
 	}
 	out := map[string][]string{}
 	for k, reps := range sets {

@@ -2,12 +2,15 @@ package testutil
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 
@@ -49,6 +52,7 @@ func Load(t *testing.T, endpoint string, stop <-chan struct{}, opts simulate.Opt
 			per := map[string]int{}
 			for k := 0; k < 5; k++ {
 				inv, _ := g.Invocation(i*5+k, time.Now())
+				FreshTraceID(inv, plog.NewLogs())
 				id := archive.TraceHex(inv.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).TraceID())
 				per[id] += inv.SpanCount()
 				inv.ResourceSpans().MoveAndAppendTo(td.ResourceSpans())
@@ -167,4 +171,30 @@ func indexMissing(t *testing.T, a *Acked, r *archive.Reader) int {
 		}
 	}
 	return n
+}
+
+// FreshTraceID gives every span and log record of one invocation a new
+// random trace ID: a generator with the seed of an earlier run repeats
+// that run's trace IDs, and a collector takes a repeated ID for the same
+// trace.
+func FreshTraceID(td ptrace.Traces, ld plog.Logs) pcommon.TraceID {
+	var id pcommon.TraceID
+	_, _ = rand.Read(id[:])
+	for i := 0; i < td.ResourceSpans().Len(); i++ {
+		sss := td.ResourceSpans().At(i).ScopeSpans()
+		for j := 0; j < sss.Len(); j++ {
+			for k := 0; k < sss.At(j).Spans().Len(); k++ {
+				sss.At(j).Spans().At(k).SetTraceID(id)
+			}
+		}
+	}
+	for i := 0; i < ld.ResourceLogs().Len(); i++ {
+		sls := ld.ResourceLogs().At(i).ScopeLogs()
+		for j := 0; j < sls.Len(); j++ {
+			for k := 0; k < sls.At(j).LogRecords().Len(); k++ {
+				sls.At(j).LogRecords().At(k).SetTraceID(id)
+			}
+		}
+	}
+	return id
 }
