@@ -159,11 +159,14 @@ func (c *cluster) spansByReplica() map[string]map[seen]int {
 			}
 			for i := 0; i < td.ResourceSpans().Len(); i++ {
 				rs := td.ResourceSpans().At(i)
-				key, _ := rs.Resource().Attributes().Get("sandwatch.route.extension")
+				key := ""
+				if v, ok := rs.Resource().Attributes().Get("sandwatch.route.extension"); ok {
+					key = v.AsString()
+				}
 				for j := 0; j < rs.ScopeSpans().Len(); j++ {
 					spans := rs.ScopeSpans().At(j).Spans()
 					for k := 0; k < spans.Len(); k++ {
-						ext := key.AsString()
+						ext := key
 						if v, ok := spans.At(k).Attributes().Get("extension.id"); ok && ext == "" {
 							ext = v.AsString()
 						}

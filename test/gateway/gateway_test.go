@@ -111,10 +111,6 @@ func runGateway(t *testing.T, store string, s3 *testutil.S3Server) {
 	}
 	t.Logf("a trace with spans of %d extensions: each extension's spans reached its own replica", len(three))
 	ignore := map[string]bool{multi: true}
-	if s3 == nil {
-		naive := naiveTier1(t, c, g, three, own)
-		attackTraces[naive], ignore[naive] = true, true
-	}
 
 	// 3. SIGKILL one replica under load. Tier 1 retries its batches; then
 	// tier 1 gets the survivor list (what the dns/k8s resolver does by
@@ -191,6 +187,10 @@ func runGateway(t *testing.T, store string, s3 *testutil.S3Server) {
 	require.NoError(t, err)
 	defer b.Close()
 	testutil.WaitAllArchived(t, acked, &archive.Reader{Bucket: b}, 60*time.Second)
+	if s3 == nil { // last: it leaves copies of profiles on the wrong replica
+		naive := naiveTier1(t, c, g, three)
+		attackTraces[naive], ignore[naive] = true, true
+	}
 
 	// No false positives anywhere: no anomaly on a benign trace (a moved
 	// extension that re-learned would raise new_* on its habits).
@@ -377,8 +377,8 @@ func multiExtensionTrace(t *testing.T, g *simulate.Generator, idx []int) (string
 
 // naiveTier1 is what load_balancing v0.161.0 does without the regrouping
 // step: routing_attributes on the raw extension-id keys. The whole
-// multi-extension trace goes to one replica, the owner of the extension
-// whose span comes first.
+// multi-extension trace goes to one replica, the one its first span's
+// key hashes to.
 const naiveConfig = `
 receivers:
   otlp:
@@ -409,7 +409,7 @@ service:
       exporters: [load_balancing]
 `
 
-func naiveTier1(t *testing.T, c *cluster, g *simulate.Generator, three []int, own map[string]string) string {
+func naiveTier1(t *testing.T, c *cluster, g *simulate.Generator, three []int) string {
 	grpc, health := testutil.FreePort(t), testutil.FreePort(t)
 	var eps []string
 	for _, r := range c.replicas {
@@ -435,9 +435,7 @@ func naiveTier1(t *testing.T, c *cluster, g *simulate.Generator, three []int, ow
 		return total == m.td.SpanCount()
 	}, "the naive tier 1 did not deliver the trace")
 	require.Len(t, reps, 1, "v0.161.0 without regrouping sends a trace to one replica")
-	first := own[m.exts[0]]
-	require.True(t, reps[first], "to the owner of the first span's extension")
-	t.Logf("without regrouping, load_balancing v0.161.0 sent all %d spans of a trace of %d extensions (owners %s, %s, %s) to %s",
-		m.td.SpanCount(), len(m.exts), own[m.exts[0]], own[m.exts[1]], own[m.exts[len(m.exts)-1]], first)
+	t.Logf("without regrouping, load_balancing v0.161.0 sent all %d spans of a trace of %d extensions to one replica, %v (keyed on the first span's extension)",
+		m.td.SpanCount(), len(m.exts), reps)
 	return trace
 }

@@ -59,19 +59,24 @@ func (s *AnomalySink) serve(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	rls := req.Logs().ResourceLogs()
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	for i := 0; i < rls.Len(); i++ {
 		for j := 0; j < rls.At(i).ScopeLogs().Len(); j++ {
 			recs := rls.At(i).ScopeLogs().At(j).LogRecords()
 			for k := 0; k < recs.Len(); k++ {
 				a := recs.At(k).Attributes()
-				get := func(key string) string { v, _ := a.Get(key); return v.AsString() }
+				get := func(key string) string {
+					if v, ok := a.Get(key); ok {
+						return v.AsString()
+					}
+					return ""
+				}
 				tid := recs.At(k).TraceID()
 				s.got = append(s.got, Anomaly{Source: source, Type: get("anomaly.type"), Ext: get("sandbox.extension.id"),
 					Trace: hex.EncodeToString(tid[:]), Learning: get("anomaly.learning_state"), Repeat: get("anomaly.repeat") == "true", At: now})
 			}
 		}
 	}
-	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/x-protobuf")
 	out, _ := plogotlp.NewExportResponse().MarshalProto()
 	_, _ = w.Write(out)
