@@ -63,8 +63,7 @@ func measureGateway(p runParams, replicas int) (gatewayResult, error) {
 	_ = os.MkdirAll(dir, 0o755)
 	env, grpc := collectorEnv(dir)
 	env = append(env, "SANDWATCH_TIER2_ENDPOINTS=["+strings.Join(eps, ", ")+"]")
-	t1cfg, _ := filepath.Abs("config/gateway-tier1.yaml")
-	t1, err := startCollector(p.bin, []string{t1cfg}, dir, env)
+	t1, err := startCollector(p.bin, []string{p.tier1Config}, dir, env)
 	if err != nil {
 		return res, fmt.Errorf("tier 1: %w", err)
 	}
@@ -143,8 +142,8 @@ func queueSize(metricsURL string) (float64, bool) {
 
 func renderGateway(rs []gatewayResult, p runParams) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Two tiers on one machine: %s of pre-encoded OTLP/gRPC load into tier 1 (%d spans/request, %d in flight, span rate cap %.0f/s, 200 extensions); CPU counted until tier 1's queue drained.\n\n",
-		p.duration, p.batchSpans, p.concurrency, p.spanRate)
+	fmt.Fprintf(&b, "Two tiers on one machine (tier 1: %s): %s of pre-encoded OTLP/gRPC load into tier 1 (%d spans/request, %d in flight, span rate cap %.0f/s, 200 extensions); CPU counted until tier 1's queue drained.\n\n",
+		filepath.Base(p.tier1Config), p.duration, p.batchSpans, p.concurrency, p.spanRate)
 	b.WriteString("| replicas | spans accepted | tier-1 CPU-s | tier-1 spans/CPU-s | tier-1 µs/span | tier-2 CPU-s (each) | tier-2 spans/CPU-s | tier-2 µs/span | drain s | peak RSS MiB t1 / t2 | refused |\n")
 	b.WriteString("|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---:|\n")
 	for _, r := range rs {

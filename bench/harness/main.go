@@ -33,11 +33,13 @@ func main() {
 		swConfig    = flag.String("sandwatch-config", "config/default.yaml", "config of the sandwatch setup (to measure a variant)")
 		gateway     = flag.String("gateway", "", "instead: the two-tier gateway (config/gateway-tier1.yaml, config/gateway-tier2.yaml) with these replica counts, e.g. 1,3")
 		spanRate    = flag.Float64("span-rate", 0, "cap the load at this many spans per second (0 = as fast as accepted)")
+		tier1Config = flag.String("tier1-config", "config/gateway-tier1.yaml", "with --gateway: the tier-1 config (to measure a variant)")
 	)
 	flag.Parse()
 	if *gateway != "" {
 		p := runParams{bin: *bin, ctl: *ctl, duration: *duration, warmup: *warmup, concurrency: *concurrency, batchSpans: *batchSpans, spanRate: *spanRate}
 		p.config, _ = filepath.Abs("config/gateway-tier2.yaml")
+		p.tier1Config, _ = filepath.Abs(*tier1Config)
 		var rs []gatewayResult
 		for _, n := range strings.Split(*gateway, ",") {
 			var replicas int

@@ -24,6 +24,7 @@ type runParams struct {
 	duration, warmup        time.Duration
 	concurrency, batchSpans int
 	spanRate                float64 // 0: as fast as the collector takes them
+	tier1Config             string  // --gateway: tier 1's config
 }
 
 type result struct {

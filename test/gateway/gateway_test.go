@@ -161,6 +161,12 @@ func runGateway(t *testing.T, store string, s3 *testutil.S3Server) {
 		require.Zero(t, scrape(r.telemetry, "sandwatch_baseline_shared_loads", `outcome="timeout"`), "a profile load timed out on %s", r.name)
 	}
 	require.GreaterOrEqual(t, loaded, float64(len(moved)), "survivors loaded the moved profiles from the store")
+	var sum, n float64
+	for _, r := range survivors {
+		sum += scrape(r.telemetry, "sandwatch_baseline_shared_load_duration_sum")
+		n += scrape(r.telemetry, "sandwatch_baseline_shared_load_duration_count")
+	}
+	t.Logf("survivors: %.0f profiles loaded from the store, %.0f loads in all, %.1f ms per load on average", loaded, n, 1000*sum/max(n, 1))
 
 	// 4. The replica comes back: its extensions return to it and carry on
 	// from the profiles the survivors saved.
