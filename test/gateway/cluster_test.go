@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/sandwatch/sandwatch/test/testutil"
@@ -39,8 +40,9 @@ type replica struct {
 func (r *replica) endpoint() string { return fmt.Sprintf("127.0.0.1:%d", r.otlp) }
 
 // overlay adds what the test observes to config/gateway-tier2.yaml: the
-// anomalies go to the sink, and every span the replica receives is also
-// written to spans.jsonl, so the test sees which replica got which spans.
+// anomalies go to the sink, and every span and log record the replica
+// receives is also written to spans.jsonl and logs.jsonl, so the test sees
+// which replica got what.
 const overlay = `
 connectors:
   baseline:
@@ -53,11 +55,15 @@ exporters:
     retry_on_failure:
       enabled: false
   file/spans:
-    path: %[3]s
+    path: %[3]s/spans.jsonl
+  file/logs:
+    path: %[3]s/logs.jsonl
 service:
   pipelines:
     traces/ingest:
       exporters: [forensic, forward, file/spans]
+    logs:
+      exporters: [forensic, sandbox_metrics, baseline, file/logs]
     logs/anomaly:
       exporters: [otlp_http/anomalies]
 `
@@ -94,7 +100,7 @@ func newCluster(t *testing.T, store string, s3 *testutil.S3Server, n int) *clust
 
 func (c *cluster) startReplica(r *replica) {
 	ov := filepath.Join(r.dir, "overlay.yaml")
-	require.NoError(c.t, os.WriteFile(ov, []byte(fmt.Sprintf(overlay, c.sink.URL, r.name, filepath.Join(r.dir, "spans.jsonl"))), 0o600))
+	require.NoError(c.t, os.WriteFile(ov, []byte(fmt.Sprintf(overlay, c.sink.URL, r.name, r.dir)), 0o600))
 	env := []string{
 		"SANDWATCH_OTLP_GRPC_ENDPOINT=" + r.endpoint(),
 		fmt.Sprintf("SANDWATCH_OTLP_HTTP_ENDPOINT=127.0.0.1:%d", r.http),
@@ -172,6 +178,45 @@ func (c *cluster) spansByReplica() map[string]map[seen]int {
 						}
 						tid := spans.At(k).TraceID()
 						m[seen{ext, hex.EncodeToString(tid[:])}]++
+					}
+				}
+			}
+		}
+		f.Close()
+	}
+	return out
+}
+
+// logsByReplica reads each replica's logs.jsonl: per log record, the
+// routing key tier 1 put on its resource, and its trace.
+func (c *cluster) logsByReplica() map[string]map[seen]int {
+	out := map[string]map[seen]int{}
+	for _, r := range c.replicas {
+		m := map[seen]int{}
+		out[r.name] = m
+		f, err := os.Open(filepath.Join(r.dir, "logs.jsonl"))
+		if err != nil {
+			continue
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 1<<20), 64<<20)
+		var um plog.JSONUnmarshaler
+		for sc.Scan() {
+			ld, err := um.UnmarshalLogs(sc.Bytes())
+			if err != nil {
+				continue
+			}
+			for i := 0; i < ld.ResourceLogs().Len(); i++ {
+				rl := ld.ResourceLogs().At(i)
+				key := ""
+				if v, ok := rl.Resource().Attributes().Get("sandwatch.route.extension"); ok {
+					key = v.AsString()
+				}
+				for j := 0; j < rl.ScopeLogs().Len(); j++ {
+					recs := rl.ScopeLogs().At(j).LogRecords()
+					for k := 0; k < recs.Len(); k++ {
+						tid := recs.At(k).TraceID()
+						m[seen{key, hex.EncodeToString(tid[:])}]++
 					}
 				}
 			}

@@ -70,6 +70,14 @@ func runGateway(t *testing.T, store string, s3 *testutil.S3Server) {
 	// every replica owns some.
 	own := single(t, owners(c.spansByReplica(), nil))
 	require.Len(t, own, fleet.Extensions, "spans of every extension arrived")
+	// Audit log records route by the same key: each extension's records
+	// reached the replica that has its spans.
+	logOwners := single(t, owners(c.logsByReplica(), nil))
+	require.NotEmpty(t, logOwners, "no audit log records arrived")
+	for ext, r := range logOwners {
+		require.Equal(t, own[ext], r, "log records of %s reached %s, its spans %s", ext, r, own[ext])
+	}
+	t.Logf("audit log records of %d extensions each reached the replica of their spans", len(logOwners))
 	perReplica := map[string][]string{}
 	for ext, r := range own {
 		perReplica[r] = append(perReplica[r], ext)
