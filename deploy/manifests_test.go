@@ -167,6 +167,13 @@ func stripComments(s string) string {
 	return b.String()
 }
 
+// add appends a new object to list and returns it.
+func add[T any](list *[]*T) *T {
+	x := new(T)
+	*list = append(*list, x)
+	return x
+}
+
 // decode strictly decodes doc into the typed object of its kind.
 func (o *objects) decode(doc []byte, ns string) error {
 	var tm metav1.TypeMeta
@@ -181,35 +188,25 @@ func (o *objects) decode(doc []byte, ns string) error {
 	key := tm.APIVersion + "/" + tm.Kind
 	switch key {
 	case "v1/Namespace":
-		x := &corev1.Namespace{}
-		o.namespaces, obj = append(o.namespaces, x), x
+		obj = add(&o.namespaces)
 	case "v1/ServiceAccount":
-		x := &corev1.ServiceAccount{}
-		o.accounts, obj = append(o.accounts, x), x
+		obj = add(&o.accounts)
 	case "v1/ConfigMap":
-		x := &corev1.ConfigMap{}
-		o.configMaps, obj = append(o.configMaps, x), x
+		obj = add(&o.configMaps)
 	case "v1/Service":
-		x := &corev1.Service{}
-		o.services, obj = append(o.services, x), x
+		obj = add(&o.services)
 	case "apps/v1/DaemonSet":
-		x := &appsv1.DaemonSet{}
-		o.daemonSets, obj = append(o.daemonSets, x), x
+		obj = add(&o.daemonSets)
 	case "apps/v1/Deployment":
-		x := &appsv1.Deployment{}
-		o.deployments, obj = append(o.deployments, x), x
+		obj = add(&o.deployments)
 	case "apps/v1/StatefulSet":
-		x := &appsv1.StatefulSet{}
-		o.statefulSets, obj = append(o.statefulSets, x), x
+		obj = add(&o.statefulSets)
 	case "rbac.authorization.k8s.io/v1/Role":
-		x := &rbacv1.Role{}
-		o.roles, obj = append(o.roles, x), x
+		obj = add(&o.roles)
 	case "rbac.authorization.k8s.io/v1/RoleBinding":
-		x := &rbacv1.RoleBinding{}
-		o.bindings, obj = append(o.bindings, x), x
+		obj = add(&o.bindings)
 	case "policy/v1/PodDisruptionBudget":
-		x := &policyv1.PodDisruptionBudget{}
-		o.budgets, obj = append(o.budgets, x), x
+		obj = add(&o.budgets)
 	default:
 		return fmt.Errorf("kind %q is not one this check knows", key)
 	}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
@@ -147,79 +148,73 @@ func (c *cluster) tier1Endpoint() string { return fmt.Sprintf("127.0.0.1:%d", c.
 type seen struct{ ext, trace string }
 
 func (c *cluster) spansByReplica() map[string]map[seen]int {
-	out := map[string]map[seen]int{}
-	for _, r := range c.replicas {
-		m := map[seen]int{}
-		out[r.name] = m
-		f, err := os.Open(filepath.Join(r.dir, "spans.jsonl"))
+	var um ptrace.JSONUnmarshaler
+	return c.byReplica("spans.jsonl", func(line []byte, m map[seen]int) {
+		td, err := um.UnmarshalTraces(line)
 		if err != nil {
-			continue
+			return // a line cut by a SIGKILL
 		}
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 1<<20), 64<<20)
-		var um ptrace.JSONUnmarshaler
-		for sc.Scan() {
-			td, err := um.UnmarshalTraces(sc.Bytes())
-			if err != nil {
-				continue // a line cut by a SIGKILL
-			}
-			for i := 0; i < td.ResourceSpans().Len(); i++ {
-				rs := td.ResourceSpans().At(i)
-				key := ""
-				if v, ok := rs.Resource().Attributes().Get("sandwatch.route.extension"); ok {
-					key = v.AsString()
-				}
-				for j := 0; j < rs.ScopeSpans().Len(); j++ {
-					spans := rs.ScopeSpans().At(j).Spans()
-					for k := 0; k < spans.Len(); k++ {
-						ext := key
-						if v, ok := spans.At(k).Attributes().Get("extension.id"); ok && ext == "" {
-							ext = v.AsString()
-						}
-						tid := spans.At(k).TraceID()
-						m[seen{ext, hex.EncodeToString(tid[:])}]++
+		for i := 0; i < td.ResourceSpans().Len(); i++ {
+			rs := td.ResourceSpans().At(i)
+			key := routeKey(rs.Resource().Attributes())
+			for j := 0; j < rs.ScopeSpans().Len(); j++ {
+				spans := rs.ScopeSpans().At(j).Spans()
+				for k := 0; k < spans.Len(); k++ {
+					ext := key
+					if v, ok := spans.At(k).Attributes().Get("extension.id"); ok && ext == "" {
+						ext = v.AsString()
 					}
+					tid := spans.At(k).TraceID()
+					m[seen{ext, hex.EncodeToString(tid[:])}]++
 				}
 			}
 		}
-		f.Close()
-	}
-	return out
+	})
 }
 
-// logsByReplica reads each replica's logs.jsonl: per log record, the
-// routing key tier 1 put on its resource, and its trace.
+// logsByReplica is spansByReplica for the log records in logs.jsonl.
 func (c *cluster) logsByReplica() map[string]map[seen]int {
+	var um plog.JSONUnmarshaler
+	return c.byReplica("logs.jsonl", func(line []byte, m map[seen]int) {
+		ld, err := um.UnmarshalLogs(line)
+		if err != nil {
+			return
+		}
+		for i := 0; i < ld.ResourceLogs().Len(); i++ {
+			rl := ld.ResourceLogs().At(i)
+			key := routeKey(rl.Resource().Attributes())
+			for j := 0; j < rl.ScopeLogs().Len(); j++ {
+				recs := rl.ScopeLogs().At(j).LogRecords()
+				for k := 0; k < recs.Len(); k++ {
+					tid := recs.At(k).TraceID()
+					m[seen{key, hex.EncodeToString(tid[:])}]++
+				}
+			}
+		}
+	})
+}
+
+func routeKey(res pcommon.Map) string {
+	if v, ok := res.Get("sandwatch.route.extension"); ok {
+		return v.AsString()
+	}
+	return ""
+}
+
+// byReplica feeds every line of each replica's file to fn.
+func (c *cluster) byReplica(file string, fn func(line []byte, m map[seen]int)) map[string]map[seen]int {
 	out := map[string]map[seen]int{}
 	for _, r := range c.replicas {
 		m := map[seen]int{}
 		out[r.name] = m
-		f, err := os.Open(filepath.Join(r.dir, "logs.jsonl"))
+		f, err := os.Open(filepath.Join(r.dir, file))
 		if err != nil {
 			continue
 		}
 		sc := bufio.NewScanner(f)
 		sc.Buffer(make([]byte, 1<<20), 64<<20)
-		var um plog.JSONUnmarshaler
 		for sc.Scan() {
-			ld, err := um.UnmarshalLogs(sc.Bytes())
-			if err != nil {
-				continue
-			}
-			for i := 0; i < ld.ResourceLogs().Len(); i++ {
-				rl := ld.ResourceLogs().At(i)
-				key := ""
-				if v, ok := rl.Resource().Attributes().Get("sandwatch.route.extension"); ok {
-					key = v.AsString()
-				}
-				for j := 0; j < rl.ScopeLogs().Len(); j++ {
-					recs := rl.ScopeLogs().At(j).LogRecords()
-					for k := 0; k < recs.Len(); k++ {
-						tid := recs.At(k).TraceID()
-						m[seen{key, hex.EncodeToString(tid[:])}]++
-					}
-				}
-			}
+			fn(sc.Bytes(), m)
 		}
 		f.Close()
 	}
