@@ -208,3 +208,45 @@ func s3Opts(sse string) (o archiveS3) {
 	o.SSEType = sse
 	return o
 }
+
+// A stored profile that arrives after its spans were judged without it
+// (the store was slow) replaces the fresh one learned meanwhile; one older
+// than the profile held here does not.
+func TestSharedStoreLateAndCurrent(t *testing.T) {
+	dir := t.TempDir()
+	g := simulate.New(simulate.Options{Seed: 6, Extensions: 2})
+	a := newRig(t, withShared("file://"+dir, nil))
+	a.learn(g, 100)
+	a.settle()
+	a.stop()
+	stored := readObject(t, dir, g.Extensions()[0].ID).Profile
+
+	r := newRig(t, withShared("file://"+dir, nil))
+	id := g.Extensions()[0].ID
+	r.b.mu.Lock()
+	// As after a load_timeout: a fresh profile judges, the load is in flight.
+	r.b.shared.fallBack(id, 0, r.clock.UnixNano(), true)
+	r.b.mu.Unlock()
+	td, ld := g.Invocation(0, r.clock)
+	r.feed(td, ld)
+	p, _ := r.b.eng.Profile(id)
+	require.False(t, p.Learned, "judged with a fresh profile")
+	r.b.shared.locked(func(ts int64) { r.b.shared.apply([]loadResult{{id: id, snap: &stored}}, ts) })
+	p, _ = r.b.eng.Profile(id)
+	assert.True(t, p.Learned, "the late stored profile replaced the fresh one")
+	assert.EqualValues(t, 100, p.Invocations)
+
+	// A held profile newer than the stored one is kept.
+	other := g.Extensions()[1].ID
+	old := readObject(t, dir, other).Profile
+	old.Invocations = 7
+	r.b.mu.Lock()
+	r.b.shared.fallBack(other, old.LastSeen+1, r.clock.UnixNano(), true)
+	r.b.mu.Unlock()
+	r.b.shared.locked(func(ts int64) { r.b.shared.apply([]loadResult{{id: other, snap: &old}}, ts) })
+	_, held := r.b.eng.Profile(other)
+	assert.False(t, held, "not installed: the replica's own copy is newer")
+	r.b.mu.Lock()
+	assert.Empty(t, r.b.shared.fellBack, "both loads resolved")
+	r.b.mu.Unlock()
+}
