@@ -13,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -418,6 +419,35 @@ func (o *objects) checkCollectorConfig(t *testing.T, w workload, cm *corev1.Conf
 		}
 		if !found {
 			t.Errorf("%s %s: exporter %s resolves %q ports %v: no such headless Service port", w.kind, w.name, name, e.Resolver.K8s.Service, e.Resolver.K8s.Ports)
+		}
+	}
+}
+
+// TestConfigsValidateWithTheCollector runs `sandwatch validate` on each
+// embedded collector config (make test sets SANDWATCH_BIN; plain `go test`
+// skips), with the variables the manifests leave to the cluster.
+func TestConfigsValidateWithTheCollector(t *testing.T) {
+	bin := os.Getenv("SANDWATCH_BIN")
+	if bin == "" {
+		t.Skip("SANDWATCH_BIN is not set: run through `make test`")
+	}
+	for file := range generated {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cm corev1.ConfigMap
+		if err := yaml.UnmarshalStrict(b, &cm); err != nil {
+			t.Fatal(err)
+		}
+		cfg := filepath.Join(t.TempDir(), "config.yaml")
+		if err := os.WriteFile(cfg, []byte(cm.Data["config.yaml"]), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(bin, "validate", "--config", cfg)
+		cmd.Env = append(os.Environ(), "SANDWATCH_FORENSIC_STORE=s3://archive?region=us-east-1", "SANDWATCH_SHARED_STORE=s3://shared?region=us-east-1")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("%s: sandwatch validate: %v\n%s", file, err, out)
 		}
 	}
 }
