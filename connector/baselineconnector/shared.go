@@ -2,15 +2,12 @@ package baselineconnector
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"sync"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
@@ -363,72 +360,6 @@ func (s *sharedStore) expire(ts int64) {
 	}
 }
 
-func (s *sharedStore) saveLoop() {
-	defer s.wg.Done()
-	t := time.NewTicker(s.b.cfg.SaveInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stop:
-			return
-		case <-t.C:
-			if err := s.save(s.ctx); err != nil {
-				s.b.set.Logger.Warn("baseline: saving profiles to the shared store failed; retrying at the next interval", zap.Error(err))
-			}
-		}
-	}
-}
-
-// save writes every profile seen since the last successful save, one
-// object each, whole. An invocation is folded into its profile up to
-// idle_timeout after its last span, so the window reaches back that far
-// (plus a tick) to catch what was finalised after the previous save.
-func (s *sharedStore) save(ctx context.Context) error {
-	now := s.b.now()
-	s.b.mu.Lock()
-	snaps := s.b.eng.SnapshotSeenSince(s.savedTo)
-	s.b.mu.Unlock()
-	if len(snaps) == 0 {
-		return nil
-	}
-	sem := make(chan struct{}, s.cfg.Loaders)
-	var mu sync.Mutex
-	var errs []error
-	var wg sync.WaitGroup
-	for i := range snaps {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func(snap *profile.Snapshot) {
-			defer func() { <-sem; wg.Done() }()
-			err := s.write(ctx, snap, now)
-			if err != nil {
-				s.tel.save("error")
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-				return
-			}
-			s.tel.save("ok")
-		}(&snaps[i])
-	}
-	wg.Wait()
-	if len(errs) > 0 {
-		return fmt.Errorf("%d of %d profiles not saved: %w", len(errs), len(snaps), errs[0])
-	}
-	s.savedTo = now.UnixNano() - int64(s.b.cfg.IdleTimeout) - int64(time.Second)
-	return nil
-}
-
-func (s *sharedStore) write(ctx context.Context, snap *profile.Snapshot, now time.Time) error {
-	data, err := persist.EncodeObject(*snap, s.replica, now)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
-	defer cancel()
-	return s.bucket.WriteAll(ctx, persist.ObjectKey(s.cfg.Prefix, snap.ID), data, &blob.WriterOptions{ContentType: "application/json", ContentEncoding: "gzip"})
-}
-
 // shutdown stops the loaders and loops and releases every held record for
 // the final judgement (the store is not waited for on the way out).
 func (s *sharedStore) shutdown() {
@@ -440,40 +371,4 @@ func (s *sharedStore) shutdown() {
 		s.release(id, pl)
 	}
 	s.b.mu.Unlock()
-}
-
-// close writes what changed since the last save, then closes the bucket.
-func (s *sharedStore) close(ctx context.Context) error {
-	err := s.save(ctx)
-	return errors.Join(err, s.bucket.Close())
-}
-
-// sharedTelemetry is the shared store's own telemetry.
-type sharedTelemetry struct {
-	loads, saves metric.Int64Counter
-	loadSeconds  metric.Float64Histogram
-}
-
-func newSharedTelemetry(m metric.Meter) (sharedTelemetry, error) {
-	var t sharedTelemetry
-	var err, e error
-	t.loads, e = m.Int64Counter("sandwatch_baseline_shared_loads", metric.WithDescription("Profile loads from the shared store, by outcome (loaded, absent, current, late, timeout, error, overflow)."))
-	err = errors.Join(err, e)
-	t.saves, e = m.Int64Counter("sandwatch_baseline_shared_saves", metric.WithDescription("Profile objects written to the shared store, by outcome (ok, error)."))
-	err = errors.Join(err, e)
-	t.loadSeconds, e = m.Float64Histogram("sandwatch_baseline_shared_load_duration", metric.WithUnit("s"), metric.WithDescription("Time to read one stored profile."),
-		metric.WithExplicitBucketBoundaries(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
-	return t, errors.Join(err, e)
-}
-
-func (t sharedTelemetry) load(outcome string) {
-	t.loads.Add(context.Background(), 1, metric.WithAttributes(attribute.String("outcome", outcome)))
-}
-
-func (t sharedTelemetry) save(outcome string) {
-	t.saves.Add(context.Background(), 1, metric.WithAttributes(attribute.String("outcome", outcome)))
-}
-
-func (t sharedTelemetry) duration(d time.Duration) {
-	t.loadSeconds.Record(context.Background(), d.Seconds())
 }
