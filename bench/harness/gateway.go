@@ -98,6 +98,9 @@ func measureGateway(p runParams, replicas int) (gatewayResult, error) {
 	b1, b2 := cpu()
 	res.Wall = time.Since(wall0).Seconds()
 	res.Spans, res.Refused = sum.Spans-sum.RejectedSpans, sum.RejectedSpans+sum.Failed*int64(p.batchSpans)
+	if sum.Failed > 0 {
+		fmt.Fprintf(os.Stderr, "gateway x%d: %d requests failed, last error: %s\n", replicas, sum.Failed, sum.LastError)
+	}
 	res.LoadPerSec = float64(res.Spans) / loadWall
 	res.Tier1CPU = b1 - a1
 	for i := range b2 {
