@@ -16,7 +16,7 @@ AZURITE := $(TOOLS)/azurite-$(AZURITE_VERSION)/node_modules/.bin/azurite-blob
 HOSTKIT_JS_STAMP := sdk/js/node_modules/.installed
 NODE_PREFIX := $(abspath $(dir $(shell command -v node 2>/dev/null))..)
 # Every Go source of the root module: the collector is rebuilt only when one changes.
-GO_SOURCES := $(shell find . -name '*.go' -not -path './cmd/sandwatch/*' -not -path './.tools/*' -not -path './data/*' -not -path './sdk/*') go.mod go.sum
+GO_SOURCES := $(shell find . -name '*.go' -not -path './cmd/sandwatch/*' -not -path './.tools/*' -not -path './data/*' -not -path './sdk/*' -not -path './deploy/*') go.mod go.sum
 TEST_TIMEOUT ?= 40m
 # Packages with unit tests and fuzz targets: everything but the suites
 # under test/ that drive the real binaries.
@@ -98,6 +98,8 @@ test: deps build lint
 	@# The host kits: sdk/go is a module of its own; sdk/js runs on node's test runner.
 	cd sdk/go && $(GO) test -timeout $(TEST_TIMEOUT) -bench . -benchtime 1x ./...
 	cd sdk/js && npm test
+	@# The Kubernetes manifests, validated offline (a module of its own: k8s.io/api).
+	cd deploy && $(GO) vet ./... && $(GO) test ./...
 	$(MAKE) --no-print-directory fuzz
 	@# Every benchmark once, so none rots between `make bench` runs.
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./internal/... ./processor/... ./connector/... ./exporter/... | grep -vE "^(Benchmark|goos|goarch|pkg|cpu)"; test $${PIPESTATUS[0]} -eq 0

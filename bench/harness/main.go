@@ -43,8 +43,36 @@ func main() {
 		bin         = flag.String("bin", "bin/sandwatch", "collector binary")
 		ctl         = flag.String("ctl", "bin/sandwatchctl", "sandwatchctl binary")
 		swConfig    = flag.String("sandwatch-config", "config/default.yaml", "config of the sandwatch setup (to measure a variant)")
+		gateway     = flag.String("gateway", "", "instead: the two-tier gateway (config/gateway-tier1.yaml, config/gateway-tier2.yaml) with these replica counts, e.g. 1,3")
+		spanRate    = flag.Float64("span-rate", 0, "cap the load at this many spans per second (0 = as fast as accepted)")
+		tier1Config = flag.String("tier1-config", "config/gateway-tier1.yaml", "with --gateway: the tier-1 config (to measure a variant)")
 	)
 	flag.Parse()
+	if *gateway != "" {
+		p := runParams{bin: *bin, ctl: *ctl, duration: *duration, warmup: *warmup, concurrency: *concurrency, batchSpans: *batchSpans, spanRate: *spanRate}
+		p.config, _ = filepath.Abs("config/gateway-tier2.yaml")
+		p.tier1Config, _ = filepath.Abs(*tier1Config)
+		var rs []gatewayResult
+		for _, n := range strings.Split(*gateway, ",") {
+			var replicas int
+			if _, err := fmt.Sscan(n, &replicas); err != nil || replicas < 1 {
+				fmt.Fprintf(os.Stderr, "--gateway: %q is not a replica count\n", n)
+				os.Exit(2)
+			}
+			r, err := measureGateway(p, replicas)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "gateway x%d: %v\n", replicas, err)
+				os.Exit(1)
+			}
+			rs = append(rs, r)
+		}
+		table := renderGateway(rs, p)
+		fmt.Print(table)
+		if *out != "bench/results.md" && *out != "" {
+			_ = os.WriteFile(*out, []byte(table), 0o644)
+		}
+		return
+	}
 	setups := []setup{
 		{Name: "passthrough", Config: "bench/passthrough.yaml"},
 		{Name: "stock", Config: "bench/stock.yaml"},

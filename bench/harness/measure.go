@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -23,6 +24,8 @@ type runParams struct {
 	loadArgs                []string // the mix's simulate flags
 	duration, warmup        time.Duration
 	concurrency, batchSpans int
+	spanRate                float64 // 0: as fast as the collector takes them
+	tier1Config             string  // --gateway: tier 1's config
 }
 
 type result struct {
@@ -62,49 +65,19 @@ func measure(p runParams) (result, error) {
 		return result{}, err
 	}
 	defer os.RemoveAll(dir)
-	_ = os.MkdirAll(filepath.Join(dir, "data"), 0o755)
-	health, grpcPort := freePort(), freePort()
-	env := append(os.Environ(),
-		fmt.Sprintf("SANDWATCH_HEALTH_ENDPOINT=127.0.0.1:%d", health),
-		fmt.Sprintf("SANDWATCH_OTLP_GRPC_ENDPOINT=127.0.0.1:%d", grpcPort),
-		fmt.Sprintf("SANDWATCH_OTLP_HTTP_ENDPOINT=127.0.0.1:%d", freePort()),
-		fmt.Sprintf("SANDWATCH_TELEMETRY_PORT=%d", freePort()),
-		fmt.Sprintf("SANDWATCH_PROMETHEUS_ENDPOINT=127.0.0.1:%d", freePort()),
-		fmt.Sprintf("SANDWATCH_QUERY_ENDPOINT=127.0.0.1:%d", freePort()),
-		"SANDWATCH_OTLP_SOCKET="+filepath.Join(dir, "otlp.sock"),
-		"SANDWATCH_DATA_DIR="+filepath.Join(dir, "data"),
-		"SANDWATCH_MEMORY_LIMIT_MIB=2048",
-	)
-	env = append(env, p.setup.Env...)
-	bin, _ := filepath.Abs(p.bin)
-	cmd := exec.Command(bin, append([]string{"--config", p.config}, p.setup.Args...)...)
-	cmd.Dir = dir
-	cmd.Env = env
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
+	env, grpcPort := collectorEnv(dir)
+	c, err := startCollector(p.bin, []string{p.config}, dir, append(env, p.setup.Env...), p.setup.Args...)
+	if err != nil {
 		return result{}, err
 	}
-	defer func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			_ = cmd.Process.Kill()
-		}
-	}()
-	if err := waitHealthy(fmt.Sprintf("http://127.0.0.1:%d/", health), 90*time.Second); err != nil {
-		return result{}, fmt.Errorf("%w\n%s", err, tail(logs.String()))
-	}
+	defer c.stop()
 	endpoint := fmt.Sprintf("127.0.0.1:%d", grpcPort)
 	if p.warmup > 0 {
 		if _, err := load(p, endpoint, p.warmup); err != nil {
 			return result{}, err
 		}
 	}
-	pid := cmd.Process.Pid
+	pid := c.cmd.Process.Pid
 	cpu0, err := procstat.CPUSeconds(pid)
 	if err != nil {
 		return result{}, err
@@ -112,7 +85,7 @@ func measure(p runParams) (result, error) {
 	wall0 := time.Now()
 	sum, err := load(p, endpoint, p.duration)
 	if err != nil {
-		return result{}, fmt.Errorf("%w\n%s", err, tail(logs.String()))
+		return result{}, fmt.Errorf("%w\n%s", err, tail(c.logs.String()))
 	}
 	cpu1, _ := procstat.CPUSeconds(pid)
 	wall := time.Since(wall0).Seconds()
@@ -130,11 +103,86 @@ func measure(p runParams) (result, error) {
 	return r, nil
 }
 
+// collectorEnv is the environment of a collector run in dir: free loopback
+// ports for every endpoint the configs read, data under dir/data. It
+// returns the OTLP/gRPC port.
+func collectorEnv(dir string) ([]string, int) {
+	_ = os.MkdirAll(filepath.Join(dir, "data"), 0o755)
+	grpcPort := freePort()
+	return append(os.Environ(),
+		fmt.Sprintf("SANDWATCH_HEALTH_ENDPOINT=127.0.0.1:%d", freePort()),
+		fmt.Sprintf("SANDWATCH_OTLP_GRPC_ENDPOINT=127.0.0.1:%d", grpcPort),
+		fmt.Sprintf("SANDWATCH_OTLP_HTTP_ENDPOINT=127.0.0.1:%d", freePort()),
+		fmt.Sprintf("SANDWATCH_TELEMETRY_PORT=%d", freePort()),
+		fmt.Sprintf("SANDWATCH_PROMETHEUS_ENDPOINT=127.0.0.1:%d", freePort()),
+		fmt.Sprintf("SANDWATCH_QUERY_ENDPOINT=127.0.0.1:%d", freePort()),
+		"SANDWATCH_OTLP_SOCKET="+filepath.Join(dir, "otlp.sock"),
+		"SANDWATCH_DATA_DIR="+filepath.Join(dir, "data"),
+		"SANDWATCH_MEMORY_LIMIT_MIB=2048",
+	), grpcPort
+}
+
+// envPort returns the port an environment gives name (host:port or port).
+func envPort(env []string, name string) int {
+	for i := len(env) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(env[i], name+"="); ok {
+			_, port, found := strings.Cut(v, ":")
+			if !found {
+				port = v
+			}
+			n, _ := strconv.Atoi(port)
+			return n
+		}
+	}
+	return 0
+}
+
+// collector is a collector process the harness started.
+type collector struct {
+	cmd  *exec.Cmd
+	logs *bytes.Buffer
+}
+
+// startCollector starts bin on configs in dir and waits until healthy.
+func startCollector(bin string, configs []string, dir string, env []string, extra ...string) (*collector, error) {
+	bin, _ = filepath.Abs(bin)
+	var args []string
+	for _, c := range configs {
+		args = append(args, "--config", c)
+	}
+	args = append(args, extra...) // more flags, e.g. a yaml: config override
+	c := &collector{cmd: exec.Command(bin, args...), logs: &bytes.Buffer{}}
+	c.cmd.Dir = dir
+	c.cmd.Env = env
+	c.cmd.Stdout, c.cmd.Stderr = c.logs, c.logs
+	if err := c.cmd.Start(); err != nil {
+		return nil, err
+	}
+	if err := waitHealthy(fmt.Sprintf("http://127.0.0.1:%d/", envPort(env, "SANDWATCH_HEALTH_ENDPOINT")), 90*time.Second); err != nil {
+		c.stop()
+		return nil, fmt.Errorf("%w\n%s", err, tail(c.logs.String()))
+	}
+	return c, nil
+}
+
+// stop ends the collector gracefully (SIGKILL after 20 s).
+func (c *collector) stop() {
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = c.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		_ = c.cmd.Process.Kill()
+	}
+}
+
 func load(p runParams, endpoint string, d time.Duration) (simulateSummary, error) {
 	ctl, _ := filepath.Abs(p.ctl)
 	args := append([]string{"simulate", "--high-rate", "--json", "--endpoint", endpoint,
 		"--duration", d.String(), "--concurrency", strconv.Itoa(p.concurrency),
-		"--batch-spans", strconv.Itoa(p.batchSpans), "--extensions", "200"}, p.loadArgs...)
+		"--batch-spans", strconv.Itoa(p.batchSpans), "--extensions", "200",
+		"--span-rate", strconv.FormatFloat(p.spanRate, 'f', 0, 64)}, p.loadArgs...)
 	out, err := exec.Command(ctl, args...).Output()
 	if err != nil {
 		return simulateSummary{}, fmt.Errorf("simulate: %w: %s", err, out)

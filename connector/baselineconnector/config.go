@@ -60,6 +60,9 @@ type Config struct {
 	// profiles are saved to every SaveInterval and on shutdown.
 	Storage      *component.ID `mapstructure:"storage"`
 	SaveInterval time.Duration `mapstructure:"save_interval"`
+	// SharedStore keeps the profiles in an object store shared by gateway
+	// replicas instead (see shared_config.go); also saved every SaveInterval.
+	SharedStore *SharedStoreConfig `mapstructure:"shared_store"`
 	// MetricsInterval between emissions on the metrics pipeline.
 	MetricsInterval time.Duration `mapstructure:"metrics_interval"`
 	// MaxAnomalySeries caps (extension, type, severity) series; beyond it
@@ -164,6 +167,9 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("rules[%d]: duplicate name %q", i, r.Name))
 		}
 		seen[r.Name] = true
+	}
+	if err := c.validateSharedStore(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

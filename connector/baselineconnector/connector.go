@@ -45,6 +45,7 @@ type baseline struct {
 	hasTracesIn bool
 	hasLogsIn   bool
 	client      storage.Client
+	shared      *sharedStore // profiles in a store shared by gateway replicas (shared.go)
 	stop        chan struct{}
 	done        chan struct{}
 	release     func()
@@ -126,10 +127,20 @@ func (b *baseline) Start(ctx context.Context, host component.Host) error {
 			return err
 		}
 	}
+	if b.cfg.SharedStore != nil {
+		s, err := newSharedStore(ctx, b)
+		if err != nil {
+			return err
+		}
+		b.shared = s
+	}
 	now := b.now()
 	b.lastSave, b.lastMetrics = now, now
 	b.stop, b.done = make(chan struct{}), make(chan struct{})
 	go b.loop()
+	if b.shared != nil {
+		b.shared.start()
+	}
 	return nil
 }
 
@@ -219,10 +230,17 @@ func (b *baseline) Shutdown(ctx context.Context) error {
 	}
 	close(b.stop)
 	<-b.done
+	if b.shared != nil {
+		b.shared.shutdown()
+	}
 	b.tick(ctx, true)
 	var err error
+	if b.shared != nil {
+		err = b.shared.close(ctx)
+		b.shared = nil
+	}
 	if b.client != nil {
-		err = b.client.Close(ctx)
+		err = errors.Join(err, b.client.Close(ctx))
 		b.client = nil
 	}
 	if b.release != nil {
@@ -252,7 +270,7 @@ func (b *baseline) consumeTraces(ctx context.Context, td ptrace.Traces) error {
 	b.classifier.EachSpan(td, func(span ptrace.Span, ev *sandboxevent.Event, rs ptrace.ResourceSpans, ss ptrace.ScopeSpans) {
 		sp := detect.Span{TraceID: span.TraceID(), SpanID: span.SpanID(), IsRoot: span.ParentSpanID().IsEmpty(),
 			Start: int64(span.StartTimestamp()), End: int64(span.EndTimestamp())}
-		b.eng.Observe(ev, sp, ts)
+		b.observe(ev, sp, ts)
 		if pr, ok := procs.of(rs.Resource()); ok && ev.ExtensionID != "" {
 			b.eng.ObserveProcess(pr, ev.ExtensionID, sp.TraceID, sp.SpanID, sp.Start, sp.End, ev.Target)
 		}
@@ -281,7 +299,7 @@ func (b *baseline) consumeLogs(ctx context.Context, in plog.Logs) error {
 		}
 		t := int64(rec.Timestamp())
 		sp := detect.Span{TraceID: rec.TraceID(), SpanID: rec.SpanID(), Start: t, End: t}
-		b.eng.Observe(ev, sp, ts)
+		b.observe(ev, sp, ts)
 		if pr, ok := procs.of(rl.Resource()); ok && ev.ExtensionID != "" && sp.TraceID != ([16]byte{}) {
 			b.eng.ObserveProcess(pr, ev.ExtensionID, sp.TraceID, sp.SpanID, sp.Start, sp.End, ev.Target)
 		}

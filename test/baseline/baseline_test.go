@@ -6,74 +6,41 @@ package baseline
 import (
 	"bufio"
 	"context"
-	"encoding/hex"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"encoding/json"
 
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 
 	"github.com/sandwatch/sandwatch/test/testutil"
 )
 
 type anomaly struct{ typ, ext, trace, learning string }
 
-// sink is an OTLP/HTTP logs endpoint collecting anomaly records.
+// sink collects the anomaly records the collector exports.
 type sink struct {
-	mu  sync.Mutex
-	got []anomaly
+	*testutil.AnomalySink
 	url string
 }
 
 func newSink(t *testing.T) *sink {
-	s := &sink{}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		req := plogotlp.NewExportRequest()
-		if err := req.UnmarshalProto(body); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		rls := req.Logs().ResourceLogs()
-		s.mu.Lock()
-		for i := 0; i < rls.Len(); i++ {
-			for j := 0; j < rls.At(i).ScopeLogs().Len(); j++ {
-				recs := rls.At(i).ScopeLogs().At(j).LogRecords()
-				for k := 0; k < recs.Len(); k++ {
-					a := recs.At(k).Attributes()
-					get := func(key string) string { v, _ := a.Get(key); return v.AsString() }
-					tid := recs.At(k).TraceID()
-					s.got = append(s.got, anomaly{get("anomaly.type"), get("sandbox.extension.id"), hex.EncodeToString(tid[:]), get("anomaly.learning_state")})
-				}
-			}
-		}
-		s.mu.Unlock()
-		w.Header().Set("Content-Type", "application/x-protobuf")
-		out, _ := plogotlp.NewExportResponse().MarshalProto()
-		_, _ = w.Write(out)
-	})}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	s.url = "http://" + ln.Addr().String()
-	return s
+	s := testutil.NewAnomalySink(t)
+	return &sink{s, s.URL}
 }
 
 func (s *sink) all() []anomaly {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]anomaly(nil), s.got...)
+	var out []anomaly
+	for _, a := range s.All() {
+		out = append(out, anomaly{a.Type, a.Ext, a.Trace, a.Learning})
+	}
+	return out
 }
 
 const config = `

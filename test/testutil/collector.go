@@ -107,9 +107,20 @@ func StartCollector(t testing.TB, config string, env ...string) *Collector {
 // StartCollectorFile starts the binary on an existing config file, in dir.
 func StartCollectorFile(t testing.TB, dir, cfgPath string, env ...string) *Collector {
 	t.Helper()
+	return StartCollectorConfigs(t, dir, []string{cfgPath}, env...)
+}
+
+// StartCollectorConfigs starts the binary on several configs (files or
+// provider URIs such as yaml:...), merged in order as the collector does.
+func StartCollectorConfigs(t testing.TB, dir string, configs []string, env ...string) *Collector {
+	t.Helper()
 	bin := Binary(t, "SANDWATCH_BIN")
-	c := &Collector{t: t, out: &syncBuffer{}, done: make(chan struct{}), Dir: dir, Config: cfgPath}
-	c.cmd = exec.Command(bin, "--config", cfgPath)
+	c := &Collector{t: t, out: &syncBuffer{}, done: make(chan struct{}), Dir: dir, Config: configs[0]}
+	var args []string
+	for _, cfg := range configs {
+		args = append(args, "--config", cfg)
+	}
+	c.cmd = exec.Command(bin, args...)
 	c.cmd.Dir = dir
 	c.cmd.Env = append(os.Environ(), env...)
 	c.cmd.Stdout = c.out

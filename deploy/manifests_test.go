@@ -1,0 +1,453 @@
+// Package deploy validates the Kubernetes manifests offline: every
+// document decodes strictly (unknown or duplicate fields fail) into the
+// typed k8s.io/api object of its kind, names and labels are valid, and the
+// cross references a cluster would only reject at run time hold
+// (selectors, Services and their ports, StatefulSet serviceName, RBAC,
+// ConfigMaps, the collector config's resolver). The ConfigMaps embed the
+// repository's config files; `go test ./deploy -update` (from deploy/:
+// `go test . -update`) rewrites them after a config change.
+package deploy
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"sigs.k8s.io/yaml"
+)
+
+var update = flag.Bool("update", false, "rewrite the generated ConfigMaps from ../config")
+
+// kustomization is the part of kustomize's Kustomization these use.
+type kustomization struct {
+	APIVersion string   `json:"apiVersion"`
+	Kind       string   `json:"kind"`
+	Namespace  string   `json:"namespace"`
+	Resources  []string `json:"resources"`
+}
+
+// objects of one kustomization, by kind.
+type objects struct {
+	namespaces   []*corev1.Namespace
+	accounts     []*corev1.ServiceAccount
+	configMaps   []*corev1.ConfigMap
+	services     []*corev1.Service
+	daemonSets   []*appsv1.DaemonSet
+	deployments  []*appsv1.Deployment
+	statefulSets []*appsv1.StatefulSet
+	roles        []*rbacv1.Role
+	bindings     []*rbacv1.RoleBinding
+	budgets      []*policyv1.PodDisruptionBudget
+}
+
+// generated ConfigMaps: file -> (name, source config, rewrite).
+var generated = map[string]struct {
+	name, source string
+	rewrite      func(string) string
+}{
+	"agent/configmap.yaml":      {"sandwatch-agent-config", "../config/default.yaml", nil},
+	"gateway/tier2-config.yaml": {"sandwatch-tier2-config", "../config/gateway-tier2.yaml", nil},
+	"gateway/tier1-config.yaml": {"sandwatch-tier1-config", "../config/gateway-tier1.yaml", k8sResolver},
+}
+
+var staticResolver = regexp.MustCompile(`(?m)^      static:\n        hostnames: .*\n`)
+
+// k8sResolver swaps the static resolver of config/gateway-tier1.yaml for
+// the k8s one on the tier-2 headless Service.
+func k8sResolver(s string) string {
+	return staticResolver.ReplaceAllString(s, "      k8s:\n        service: sandwatch-tier2.sandwatch\n        ports: [4317]\n")
+}
+
+func configMap(name, source string, rewrite func(string) string) ([]byte, error) {
+	b, err := os.ReadFile(source)
+	if err != nil {
+		return nil, err
+	}
+	cfg := string(b)
+	if rewrite != nil {
+		cfg = rewrite(cfg)
+	}
+	cm := corev1.ConfigMap{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "sandwatch"}, Data: map[string]string{"config.yaml": cfg}}
+	out, err := yaml.Marshal(&cm)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(fmt.Sprintf("# Generated from %s by `go test . -update` in deploy/; do not edit.\n", strings.TrimPrefix(source, "../"))), out...), nil
+}
+
+func TestGeneratedConfigMapsMatchConfigs(t *testing.T) {
+	for file, g := range generated {
+		want, err := configMap(g.name, g.source, g.rewrite)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if *update {
+			if err := os.WriteFile(file, want, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		got, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s is not %s as a ConfigMap: run `go test . -update` in deploy/", file, g.source)
+		}
+	}
+}
+
+func TestManifests(t *testing.T) {
+	for _, dir := range []string{"agent", "gateway"} {
+		t.Run(dir, func(t *testing.T) {
+			o := load(t, dir)
+			o.check(t)
+		})
+	}
+}
+
+func load(t *testing.T, dir string) *objects {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "kustomization.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var k kustomization
+	if err := yaml.UnmarshalStrict(b, &k); err != nil {
+		t.Fatalf("kustomization.yaml: %v", err)
+	}
+	if k.APIVersion != "kustomize.config.k8s.io/v1beta1" || k.Kind != "Kustomization" || k.Namespace == "" {
+		t.Fatalf("kustomization.yaml: apiVersion/kind/namespace: %+v", k)
+	}
+	o := &objects{}
+	for _, res := range k.Resources {
+		data, err := os.ReadFile(filepath.Join(dir, res))
+		if err != nil {
+			t.Fatalf("resource %s: %v", res, err)
+		}
+		for i, doc := range splitDocs(data) {
+			if err := o.decode(doc, k.Namespace); err != nil {
+				t.Errorf("%s/%s document %d: %v", dir, res, i+1, err)
+			}
+		}
+	}
+	return o
+}
+
+func splitDocs(b []byte) [][]byte {
+	var out [][]byte
+	for _, d := range regexp.MustCompile(`(?m)^---\s*$`).Split(string(b), -1) {
+		if strings.TrimSpace(stripComments(d)) != "" {
+			out = append(out, []byte(d))
+		}
+	}
+	return out
+}
+
+func stripComments(s string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(s, "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(l), "#") {
+			b.WriteString(l + "\n")
+		}
+	}
+	return b.String()
+}
+
+// add appends a new object to list and returns it.
+func add[T any](list *[]*T) *T {
+	x := new(T)
+	*list = append(*list, x)
+	return x
+}
+
+// decode strictly decodes doc into the typed object of its kind.
+func (o *objects) decode(doc []byte, ns string) error {
+	var tm metav1.TypeMeta
+	if err := yaml.Unmarshal(doc, &tm); err != nil {
+		return err
+	}
+	var obj interface {
+		GetName() string
+		GetNamespace() string
+		GetLabels() map[string]string
+	}
+	key := tm.APIVersion + "/" + tm.Kind
+	switch key {
+	case "v1/Namespace":
+		obj = add(&o.namespaces)
+	case "v1/ServiceAccount":
+		obj = add(&o.accounts)
+	case "v1/ConfigMap":
+		obj = add(&o.configMaps)
+	case "v1/Service":
+		obj = add(&o.services)
+	case "apps/v1/DaemonSet":
+		obj = add(&o.daemonSets)
+	case "apps/v1/Deployment":
+		obj = add(&o.deployments)
+	case "apps/v1/StatefulSet":
+		obj = add(&o.statefulSets)
+	case "rbac.authorization.k8s.io/v1/Role":
+		obj = add(&o.roles)
+	case "rbac.authorization.k8s.io/v1/RoleBinding":
+		obj = add(&o.bindings)
+	case "policy/v1/PodDisruptionBudget":
+		obj = add(&o.budgets)
+	default:
+		return fmt.Errorf("kind %q is not one this check knows", key)
+	}
+	if err := yaml.UnmarshalStrict(doc, obj); err != nil {
+		return fmt.Errorf("%s: %w", key, err)
+	}
+	var errs []string
+	for _, e := range validation.IsDNS1123Subdomain(obj.GetName()) {
+		errs = append(errs, "metadata.name: "+e)
+	}
+	if tm.Kind != "Namespace" && obj.GetNamespace() != ns {
+		errs = append(errs, fmt.Sprintf("metadata.namespace %q is not the kustomization's %q", obj.GetNamespace(), ns))
+	}
+	for k, v := range obj.GetLabels() {
+		errs = append(errs, validation.IsQualifiedName(k)...)
+		errs = append(errs, validation.IsValidLabelValue(v)...)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%s %s: %s", tm.Kind, obj.GetName(), strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+type workload struct {
+	kind, name string
+	selector   *metav1.LabelSelector
+	pod        *corev1.PodTemplateSpec
+}
+
+func (o *objects) workloads() []workload {
+	var out []workload
+	for _, x := range o.daemonSets {
+		out = append(out, workload{"DaemonSet", x.Name, x.Spec.Selector, &x.Spec.Template})
+	}
+	for _, x := range o.deployments {
+		out = append(out, workload{"Deployment", x.Name, x.Spec.Selector, &x.Spec.Template})
+	}
+	for _, x := range o.statefulSets {
+		out = append(out, workload{"StatefulSet", x.Name, x.Spec.Selector, &x.Spec.Template})
+	}
+	return out
+}
+
+func matches(sel map[string]string, labels map[string]string) bool {
+	if len(sel) == 0 {
+		return false
+	}
+	for k, v := range sel {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func (o *objects) configMap(name string) *corev1.ConfigMap {
+	for _, c := range o.configMaps {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func (o *objects) check(t *testing.T) {
+	ws := o.workloads()
+	if len(ws) == 0 {
+		t.Fatal("no workload")
+	}
+	for _, w := range ws {
+		if w.selector == nil || len(w.selector.MatchExpressions) > 0 || !matches(w.selector.MatchLabels, w.pod.Labels) {
+			t.Errorf("%s %s: spec.selector does not select its pod template's labels", w.kind, w.name)
+		}
+		o.checkPod(t, w)
+	}
+	for _, s := range o.services {
+		var target *workload
+		for i := range ws {
+			if matches(s.Spec.Selector, ws[i].pod.Labels) {
+				target = &ws[i]
+			}
+		}
+		if target == nil {
+			t.Errorf("Service %s selects no workload", s.Name)
+			continue
+		}
+		for _, p := range s.Spec.Ports {
+			if p.TargetPort.StrVal != "" && !slices.ContainsFunc(target.pod.Spec.Containers, func(c corev1.Container) bool {
+				return slices.ContainsFunc(c.Ports, func(cp corev1.ContainerPort) bool { return cp.Name == p.TargetPort.StrVal })
+			}) {
+				t.Errorf("Service %s: targetPort %q is no container port of %s", s.Name, p.TargetPort.StrVal, target.name)
+			}
+		}
+	}
+	for _, ss := range o.statefulSets {
+		ok := slices.ContainsFunc(o.services, func(s *corev1.Service) bool {
+			return s.Name == ss.Spec.ServiceName && s.Spec.ClusterIP == corev1.ClusterIPNone && matches(s.Spec.Selector, ss.Spec.Template.Labels)
+		})
+		if !ok {
+			t.Errorf("StatefulSet %s: serviceName %q is not a headless Service selecting it", ss.Name, ss.Spec.ServiceName)
+		}
+	}
+	for _, b := range o.bindings {
+		if b.RoleRef.Kind != "Role" || !slices.ContainsFunc(o.roles, func(r *rbacv1.Role) bool { return r.Name == b.RoleRef.Name }) {
+			t.Errorf("RoleBinding %s: roleRef %s %q is not defined", b.Name, b.RoleRef.Kind, b.RoleRef.Name)
+		}
+		for _, s := range b.Subjects {
+			if s.Kind != "ServiceAccount" || !slices.ContainsFunc(o.accounts, func(a *corev1.ServiceAccount) bool { return a.Name == s.Name }) {
+				t.Errorf("RoleBinding %s: subject %s %q is not defined", b.Name, s.Kind, s.Name)
+			}
+		}
+	}
+	for _, p := range o.budgets {
+		if !slices.ContainsFunc(ws, func(w workload) bool { return matches(p.Spec.Selector.MatchLabels, w.pod.Labels) }) {
+			t.Errorf("PodDisruptionBudget %s selects no workload", p.Name)
+		}
+	}
+}
+
+func (o *objects) checkPod(t *testing.T, w workload) {
+	spec := w.pod.Spec
+	if spec.ServiceAccountName != "" && !slices.ContainsFunc(o.accounts, func(a *corev1.ServiceAccount) bool { return a.Name == spec.ServiceAccountName }) {
+		t.Errorf("%s %s: serviceAccountName %q is not defined", w.kind, w.name, spec.ServiceAccountName)
+	}
+	volumes := map[string]bool{}
+	for _, v := range spec.Volumes {
+		volumes[v.Name] = true
+		if v.ConfigMap != nil {
+			cm := o.configMap(v.ConfigMap.Name)
+			if cm == nil {
+				t.Errorf("%s %s: volume %s: ConfigMap %q is not defined", w.kind, w.name, v.Name, v.ConfigMap.Name)
+				continue
+			}
+			o.checkCollectorConfig(t, w, cm)
+		}
+	}
+	if w.kind == "StatefulSet" {
+		for _, s := range o.statefulSets {
+			for _, c := range s.Spec.VolumeClaimTemplates {
+				volumes[c.Name] = true
+			}
+		}
+	}
+	for _, c := range spec.Containers {
+		if c.Image == "" {
+			t.Errorf("%s %s: container %s has no image", w.kind, w.name, c.Name)
+		}
+		for _, m := range c.VolumeMounts {
+			if !volumes[m.Name] {
+				t.Errorf("%s %s: volumeMount %s has no volume", w.kind, w.name, m.Name)
+			}
+		}
+		for _, e := range c.Env {
+			if e.ValueFrom != nil && e.ValueFrom.ConfigMapKeyRef != nil {
+				ref := e.ValueFrom.ConfigMapKeyRef
+				cm := o.configMap(ref.Name)
+				if cm == nil || cm.Data[ref.Key] == "" {
+					t.Errorf("%s %s: env %s: ConfigMap %s key %s is not defined", w.kind, w.name, e.Name, ref.Name, ref.Key)
+				}
+			}
+			if strings.HasSuffix(e.Name, "_ENDPOINT") && strings.HasPrefix(e.Value, "127.") {
+				t.Errorf("%s %s: env %s=%s listens on loopback only: nothing outside the pod reaches it", w.kind, w.name, e.Name, e.Value)
+			}
+		}
+	}
+}
+
+// checkCollectorConfig parses the collector config a workload mounts and,
+// for a load_balancing exporter with the k8s resolver, checks that it
+// names a headless Service of this kustomization on one of its ports.
+func (o *objects) checkCollectorConfig(t *testing.T, w workload, cm *corev1.ConfigMap) {
+	raw, ok := cm.Data["config.yaml"]
+	if !ok {
+		t.Errorf("ConfigMap %s: no config.yaml", cm.Name)
+		return
+	}
+	var cfg struct {
+		Exporters map[string]struct {
+			Resolver *struct {
+				K8s *struct {
+					Service string  `json:"service"`
+					Ports   []int32 `json:"ports"`
+				} `json:"k8s"`
+			} `json:"resolver"`
+		} `json:"exporters"`
+		Service struct {
+			Pipelines map[string]any `json:"pipelines"`
+		} `json:"service"`
+	}
+	if err := yaml.Unmarshal([]byte(raw), &cfg); err != nil {
+		t.Errorf("ConfigMap %s: config.yaml: %v", cm.Name, err)
+		return
+	}
+	if len(cfg.Service.Pipelines) == 0 {
+		t.Errorf("ConfigMap %s: config.yaml has no pipelines", cm.Name)
+	}
+	for name, e := range cfg.Exporters {
+		if e.Resolver == nil || e.Resolver.K8s == nil {
+			continue
+		}
+		svc, ns, _ := strings.Cut(e.Resolver.K8s.Service, ".")
+		found := false
+		for _, s := range o.services {
+			if s.Name == svc && s.Namespace == ns && s.Spec.ClusterIP == corev1.ClusterIPNone {
+				for _, p := range s.Spec.Ports {
+					found = found || slices.Contains(e.Resolver.K8s.Ports, p.Port)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s %s: exporter %s resolves %q ports %v: no such headless Service port", w.kind, w.name, name, e.Resolver.K8s.Service, e.Resolver.K8s.Ports)
+		}
+	}
+}
+
+// TestConfigsValidateWithTheCollector runs `sandwatch validate` on each
+// embedded collector config (make test sets SANDWATCH_BIN; plain `go test`
+// skips), with the variables the manifests leave to the cluster.
+func TestConfigsValidateWithTheCollector(t *testing.T) {
+	bin := os.Getenv("SANDWATCH_BIN")
+	if bin == "" {
+		t.Skip("SANDWATCH_BIN is not set: run through `make test`")
+	}
+	for file := range generated {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cm corev1.ConfigMap
+		if err := yaml.UnmarshalStrict(b, &cm); err != nil {
+			t.Fatal(err)
+		}
+		cfg := filepath.Join(t.TempDir(), "config.yaml")
+		if err := os.WriteFile(cfg, []byte(cm.Data["config.yaml"]), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(bin, "validate", "--config", cfg)
+		cmd.Env = append(os.Environ(), "SANDWATCH_FORENSIC_STORE=s3://archive?region=us-east-1", "SANDWATCH_SHARED_STORE=s3://shared?region=us-east-1")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("%s: sandwatch validate: %v\n%s", file, err, out)
+		}
+	}
+}
