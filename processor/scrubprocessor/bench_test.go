@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processortest"
 
+	"github.com/sandwatch/sandwatch/internal/simulate"
 	"github.com/sandwatch/sandwatch/processor/scrubprocessor"
 	"github.com/sandwatch/sandwatch/processor/scrubprocessor/internal/secrets"
 	"github.com/sandwatch/sandwatch/processor/scrubprocessor/scrubtest"
@@ -105,11 +106,27 @@ func newRedaction(b *testing.B, next consumer.Traces, limit int) processor.Trace
 	return p
 }
 
+// secretHeavyBatch: the realistic batch with a third of its spans turned
+// into HTTP calls carrying api_key=sk_live_... in url.full and a bearer
+// JWT in the Authorization header (simulate --secret-ratio 0.33).
+func secretHeavyBatch(n int) ptrace.Traces {
+	td := realisticBatch(n)
+	simulate.AddSecrets(td, 0.33, 7)
+	return td
+}
+
 // BenchmarkProcessors runs scrub and contrib redaction side by side on
-// the same batch. Run with -cpu 1 so spans/s is spans per CPU-second.
+// the same batches, the realistic mix and the secret-heavy one. Run with
+// -cpu 1 so spans/s is spans per CPU-second; allocs/op is per 1000 spans.
 func BenchmarkProcessors(b *testing.B) {
 	const spans = 1000
-	src := realisticBatch(spans)
+	mixes := []struct {
+		name string
+		src  ptrace.Traces
+	}{
+		{"realistic", realisticBatch(spans)},
+		{"secret-heavy", secretHeavyBatch(spans)},
+	}
 	cases := []struct {
 		name string
 		mk   func(*testing.B, consumer.Traces) processor.Traces
@@ -118,24 +135,24 @@ func BenchmarkProcessors(b *testing.B) {
 		{"redaction-equivalent-all-rules", func(b *testing.B, n consumer.Traces) processor.Traces { return newRedaction(b, n, 0) }},
 		{"redaction-first-20-rules", func(b *testing.B, n consumer.Traces) processor.Traces { return newRedaction(b, n, 20) }},
 	}
-	for _, c := range cases {
-		b.Run(c.name, func(b *testing.B) {
-			p := c.mk(b, consumertest.NewNop())
-			ctx := context.Background()
-			batches := make([]ptrace.Traces, 8)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				b.StopTimer()
-				td := batches[i%len(batches)]
-				td = ptrace.NewTraces()
-				src.CopyTo(td)
-				b.StartTimer()
-				if err := p.ConsumeTraces(ctx, td); err != nil {
-					b.Fatal(err)
+	for _, mix := range mixes {
+		for _, c := range cases {
+			b.Run(mix.name+"/"+c.name, func(b *testing.B) {
+				p := c.mk(b, consumertest.NewNop())
+				ctx := context.Background()
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					b.StopTimer()
+					td := ptrace.NewTraces()
+					mix.src.CopyTo(td)
+					b.StartTimer()
+					if err := p.ConsumeTraces(ctx, td); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-			b.ReportMetric(float64(spans)*float64(b.N)/b.Elapsed().Seconds(), "spans/s")
-		})
+				b.ReportMetric(float64(spans)*float64(b.N)/b.Elapsed().Seconds(), "spans/s")
+			})
+		}
 	}
 }

@@ -68,27 +68,50 @@ func (k *keywordIndex) add(kw string, rule int) {
 	k.buckets[bi] = append(es, kwEntry{kw: kw, rules: []int{rule}})
 }
 
-// scan sets in hits the bit of every rule whose keyword occurs in v and
-// reports whether any did.
-func (k *keywordIndex) scan(v string, hits *ruleSet) bool {
-	found := false
+// next returns the first position at or after i where a keyword may
+// start (a one-byte keyword, or a bigram some keyword starts with), or
+// -1. The caller compares the bigram's bucket there.
+func (k *keywordIndex) next(v string, i int) int {
 	n := len(v)
-	for i := 0; i < n; i++ {
+	for ; i < n; i++ {
 		c0 := lowerTab[v[i]]
 		if k.single[c0] {
-			for _, r := range k.singleR[c0] {
-				hits.set(r)
-			}
-			found = true
+			return i
 		}
 		if i+1 >= n {
 			break
 		}
 		bg := uint16(c0)<<8 | uint16(lowerTab[v[i+1]])
-		if k.bigram[bg>>6]&(1<<(bg&63)) == 0 {
-			continue
+		if k.bigram[bg>>6]&(1<<(bg&63)) != 0 {
+			return i
 		}
-		for _, e := range k.buckets[k.bucket[bg]] {
+	}
+	return -1
+}
+
+// at returns the one-byte keyword rules and the bigram bucket at i.
+func (k *keywordIndex) at(v string, i int) (single []int, bucket []kwEntry) {
+	c0 := lowerTab[v[i]]
+	if k.single[c0] {
+		single = k.singleR[c0]
+	}
+	if i+1 < len(v) {
+		bucket = k.buckets[k.bucket[uint16(c0)<<8|uint16(lowerTab[v[i+1]])]]
+	}
+	return single, bucket
+}
+
+// scan sets in hits the bit of every rule whose keyword occurs in v and
+// reports whether any did.
+func (k *keywordIndex) scan(v string, hits *ruleSet) bool {
+	found := false
+	for i := k.next(v, 0); i >= 0; i = k.next(v, i+1) {
+		single, bucket := k.at(v, i)
+		for _, r := range single {
+			hits.set(r)
+			found = true
+		}
+		for _, e := range bucket {
 			if hasPrefixFold(v[i:], e.kw) {
 				for _, r := range e.rules {
 					hits.set(r)

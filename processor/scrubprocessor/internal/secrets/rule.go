@@ -5,8 +5,12 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"regexp/syntax"
 	"strings"
 )
+
+// gitleaksAssign is the key/value separator of gitleaks' generic rules.
+const gitleaksAssign = `(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)`
 
 // Rule describes one credential type.
 type Rule struct {
@@ -33,12 +37,27 @@ type Rule struct {
 	// check, when set, must accept the secret (e.g. a base64 that decodes
 	// to user:password).
 	check func(secret string) bool
+	// firstGroup: the secret is the first non-empty capture group
+	// (gitleaks' rules), not the group named s.
+	firstGroup bool
+	// secretGroup, when positive, is the index of the secret's group.
+	secretGroup int
 }
 
 type compiledRule struct {
 	Rule
 	re    *regexp.Regexp
 	group int // submatch index of the secret; 0 = whole match
+	// seq, when set, replaces the regex: a matcher compiled from it that
+	// runs at each keyword hit.
+	seq *seqMatcher
+	// width is the regex's longest match (-1 unbounded): a match holding
+	// a keyword hit lies within width bytes of it, so the regex runs on
+	// that window only.
+	width int
+	// assign: the regex needs a key/value separator after the keyword, so
+	// a hit with none after it is skipped without running the regex.
+	assign bool
 }
 
 func compileRule(r Rule) (compiledRule, error) {
@@ -66,6 +85,31 @@ func compileRule(r Rule) (compiledRule, error) {
 	if i := re.SubexpIndex("s"); i > 0 {
 		cr.group = i
 	}
+	if r.secretGroup > 0 && r.secretGroup <= re.NumSubexp() {
+		cr.group = r.secretGroup
+	}
+	seqGroup := cr.group
+	if r.firstGroup && re.NumSubexp() > 0 {
+		seqGroup = -1
+	}
+	if m := compileSeq(r.Regex, seqGroup); m != nil && m.anchoredBy(r.Keywords) && (seqGroup >= 0 || re.NumSubexp() == 1) {
+		cr.seq = m
+	}
+	cr.width = -1
+	anyChar := true
+	if ast, err := syntax.Parse(r.Regex, syntax.Perl); err == nil {
+		cr.width, anyChar = maxLen(ast), hasAnyChar(ast)
+	}
+	if anyChar || !keywordsInRegex(r) {
+		// gitleaks' keywords need only occur in the fragment (airtable
+		// for a pat... token; hooks.slack.com where the regex has
+		// hooks.slack.com with any byte for the dots): the regex runs on
+		// the whole value.
+		cr.width = -1
+	}
+	// Gate assignment-shaped rules, unless a '.' lets any byte stand
+	// between key and separator (MailchimpSDK.initialize).
+	cr.assign = !anyChar && (keywordsBefore(r, gitleaksAssign) || keywordsBefore(r, assign))
 	for _, kw := range r.Keywords {
 		if kw == "" {
 			return compiledRule{}, fmt.Errorf("rule %q: empty keyword; remove it or give the literal text the secret always contains", r.Name)
@@ -77,39 +121,58 @@ func compileRule(r Rule) (compiledRule, error) {
 	return cr, nil
 }
 
-// appendAll appends this rule's secrets in v to fs (rule index ri). It
-// takes no callback so nothing escapes when nothing is found.
-func (cr *compiledRule) appendAll(v string, ri int, allowed func(string) bool, fs []finding) []finding {
-	if cr.find != nil {
-		for off := 0; off < len(v); {
-			s, e, next, ok := cr.find(v, off)
-			if !ok {
-				break
-			}
-			if !allowed(v[s:e]) {
-				fs = append(fs, finding{s, e, ri})
-			}
-			off = next
-		}
-		return fs
-	}
-	for _, m := range cr.re.FindAllStringSubmatchIndex(v, -1) {
-		s, e := m[2*cr.group], m[2*cr.group+1]
-		if s < 0 || e <= s {
-			continue
-		}
-		sec := v[s:e]
-		if cr.Entropy > 0 && shannon(sec) < cr.Entropy {
-			continue
-		}
-		if cr.check != nil && !cr.check(sec) {
-			continue
-		}
-		if !allowed(sec) {
-			fs = append(fs, finding{s, e, ri})
+func keywordsInRegex(r Rule) bool {
+	src := toLowerASCII(r.Regex)
+	for _, kw := range r.Keywords {
+		if !strings.Contains(src, toLowerASCII(kw)) {
+			return false
 		}
 	}
-	return fs
+	return true
+}
+
+func hasAnyChar(r *syntax.Regexp) bool {
+	if r.Op == syntax.OpAnyChar || r.Op == syntax.OpAnyCharNotNL {
+		return true
+	}
+	for _, s := range r.Sub {
+		if hasAnyChar(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// keywordsBefore: the regex has the separator sep and every keyword
+// occurs before it (a key name, not a value prefix such as live_).
+func keywordsBefore(r Rule, sep string) bool {
+	i := strings.Index(r.Regex, sep)
+	if i < 0 || len(r.Keywords) == 0 {
+		return false
+	}
+	key := toLowerASCII(r.Regex[:i])
+	for _, kw := range r.Keywords {
+		if !strings.Contains(key, toLowerASCII(kw)) {
+			return false
+		}
+	}
+	return true
+}
+
+// assignAfter reports whether a key/value separator follows the keyword
+// ending at i, past at most 80 bytes of key characters and quotes: what
+// every assignment-shaped rule requires.
+func assignAfter(v string, i int) bool {
+	for n := 0; i < len(v) && n < 80; i, n = i+1, n+1 {
+		switch c := v[i]; {
+		case c == '=' || c == ':' || c == '>' || c == '|' || c == ',' || c == '?':
+			return true
+		case wordClass.has(c) || c == '.' || c == '-' || c == ' ' || c == '\t' || c == '\'' || c == '"' || c == '\n' || c == '\r':
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // shannon returns the entropy of s in bits per byte.

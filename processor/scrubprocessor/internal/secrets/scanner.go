@@ -128,44 +128,163 @@ func (s *Scanner) NumRules() int { return len(s.rules) }
 
 // Scan returns v with every secret replaced by its marker and whether
 // anything changed. counts, when non-nil (len NumRules), is incremented
-// per redaction by rule index. A value with no keyword hit returns
-// without allocating.
+// per redaction by rule index. One keyword pass over v finds the
+// candidate positions; at each, a rule compiled to a sequence matcher
+// matches in place, and a regex rule marks a window around the hit for
+// its regex. Nothing allocates unless a regex matches or v changes.
 func (s *Scanner) Scan(v string, counts []uint64) (string, bool) {
 	if len(v) < 3 {
 		return v, false
 	}
-	var hits ruleSet
-	if !s.kw.scan(v, &hits) && len(s.always) == 0 {
+	var fbuf [8]finding
+	var wbuf [8]window
+	fs, ws := fbuf[:0], wbuf[:0]
+	var finds ruleSet
+	for i := s.kw.next(v, 0); i >= 0; i = s.kw.next(v, i+1) {
+		single, bucket := s.kw.at(v, i)
+		for _, r := range single {
+			fs, ws = s.hit(v, i, 1, r, fs, ws, &finds)
+		}
+		for bi := range bucket {
+			e := &bucket[bi]
+			if !hasPrefixFold(v[i:], e.kw) {
+				continue
+			}
+			for _, r := range e.rules {
+				fs, ws = s.hit(v, i, len(e.kw), r, fs, ws, &finds)
+			}
+		}
+	}
+	for _, r := range s.always {
+		ws = append(ws, window{r, 0, len(v)})
+	}
+	for w, word := range finds {
+		for word != 0 {
+			b := trailingZeros(word)
+			word &^= 1 << b
+			ri := w*64 + b
+			fs = s.appendFind(v, ri, fs)
+		}
+	}
+	for _, w := range ws {
+		fs = s.appendRegex(v, w.lo, w.hi, w.rule, fs)
+	}
+	if len(fs) == 0 {
 		return v, false
 	}
-	return s.scanSlow(v, &hits, counts)
+	return s.redact(v, fs, counts), true
 }
 
 type finding struct {
 	start, end, rule int
 }
 
-func (s *Scanner) scanSlow(v string, hits *ruleSet, counts []uint64) (string, bool) {
-	for _, i := range s.always {
-		hits.set(i)
-	}
-	var fs []finding
-	for w, word := range hits {
-		for word != 0 {
-			b := trailingZeros(word)
-			word &^= 1 << b
-			ri := w*64 + b
-			if ri >= len(s.rules) {
-				continue
-			}
-			fs = s.rules[ri].appendAll(v, ri, s.allowed, fs)
+// window is a stretch of the value a regex rule runs on.
+type window struct {
+	rule, lo, hi int
+}
+
+// hit handles rule ri at a keyword hit v[pos:pos+kwLen].
+func (s *Scanner) hit(v string, pos, kwLen, ri int, fs []finding, ws []window, finds *ruleSet) ([]finding, []window) {
+	cr := &s.rules[ri]
+	switch {
+	case cr.find != nil:
+		finds.set(ri)
+	case cr.seq != nil:
+		if st, en, ok := cr.seq.match(v, pos); ok && s.accept(cr, v[st:en]) {
+			fs = append(fs, finding{st, en, ri})
 		}
+	default:
+		if cr.assign && !assignAfter(v, pos+kwLen) {
+			break
+		}
+		lo, hi := 0, len(v)
+		if cr.width >= 0 {
+			lo, hi = max(0, pos-cr.width-1), min(len(v), pos+kwLen+cr.width+1)
+		}
+		for k := range ws {
+			if ws[k].rule == ri && lo <= ws[k].hi {
+				ws[k].lo, ws[k].hi = min(ws[k].lo, lo), max(ws[k].hi, hi)
+				return fs, ws
+			}
+		}
+		ws = append(ws, window{ri, lo, hi})
 	}
-	if len(fs) == 0 {
-		return v, false
+	return fs, ws
+}
+
+// accept applies a rule's entropy floor and check, and the allow-list.
+func (s *Scanner) accept(cr *compiledRule, sec string) bool {
+	if cr.Entropy > 0 && shannon(sec) < cr.Entropy {
+		return false
 	}
-	// Earliest first; at one start the longest wins, so overlapping rules
-	// yield one marker.
+	if cr.check != nil && !cr.check(sec) {
+		return false
+	}
+	return !s.allowed(sec)
+}
+
+// appendFind appends the secrets of a hand-coded rule.
+func (s *Scanner) appendFind(v string, ri int, fs []finding) []finding {
+	cr := &s.rules[ri]
+	for off := 0; off < len(v); {
+		st, en, next, ok := cr.find(v, off)
+		if !ok {
+			break
+		}
+		if s.accept(cr, v[st:en]) {
+			fs = append(fs, finding{st, en, ri})
+		}
+		off = next
+	}
+	return fs
+}
+
+// appendRegex appends the secrets the regex finds in v[lo:hi]. A window
+// without a match costs no allocation (MatchString); a match costs the
+// submatch slice. The search resumes at each secret's start, not
+// after the match: a match may swallow the key of the next secret (in
+// "auth failed: token=...", gitleaks' generic rule matches from "auth"),
+// and that secret must be found too.
+func (s *Scanner) appendRegex(v string, lo, hi, ri int, fs []finding) []finding {
+	cr := &s.rules[ri]
+	if !cr.re.MatchString(v[lo:hi]) {
+		return fs
+	}
+	for from := lo; from < hi; {
+		m := cr.re.FindStringSubmatchIndex(v[from:hi])
+		if m == nil {
+			break
+		}
+		st, en := m[2*cr.group], m[2*cr.group+1]
+		if cr.firstGroup {
+			for g := 1; 2*g+1 < len(m); g++ {
+				if m[2*g] >= 0 && m[2*g+1] > m[2*g] {
+					st, en = m[2*g], m[2*g+1]
+					break
+				}
+			}
+		}
+		if st < 0 || en <= st {
+			st, en = m[0], m[1] // no secret: move past the match
+			if en <= st {
+				en = st + 1
+			}
+			from += en
+			continue
+		}
+		if s.accept(cr, v[from+st:from+en]) {
+			fs = append(fs, finding{from + st, from + en, ri})
+		}
+		from += max(st, 1)
+	}
+	return fs
+}
+
+// redact writes v with the findings replaced by markers: earliest first;
+// at one start the longest wins, and overlapping findings yield one
+// marker.
+func (s *Scanner) redact(v string, fs []finding, counts []uint64) string {
 	slices.SortFunc(fs, func(a, b finding) int {
 		if a.start != b.start {
 			return a.start - b.start
@@ -199,7 +318,7 @@ func (s *Scanner) scanSlow(v string, hits *ruleSet, counts []uint64) (string, bo
 		i = j
 	}
 	b.WriteString(v[last:])
-	return b.String(), true
+	return b.String()
 }
 
 func (s *Scanner) allowed(secret string) bool {
