@@ -175,7 +175,7 @@ func Builtin() []Rule {
 			Keywords: []string{"token=", "key=", "password=", "passwd=", "pwd=", "secret=", "signature=", "credential=", "auth=", "code=", "sessionid=", "session_id=", "jwt="}},
 		kv("password-assignment", `(?i)\b[a-z0-9_.-]*(?:password|passwd|passphrase)`+assign+`(?P<s>[^\s"'&;,}]{3,})`, 0, "password", "passwd", "passphrase"),
 		kv("generic-secret", `(?i)\b[a-z0-9_.-]*(?:secret|token|api[_-]?key|access[_-]?key|auth[_-]?key|private[_-]?key|credentials?)`+assign+`(?P<s>[A-Za-z0-9_\-+/=.~]{12,})`, 3.3,
-			"secret", "token", "api_key", "apikey", "api-key", "access_key", "accesskey", "access-key", "auth_key", "authkey", "private_key", "privatekey", "credential"),
+			"secret", "token", "api_key", "apikey", "api-key", "access_key", "accesskey", "access-key", "auth_key", "authkey", "auth-key", "private_key", "privatekey", "private-key", "credential"),
 	}
 	return append(rs, gitleaksRules()...)
 }

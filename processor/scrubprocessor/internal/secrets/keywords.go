@@ -2,12 +2,15 @@ package secrets
 
 // keywordIndex finds, in one pass over a value, every configured keyword
 // (ASCII case-insensitive) and reports which rules they belong to. It is a
-// byte-indexed table: a 64 Ki-bit bitmap of the keywords' first two bytes
-// rejects almost every position with one load, and only a position whose
-// bigram starts some keyword compares that bigram's few keywords. No
-// allocation happens on any path.
+// byte-indexed table: a 64 Ki-bit bitmap of the keywords' first three
+// bytes (hashed; the first two for two-byte keywords) rejects almost every
+// position with one load, and only a position that may start some keyword
+// compares the keywords of its first two bytes. With some 600 keywords,
+// many starting with common pairs (ap, co, se, to), the third byte is what
+// keeps the candidates rare. No allocation happens on any path.
 type keywordIndex struct {
-	bigram  [1 << 16 / 64]uint64 // bit per lowercase first-two-bytes pair
+	bigram  [1 << 16 / 64]uint64 // bit per first-two-bytes pair of a two-byte keyword
+	trigram [1 << 16 / 64]uint64 // bit per hashed first three bytes of a longer keyword
 	bucket  *[1 << 16]uint16     // bigram -> index+1 into buckets (dense: no hashing)
 	buckets [][]kwEntry
 	single  [256]bool // one-byte keywords (rare; user rules)
@@ -51,7 +54,12 @@ func (k *keywordIndex) add(kw string, rule int) {
 		return
 	}
 	bg := uint16(kw[0])<<8 | uint16(kw[1])
-	k.bigram[bg>>6] |= 1 << (bg & 63)
+	if len(kw) == 2 {
+		k.bigram[bg>>6] |= 1 << (bg & 63)
+	} else {
+		h := tri(bg, kw[2])
+		k.trigram[h>>6] |= 1 << (h & 63)
+	}
 	bi := k.bucket[bg]
 	if bi == 0 {
 		k.buckets = append(k.buckets, nil)
@@ -85,8 +93,18 @@ func (k *keywordIndex) next(v string, i int) int {
 		if k.bigram[bg>>6]&(1<<(bg&63)) != 0 {
 			return i
 		}
+		if i+2 < n {
+			if h := tri(bg, lowerTab[v[i+2]]); k.trigram[h>>6]&(1<<(h&63)) != 0 {
+				return i
+			}
+		}
 	}
 	return -1
+}
+
+// tri hashes a lowercase bigram and a third byte to 16 bits.
+func tri(bg uint16, c2 byte) uint16 {
+	return uint16((uint32(bg)<<8 | uint32(c2)) * 2654435761 >> 16)
 }
 
 // at returns the one-byte keyword rules and the bigram bucket at i.

@@ -55,6 +55,9 @@ type compiledRule struct {
 	// a keyword hit lies within width bytes of it, so the regex runs on
 	// that window only.
 	width int
+	// anch, when set, is the (lean) regex anchored at its start: every
+	// match starts at a keyword hit, so it runs at each hit.
+	anch *regexp.Regexp
 	// assign: the regex needs a key/value separator after the keyword, so
 	// a hit with none after it is skipped without running the regex.
 	assign bool
@@ -80,6 +83,17 @@ func compileRule(r Rule) (compiledRule, error) {
 	}
 	if re.MatchString("") {
 		return compiledRule{}, fmt.Errorf("rule %q: regex %q matches the empty string; it would redact everything", r.Name, r.Regex)
+	}
+	leanExpr := leanRegex(r.Regex)
+	if lean, err := regexp.Compile(leanExpr); err == nil && !lean.MatchString("") && lean.NumSubexp() == re.NumSubexp() {
+		re = lean
+		// A match that can only start at a keyword hit is tried there,
+		// anchored: the regex then reads the match, not the value.
+		if ast, err := syntax.Parse(leanExpr, syntax.Perl); err == nil {
+			if ps, ok := literalPrefixes(ast); ok && anchoredByKeywords(ps, r.Keywords) {
+				cr.anch = regexp.MustCompile(`^(?:` + leanExpr + `)`)
+			}
+		}
 	}
 	cr.re = re
 	if i := re.SubexpIndex("s"); i > 0 {
@@ -109,7 +123,8 @@ func compileRule(r Rule) (compiledRule, error) {
 	}
 	// Gate assignment-shaped rules, unless a '.' lets any byte stand
 	// between key and separator (MailchimpSDK.initialize).
-	cr.assign = !anyChar && (keywordsBefore(r, gitleaksAssign) || keywordsBefore(r, assign))
+	hasSep := strings.Contains(r.Regex, gitleaksAssign) || strings.Contains(r.Regex, assign)
+	cr.assign = !anyChar && hasSep && (cr.anch != nil || keywordsBefore(r, gitleaksAssign) || keywordsBefore(r, assign))
 	for _, kw := range r.Keywords {
 		if kw == "" {
 			return compiledRule{}, fmt.Errorf("rule %q: empty keyword; remove it or give the literal text the secret always contains", r.Name)
@@ -159,18 +174,30 @@ func keywordsBefore(r Rule, sep string) bool {
 	return true
 }
 
-// assignAfter reports whether a key/value separator follows the keyword
-// ending at i, past at most 80 bytes of key characters and quotes: what
-// every assignment-shaped rule requires.
-func assignAfter(v string, i int) bool {
+// assignedValue returns where the value of a key/value assignment starts
+// when a separator follows the keyword ending at i, past at most 80 bytes
+// of key characters and quotes (what every assignment-shaped rule
+// requires), or -1 when none does.
+func assignedValue(v string, i int) int {
 	for n := 0; i < len(v) && n < 80; i, n = i+1, n+1 {
 		switch c := v[i]; {
 		case c == '=' || c == ':' || c == '>' || c == '|' || c == ',' || c == '?':
-			return true
+			for i < len(v) && isSepOrQuote(v[i]) {
+				i++
+			}
+			return i
 		case wordClass.has(c) || c == '.' || c == '-' || c == ' ' || c == '\t' || c == '\'' || c == '"' || c == '\n' || c == '\r':
 		default:
-			return false
+			return -1
 		}
+	}
+	return -1
+}
+
+func isSepOrQuote(c byte) bool {
+	switch c {
+	case '=', ':', '>', '|', ',', '?', '\'', '"', '`', ' ', '\t', '\n', '\r':
+		return true
 	}
 	return false
 }

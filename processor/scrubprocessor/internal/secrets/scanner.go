@@ -137,13 +137,13 @@ func (s *Scanner) Scan(v string, counts []uint64) (string, bool) {
 		return v, false
 	}
 	var fbuf [8]finding
-	var wbuf [8]window
-	fs, ws := fbuf[:0], wbuf[:0]
-	var finds ruleSet
+	var pbuf [8]pending
+	fs, ps := fbuf[:0], pbuf[:0]
+	var done ruleSet
 	for i := s.kw.next(v, 0); i >= 0; i = s.kw.next(v, i+1) {
 		single, bucket := s.kw.at(v, i)
 		for _, r := range single {
-			fs, ws = s.hit(v, i, 1, r, fs, ws, &finds)
+			fs, ps = s.hit(v, i, 1, r, fs, ps, &done)
 		}
 		for bi := range bucket {
 			e := &bucket[bi]
@@ -151,24 +151,14 @@ func (s *Scanner) Scan(v string, counts []uint64) (string, bool) {
 				continue
 			}
 			for _, r := range e.rules {
-				fs, ws = s.hit(v, i, len(e.kw), r, fs, ws, &finds)
+				fs, ps = s.hit(v, i, len(e.kw), r, fs, ps, &done)
 			}
 		}
 	}
 	for _, r := range s.always {
-		ws = append(ws, window{r, 0, len(v)})
+		ps = append(ps, pending{rule: r, hi: len(v)})
 	}
-	for w, word := range finds {
-		for word != 0 {
-			b := trailingZeros(word)
-			word &^= 1 << b
-			ri := w*64 + b
-			fs = s.appendFind(v, ri, fs)
-		}
-	}
-	for _, w := range ws {
-		fs = s.appendRegex(v, w.lo, w.hi, w.rule, fs)
-	}
+	fs = s.runPending(v, ps, fs)
 	if len(fs) == 0 {
 		return v, false
 	}
@@ -179,38 +169,96 @@ type finding struct {
 	start, end, rule int
 }
 
-// window is a stretch of the value a regex rule runs on.
-type window struct {
-	rule, lo, hi int
+// pending is a regex rule to run after the keyword pass: anchored at lo,
+// or on the window [lo, hi); val is where the assigned value starts
+// (assignment-shaped rules).
+type pending struct {
+	rule, lo, hi, val int
+	anchored          bool
 }
 
-// hit handles rule ri at a keyword hit v[pos:pos+kwLen].
-func (s *Scanner) hit(v string, pos, kwLen, ri int, fs []finding, ws []window, finds *ruleSet) ([]finding, []window) {
+// hit handles rule ri at a keyword hit v[pos:pos+kwLen]. Hand-coded and
+// sequence rules run at once; regex rules are deferred (pending), so that
+// a regex whose hit, or whose assigned value, lies in a secret found
+// already is not run at all: in api_key=sk_live_..., the query-parameter
+// and Stripe rules have the secret before gitleaks' generic rule, costlier
+// by far, would look at it.
+func (s *Scanner) hit(v string, pos, kwLen, ri int, fs []finding, ps []pending, done *ruleSet) ([]finding, []pending) {
 	cr := &s.rules[ri]
 	switch {
 	case cr.find != nil:
-		finds.set(ri)
+		if !done.has(ri) {
+			done.set(ri)
+			fs = s.appendFind(v, ri, fs)
+		}
 	case cr.seq != nil:
 		if st, en, ok := cr.seq.match(v, pos); ok && s.accept(cr, v[st:en]) {
 			fs = append(fs, finding{st, en, ri})
 		}
 	default:
-		if cr.assign && !assignAfter(v, pos+kwLen) {
+		if covered(fs, pos) {
+			break
+		}
+		val := pos
+		if cr.assign {
+			if val = assignedValue(v, pos+kwLen); val < 0 {
+				break
+			}
+		}
+		if cr.anch != nil {
+			ps = append(ps, pending{rule: ri, lo: pos, hi: len(v), val: val, anchored: true})
 			break
 		}
 		lo, hi := 0, len(v)
 		if cr.width >= 0 {
 			lo, hi = max(0, pos-cr.width-1), min(len(v), pos+kwLen+cr.width+1)
 		}
-		for k := range ws {
-			if ws[k].rule == ri && lo <= ws[k].hi {
-				ws[k].lo, ws[k].hi = min(ws[k].lo, lo), max(ws[k].hi, hi)
-				return fs, ws
+		for k := range ps {
+			if ps[k].rule == ri && !ps[k].anchored && lo <= ps[k].hi {
+				ps[k].lo, ps[k].hi = min(ps[k].lo, lo), max(ps[k].hi, hi)
+				ps[k].val = max(ps[k].val, val)
+				return fs, ps
 			}
 		}
-		ws = append(ws, window{ri, lo, hi})
+		ps = append(ps, pending{rule: ri, lo: lo, hi: hi, val: val})
 	}
-	return fs, ws
+	return fs, ps
+}
+
+// covered reports whether byte i lies in one of the latest findings. It is
+// an optimisation only (a hit it misses is scanned, not lost), so it looks
+// at a few, which keeps a value with thousands of secrets linear.
+func covered(fs []finding, i int) bool {
+	for _, f := range fs[max(0, len(fs)-8):] {
+		if f.start <= i && i < f.end {
+			return true
+		}
+	}
+	return false
+}
+
+// runPending runs the deferred regex rules, skipping those whose value
+// a finding already covers.
+func (s *Scanner) runPending(v string, ps []pending, fs []finding) []finding {
+	for _, p := range ps {
+		cr := &s.rules[p.rule]
+		if cr.assign && covered(fs, p.val) {
+			continue
+		}
+		if !p.anchored {
+			fs = s.appendRegex(v, p.lo, p.hi, p.rule, fs)
+			continue
+		}
+		w := v[p.lo:]
+		if !cr.anch.MatchString(w) {
+			continue
+		}
+		m := cr.anch.FindStringSubmatchIndex(w)
+		if st, en, ok := cr.secret(m); ok && s.accept(cr, w[st:en]) {
+			fs = append(fs, finding{p.lo + st, p.lo + en, p.rule})
+		}
+	}
+	return fs
 }
 
 // accept applies a rule's entropy floor and check, and the allow-list.
@@ -256,16 +304,8 @@ func (s *Scanner) appendRegex(v string, lo, hi, ri int, fs []finding) []finding 
 		if m == nil {
 			break
 		}
-		st, en := m[2*cr.group], m[2*cr.group+1]
-		if cr.firstGroup {
-			for g := 1; 2*g+1 < len(m); g++ {
-				if m[2*g] >= 0 && m[2*g+1] > m[2*g] {
-					st, en = m[2*g], m[2*g+1]
-					break
-				}
-			}
-		}
-		if st < 0 || en <= st {
+		st, en, ok := cr.secret(m)
+		if !ok {
 			st, en = m[0], m[1] // no secret: move past the match
 			if en <= st {
 				en = st + 1
@@ -279,6 +319,20 @@ func (s *Scanner) appendRegex(v string, lo, hi, ri int, fs []finding) []finding 
 		from += max(st, 1)
 	}
 	return fs
+}
+
+// secret picks the secret's bounds out of a submatch index.
+func (cr *compiledRule) secret(m []int) (st, en int, ok bool) {
+	st, en = m[2*cr.group], m[2*cr.group+1]
+	if cr.firstGroup {
+		for g := 1; 2*g+1 < len(m); g++ {
+			if m[2*g] >= 0 && m[2*g+1] > m[2*g] {
+				st, en = m[2*g], m[2*g+1]
+				break
+			}
+		}
+	}
+	return st, en, st >= 0 && en > st
 }
 
 // redact writes v with the findings replaced by markers: earliest first;
