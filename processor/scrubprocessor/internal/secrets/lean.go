@@ -3,9 +3,9 @@ package secrets
 import "regexp/syntax"
 
 // leanRegex rewrites a rule's regex for scanning: what only constrains
-// the context of the secret is dropped (optional text before the first
-// mandatory part, such as gitleaks' [\w.-]{0,50}? before the key name, and
-// a terminator after the secret group), and a long bounded run of one
+// the context of the secret is dropped (optional text and \b before the
+// first mandatory part, such as gitleaks' [\w.-]{0,50}? before the key
+// name; a terminator after the secret group, or a trailing \b), and a long bounded run of one
 // class, x{10,150}, becomes unbounded, x{10,}. Go's regexp simulates one
 // state per repetition, so these bounds are what makes a rule cost tens
 // of microseconds per value; without them it matches a superset, which
@@ -22,6 +22,12 @@ func leanRegex(expr string) string {
 		}
 		if last := lastCapture(subs); last >= 0 && last < len(subs)-1 {
 			subs = subs[:last+1]
+		} else if last < 0 {
+			// A whole-match rule: a trailing \b or $ only refuses a
+			// token glued to more text.
+			for len(subs) > 1 && isContext(subs[len(subs)-1]) {
+				subs = subs[:len(subs)-1]
+			}
 		}
 		re.Sub = subs
 	}
