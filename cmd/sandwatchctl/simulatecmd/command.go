@@ -34,6 +34,9 @@ type Options struct {
 	JSON        bool
 	MaxRequests int
 	SpanRate    float64
+	// SecretRatio turns this fraction of the high-rate spans into HTTP
+	// calls carrying credentials (simulate.AddSecrets).
+	SecretRatio float64
 }
 
 // NewCommand returns the simulate command.
@@ -80,6 +83,7 @@ Scenarios: ` + strings.Join(simulate.Scenarios(), ", ") + ` (or "all").
 	f.IntVar(&o.Batches, "batches", 32, "high-rate: distinct pre-encoded requests to cycle through")
 	f.IntVar(&o.MaxRequests, "max-requests", 0, "high-rate: stop after this many requests (0 = no limit)")
 	f.Float64Var(&o.SpanRate, "span-rate", 0, "high-rate: cap the load at this many spans per second (0 = as fast as possible)")
+	f.Float64Var(&o.SecretRatio, "secret-ratio", 0, "high-rate: fraction of spans that are HTTP calls with api_key=sk_live_... in url.full and a bearer JWT header (0.33 = the secret-heavy mix)")
 	f.BoolVar(&o.JSON, "json", false, "print the summary as JSON")
 	return cmd
 }
@@ -107,6 +111,9 @@ func (o *Options) validate() error {
 		if !slices.Contains(known, s) {
 			return fmt.Errorf("--scenario %q: known scenarios are %s", s, strings.Join(known, ", "))
 		}
+	}
+	if o.SecretRatio < 0 || o.SecretRatio > 1 {
+		return fmt.Errorf("--secret-ratio %v: use a fraction from 0 to 1 (0.33 = a third of the spans)", o.SecretRatio)
 	}
 	if o.HighRate && (o.BatchSpans <= 0 || o.Batches <= 0) {
 		return fmt.Errorf("--batch-spans and --batches must be positive")
