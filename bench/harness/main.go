@@ -31,11 +31,13 @@ func main() {
 		bin         = flag.String("bin", "bin/sandwatch", "collector binary")
 		ctl         = flag.String("ctl", "bin/sandwatchctl", "sandwatchctl binary")
 		swConfig    = flag.String("sandwatch-config", "config/default.yaml", "config of the sandwatch setup (to measure a variant)")
+		stockConfig = flag.String("stock-config", "bench/stock.yaml", "config of the stock setup (e.g. bench/redaction-10.yaml)")
+		secretRatio = flag.Float64("secret-ratio", 0, "passed to simulate --secret-ratio: the share of spans carrying credentials (0.33 = the secret-heavy mix)")
 	)
 	flag.Parse()
 	setups := []setup{
 		{Name: "passthrough", Config: "bench/passthrough.yaml"},
-		{Name: "stock", Config: "bench/stock.yaml"},
+		{Name: "stock", Config: *stockConfig},
 		{Name: "sandwatch", Config: *swConfig},
 	}
 	var results []result
@@ -47,6 +49,7 @@ func main() {
 		r, err := measure(runParams{
 			bin: *bin, ctl: *ctl, setup: s, config: cfg,
 			duration: *duration, warmup: *warmup, concurrency: *concurrency, batchSpans: *batchSpans,
+			secretRatio: *secretRatio,
 		})
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "%s: %v\n", s.Name, err)

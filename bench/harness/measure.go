@@ -22,6 +22,7 @@ type runParams struct {
 	setup                   setup
 	duration, warmup        time.Duration
 	concurrency, batchSpans int
+	secretRatio             float64
 }
 
 type result struct {
@@ -133,7 +134,8 @@ func load(p runParams, endpoint string, d time.Duration) (simulateSummary, error
 	ctl, _ := filepath.Abs(p.ctl)
 	out, err := exec.Command(ctl, "simulate", "--high-rate", "--json", "--endpoint", endpoint,
 		"--duration", d.String(), "--concurrency", strconv.Itoa(p.concurrency),
-		"--batch-spans", strconv.Itoa(p.batchSpans), "--extensions", "200").Output()
+		"--batch-spans", strconv.Itoa(p.batchSpans), "--extensions", "200",
+		"--secret-ratio", strconv.FormatFloat(p.secretRatio, 'g', -1, 64)).Output()
 	if err != nil {
 		return simulateSummary{}, fmt.Errorf("simulate: %w: %s", err, out)
 	}
