@@ -9,12 +9,13 @@ package secrets
 // many starting with common pairs (ap, co, se, to), the third byte is what
 // keeps the candidates rare. No allocation happens on any path.
 type keywordIndex struct {
-	bigram  [1 << 16 / 64]uint64 // bit per first-two-bytes pair of a two-byte keyword
-	trigram [1 << 16 / 64]uint64 // bit per hashed first three bytes of a longer keyword
-	bucket  *[1 << 16]uint16     // bigram -> index+1 into buckets (dense: no hashing)
-	buckets [][]kwEntry
-	single  [256]bool // one-byte keywords (rare; user rules)
-	singleR [256][]int
+	bigram    [1 << 16 / 64]uint64 // bit per first-two-bytes pair of a two-byte keyword
+	trigram   [1 << 16 / 64]uint64 // bit per hashed first three bytes of a longer keyword
+	bucket    *[1 << 16]uint16     // bigram -> index+1 into buckets (dense: no hashing)
+	buckets   [][]kwEntry
+	single    [256]bool // one-byte keywords (rare; user rules)
+	hasSingle bool
+	singleR   [256][]int
 }
 
 type kwEntry struct {
@@ -50,6 +51,7 @@ func (k *keywordIndex) add(kw string, rule int) {
 	kw = toLowerASCII(kw)
 	if len(kw) == 1 {
 		k.single[kw[0]] = true
+		k.hasSingle = true
 		k.singleR[kw[0]] = append(k.singleR[kw[0]], rule)
 		return
 	}
@@ -81,6 +83,22 @@ func (k *keywordIndex) add(kw string, rule int) {
 // -1. The caller compares the bigram's bucket there.
 func (k *keywordIndex) next(v string, i int) int {
 	n := len(v)
+	if i+2 < n && !k.hasSingle {
+		// The common case, unrolled: each byte is loaded and lowered
+		// once, carried from one position to the next.
+		c0, c1 := lowerTab[v[i]], lowerTab[v[i+1]]
+		for ; i+2 < n; i++ {
+			c2 := lowerTab[v[i+2]]
+			bg := uint16(c0)<<8 | uint16(c1)
+			if k.bigram[bg>>6]&(1<<(bg&63)) != 0 {
+				return i
+			}
+			if h := tri(bg, c2); k.trigram[h>>6]&(1<<(h&63)) != 0 {
+				return i
+			}
+			c0, c1 = c1, c2
+		}
+	}
 	for ; i < n; i++ {
 		c0 := lowerTab[v[i]]
 		if k.single[c0] {
