@@ -91,10 +91,11 @@ func (s *scrubber) strField(v string, set func(string), st *stats) {
 // key, so {"credentials": {"user": .., "pass": ..}} is redacted whole.
 func (s *scrubber) attrs(m pcommon.Map, depth int, sensitive bool, st *stats) {
 	m.Range(func(k string, v pcommon.Value) bool {
-		if s.keys.Allowed(k) {
+		allowed, sens := s.keys.Classify(k)
+		if allowed {
 			return true
 		}
-		s.value(k, v, sensitive || (s.sc != nil && s.keys.Sensitive(k)), depth, st)
+		s.value(k, v, sensitive || (s.sc != nil && sens), depth, st)
 		return true
 	})
 }

@@ -221,3 +221,19 @@ func FuzzScan(f *testing.F) {
 		s.Scan(out, nil)
 	})
 }
+
+func TestKeyPolicyClassifyCached(t *testing.T) {
+	p, err := NewKeyPolicy(KeyOptions{Allow: []string{"app.token_hint"}})
+	require.NoError(t, err)
+	for i := 0; i < 3; i++ { // first a miss, then hits
+		for k, want := range map[string][2]bool{
+			"http.request.header.authorization": {false, true},
+			"app.token_hint":                    {true, true},
+			"url.full":                          {false, false},
+		} {
+			a, s := p.Classify(k)
+			assert.Equal(t, want, [2]bool{a, s}, k)
+		}
+	}
+	assert.Zero(t, testing.AllocsPerRun(100, func() { p.Classify("url.full") }))
+}
