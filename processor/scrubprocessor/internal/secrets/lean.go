@@ -17,10 +17,17 @@ func leanRegex(expr string) string {
 	}
 	if re.Op == syntax.OpConcat {
 		subs := re.Sub
+		hexToken := false
 		for len(subs) > 1 && !hasCapture(subs[0]) && (isZeroWidth(subs[0]) || minLen(subs[0]) == 0) {
+			if subs[0].Op == syntax.OpWordBoundary && hexLiteral(&syntax.Regexp{Op: syntax.OpConcat, Sub: subs[1:]}) {
+				hexToken = true // glued to more text, a hex prefix is part of a hash
+				break
+			}
 			subs = subs[1:]
 		}
-		if last := lastCapture(subs); last >= 0 && last < len(subs)-1 {
+		if hexToken {
+			// keep the context on both sides
+		} else if last := lastCapture(subs); last >= 0 && last < len(subs)-1 {
 			subs = subs[:last+1]
 		} else if last < 0 {
 			// A whole-match rule: a trailing \b or $ only refuses a

@@ -23,6 +23,9 @@ type seqMatcher struct {
 	// secret group bounds as element indexes: the secret spans elements
 	// [capFrom, capTo); capFrom == capTo means the whole match.
 	capFrom, capTo int
+	// wordStart keeps the \b on both sides: the prefix is hex (4b1d...),
+	// which occurs inside hashes and digests, so a glued match is no token.
+	wordStart bool
 }
 
 type seqElem struct {
@@ -106,8 +109,11 @@ func compileSeq(expr string, group int) *seqMatcher {
 	}
 	// Drop leading anchors and optional context before the first
 	// literal (it cannot decide whether a match exists).
-	lead := 0
+	lead, wordStart := 0, false
 	for lead < len(flat) && lead != capFrom && (isZeroWidth(flat[lead]) || minLen(flat[lead]) == 0) {
+		if flat[lead].Op == syntax.OpWordBoundary && lead+1 < len(flat) && hexLiteral(&syntax.Regexp{Op: syntax.OpConcat, Sub: flat[lead+1:]}) {
+			wordStart = true
+		}
 		lead++
 	}
 	flat = flat[lead:]
@@ -118,7 +124,7 @@ func compileSeq(expr string, group int) *seqMatcher {
 			return nil
 		}
 	}
-	m := &seqMatcher{}
+	m := &seqMatcher{wordStart: wordStart}
 	for _, r := range flat {
 		e, ok := toElem(r)
 		if !ok {
@@ -143,6 +149,23 @@ func compileSeq(expr string, group int) *seqMatcher {
 		}
 	}
 	return m
+}
+
+// hexLiteral: every match of r starts with a literal of hex digits only
+// (4b1d..., not AKIA...), which a hash or digest holds by chance.
+func hexLiteral(r *syntax.Regexp) bool {
+	ps, ok := literalPrefixes(r)
+	if !ok {
+		return false
+	}
+	for _, p := range ps {
+		for j := 0; j < len(p); j++ {
+			if c := p[j]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func isZeroWidth(r *syntax.Regexp) bool {
@@ -434,6 +457,9 @@ func (m *seqMatcher) anchoredBy(keywords []string) bool {
 // match tries a match starting at pos. It returns the bytes to redact
 // (the secret group, or the whole match).
 func (m *seqMatcher) match(v string, pos int) (start, end int, ok bool) {
+	if m.wordStart && pos > 0 && wordClass.has(v[pos-1]) {
+		return 0, 0, false
+	}
 	i := pos
 	start, end = pos, -1
 	last := len(m.elems) - 1
@@ -461,7 +487,12 @@ func (m *seqMatcher) match(v string, pos int) (start, end int, ok bool) {
 				return 0, 0, false
 			}
 			i += n
-			if k == last {
+			if k == last && m.wordStart {
+				// A hex token must end where a word ends, too.
+				if i < len(v) && wordClass.has(v[i]) {
+					return 0, 0, false
+				}
+			} else if k == last {
 				// A token glued to more text: take the whole run.
 				for i < len(v) && (e.class.has(v[i]) || wordClass.has(v[i])) {
 					i++
