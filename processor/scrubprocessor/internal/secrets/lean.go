@@ -178,7 +178,7 @@ func prefixes(r *syntax.Regexp, in []string) (out []string, open, ok bool) {
 	return in, false, true
 }
 
-// anchoredBy reports whether every prefix starts with one of the
+// anchoredByKeywords reports whether every prefix starts with one of the
 // keywords, so a match can only start at a keyword hit.
 func anchoredByKeywords(prefixes, keywords []string) bool {
 	if len(keywords) == 0 || len(prefixes) == 0 {

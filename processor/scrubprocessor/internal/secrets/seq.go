@@ -439,19 +439,7 @@ func (m *seqMatcher) anchoredBy(keywords []string) bool {
 		}
 		prefixes = next
 	}
-	for _, p := range prefixes {
-		ok := false
-		for _, kw := range keywords {
-			kw = toLowerASCII(kw)
-			if len(kw) <= len(p) && p[:len(kw)] == kw {
-				ok = true
-			}
-		}
-		if !ok {
-			return false
-		}
-	}
-	return len(keywords) > 0
+	return anchoredByKeywords(prefixes, keywords)
 }
 
 // match tries a match starting at pos. It returns the bytes to redact
