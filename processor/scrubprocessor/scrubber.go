@@ -52,7 +52,7 @@ func newScrubber(cfg *Config, set component.TelemetrySettings) (*scrubber, error
 
 // wholeMarker is the marker replacing a whole value for reason i.
 func (s *scrubber) wholeMarker(i int, v string) string {
-	if s.sc != nil && i == extraSensitiveKey {
+	if s.sc != nil && i == extraSensitiveKey && s.sc.Fingerprints() {
 		return s.sc.Marker(extraNames[i], v) // fingerprinted when configured
 	}
 	return s.markers[i]

@@ -390,6 +390,10 @@ func (s *Scanner) fingerprint(secret string) string {
 	return hex.EncodeToString(m.Sum(nil))[:s.fpLen]
 }
 
+// Fingerprints reports whether markers carry a keyed fingerprint (else a
+// whole-value marker is the same string every time).
+func (s *Scanner) Fingerprints() bool { return s.fpKey != nil }
+
 // Marker returns the marker for a whole value redacted under rule name
 // (sensitive keys), fingerprinted like Scan's markers.
 func (s *Scanner) Marker(name, secret string) string {
