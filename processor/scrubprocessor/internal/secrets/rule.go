@@ -50,7 +50,7 @@ type compiledRule struct {
 	group int // submatch index of the secret; 0 = whole match
 	// seq, when set, replaces the regex: a matcher compiled from it that
 	// runs at each keyword hit.
-	seq *seqMatcher
+	seq []*seqMatcher
 	// width is the regex's longest match (-1 unbounded): a match holding
 	// a keyword hit lies within width bytes of it, so the regex runs on
 	// that window only.
@@ -106,8 +106,8 @@ func compileRule(r Rule) (compiledRule, error) {
 	if r.firstGroup && re.NumSubexp() > 0 {
 		seqGroup = -1
 	}
-	if m := compileSeq(r.Regex, seqGroup); m != nil && m.anchoredBy(r.Keywords) && (seqGroup >= 0 || re.NumSubexp() == 1) {
-		cr.seq = m
+	if seqGroup >= 0 || re.NumSubexp() == 1 {
+		cr.seq = compileSeqs(r.Regex, seqGroup, r.Keywords)
 	}
 	cr.width = -1
 	anyChar := true

@@ -192,8 +192,11 @@ func (s *Scanner) hit(v string, pos, kwLen, ri int, fs []finding, ps []pending, 
 			fs = s.appendFind(v, ri, fs)
 		}
 	case cr.seq != nil:
-		if st, en, ok := cr.seq.match(v, pos); ok && s.accept(cr, v[st:en]) {
-			fs = append(fs, finding{st, en, ri})
+		for _, m := range cr.seq {
+			if st, en, ok := m.match(v, pos); ok && s.accept(cr, v[st:en]) {
+				fs = append(fs, finding{st, en, ri})
+				break
+			}
 		}
 	default:
 		if covered(fs, pos) {

@@ -54,6 +54,68 @@ var wordClass = func() (c byteClass) {
 	return c
 }()
 
+// compileSeqs compiles expr into sequence matchers anchored by the
+// keywords: one, or one per branch of its first alternation (vault's
+// hvs\.[\w-]{90,120}|s\.[a-z0-9]{24}), or nil when some branch has another
+// shape.
+func compileSeqs(expr string, group int, keywords []string) []*seqMatcher {
+	if m := compileSeq(expr, group); m != nil {
+		if m.anchoredBy(keywords) {
+			return []*seqMatcher{m}
+		}
+		return nil
+	}
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	var out []*seqMatcher
+	for _, b := range branches(re) {
+		m := compileSeq(b.String(), group)
+		if m == nil || !m.anchoredBy(keywords) {
+			return nil
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// branches returns re once per branch of its first alternation that is
+// not mere context (a terminator such as (?:[\x60'"\s;]|$)), the rest of
+// re kept around it; nil when there is none.
+func branches(re *syntax.Regexp) []*syntax.Regexp {
+	switch re.Op {
+	case syntax.OpAlternate:
+		if isContext(re) {
+			return nil
+		}
+		return re.Sub
+	case syntax.OpCapture:
+		var out []*syntax.Regexp
+		for _, b := range branches(re.Sub[0]) {
+			c := *re
+			c.Sub = []*syntax.Regexp{b}
+			out = append(out, &c)
+		}
+		return out
+	case syntax.OpConcat:
+		for i, sub := range re.Sub {
+			bs := branches(sub)
+			if bs == nil {
+				continue
+			}
+			var out []*syntax.Regexp
+			for _, b := range bs {
+				c := *re
+				c.Sub = append(append(append([]*syntax.Regexp(nil), re.Sub[:i]...), b), re.Sub[i+1:]...)
+				out = append(out, &c)
+			}
+			return out
+		}
+	}
+	return nil
+}
+
 // compileSeq returns nil when re has another shape; the rule then runs
 // its regex on a window around the keyword hit. group is the secret
 // group's index (0: none; -1: the first group, gitleaks' rule).
