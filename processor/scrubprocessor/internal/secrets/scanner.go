@@ -1,7 +1,10 @@
 // Package secrets finds credentials in strings and replaces them with a
-// marker naming the rule. A keyword prefilter runs once over each value;
-// only the rules whose keywords occur there run their (RE2) regex, so the
-// common value with no keyword costs one byte loop and no allocation.
+// marker naming the rule. A keyword pass runs once over each value and
+// yields the positions a credential can start at; there, a rule compiled
+// from its regexp/syntax tree into a sequence matcher (seq.go) matches in
+// place, and any other rule runs its lean RE2 regex (lean.go) anchored at
+// the hit or on a window around it. A value with no keyword costs one
+// byte loop and no allocation.
 package secrets
 
 import (
@@ -130,8 +133,8 @@ func (s *Scanner) NumRules() int { return len(s.rules) }
 // anything changed. counts, when non-nil (len NumRules), is incremented
 // per redaction by rule index. One keyword pass over v finds the
 // candidate positions; at each, a rule compiled to a sequence matcher
-// matches in place, and a regex rule marks a window around the hit for
-// its regex. Nothing allocates unless a regex matches or v changes.
+// matches in place, and a regex rule is noted for after the pass (see
+// hit). Nothing allocates unless a regex matches or v changes.
 func (s *Scanner) Scan(v string, counts []uint64) (string, bool) {
 	if len(v) < 3 {
 		return v, false
