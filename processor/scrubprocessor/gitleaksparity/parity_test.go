@@ -1,3 +1,6 @@
+// Package gitleaksparity proves that scrub redacts everything gitleaks'
+// default rules find. It is a module of its own so that the collector
+// never carries gitleaks: gitleaks is the judge, at test time only.
 package gitleaksparity
 
 import (
@@ -49,7 +52,7 @@ type planted struct {
 // corpus generates, for every rule of gitleaks' default config, strings
 // its regex matches that gitleaks itself reports under that rule.
 func corpus(t *testing.T, d *detect.Detector) (map[string][]planted, int) {
-	g := NewGen(20261129)
+	g := scrubtest.NewRegexGen(20261129)
 	out := map[string][]planted{}
 	tried := 0
 	for _, id := range d.Config.OrderedRules {
@@ -61,7 +64,7 @@ func corpus(t *testing.T, d *detect.Detector) (map[string][]planted, int) {
 			t.Errorf("rule %s has no regex and is not excluded", id)
 			continue
 		}
-		re, err := Parse(r.Regex.String())
+		re, err := scrubtest.ParseRegex(r.Regex.String())
 		if err != nil {
 			t.Fatalf("rule %s: %v", id, err)
 		}

@@ -28,7 +28,12 @@ func leanRegex(expr string) string {
 		if hexToken {
 			// keep the context on both sides
 		} else if last := lastCapture(subs); last >= 0 && last < len(subs)-1 {
-			subs = subs[:last+1]
+			// Unless the secret alternates: then what follows decides
+			// the branch ([\w.=-]{10,}|[a-z0-9+/]{11,} takes the second
+			// for a base64 value only because a terminator must follow).
+			if !hasAlternate(subs[last]) {
+				subs = subs[:last+1]
+			}
 		} else if last < 0 {
 			// A whole-match rule: a trailing \b or $ only refuses a
 			// token glued to more text.
@@ -54,6 +59,18 @@ func unbound(re *syntax.Regexp) {
 	for _, s := range re.Sub {
 		unbound(s)
 	}
+}
+
+func hasAlternate(re *syntax.Regexp) bool {
+	if re.Op == syntax.OpAlternate {
+		return true
+	}
+	for _, s := range re.Sub {
+		if hasAlternate(s) {
+			return true
+		}
+	}
+	return false
 }
 
 func hasCapture(re *syntax.Regexp) bool {

@@ -175,11 +175,11 @@ func keywordsBefore(r Rule, sep string) bool {
 }
 
 // assignedValue returns where the value of a key/value assignment starts
-// when a separator follows the keyword ending at i, past at most 80 bytes
-// of key characters and quotes (what every assignment-shaped rule
+// when a separator follows the keyword ending at i, past at most 256 bytes
+// (maxKeyGap) of key characters, quotes and spaces (what every assignment-shaped rule
 // requires), or -1 when none does.
 func assignedValue(v string, i int) int {
-	for n := 0; i < len(v) && n < 80; i, n = i+1, n+1 {
+	for n := 0; i < len(v) && n < maxKeyGap; i, n = i+1, n+1 {
 		switch c := v[i]; {
 		case c == '=' || c == ':' || c == '>' || c == '|' || c == ',' || c == '?':
 			for i < len(v) && isSepOrQuote(v[i]) {
@@ -193,6 +193,12 @@ func assignedValue(v string, i int) int {
 	}
 	return -1
 }
+
+// maxKeyGap bounds the look for a separator after a keyword. The regexes
+// allow any run of key characters and blanks there ([a-z_]*\s*); a
+// longer gap than this is not how keys are written, and the bound keeps a
+// value made of keywords linear.
+const maxKeyGap = 256
 
 func isSepOrQuote(c byte) bool {
 	switch c {

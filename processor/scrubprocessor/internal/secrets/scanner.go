@@ -195,11 +195,16 @@ func (s *Scanner) hit(v string, pos, kwLen, ri int, fs []finding, ps []pending, 
 			fs = s.appendFind(v, ri, fs)
 		}
 	case cr.seq != nil:
+		// Of a rule's branches, the longest match: context the branches
+		// dropped would have chosen it.
+		best := finding{rule: -1}
 		for _, m := range cr.seq {
-			if st, en, ok := m.match(v, pos); ok && s.accept(cr, v[st:en]) {
-				fs = append(fs, finding{st, en, ri})
-				break
+			if st, en, ok := m.match(v, pos); ok && en-st > best.end-best.start && s.accept(cr, v[st:en]) {
+				best = finding{st, en, ri}
 			}
+		}
+		if best.rule >= 0 {
+			fs = append(fs, best)
 		}
 	default:
 		if covered(fs, pos) {

@@ -1,7 +1,4 @@
-// Package gitleaksparity proves that scrub redacts everything gitleaks'
-// default rules find. It is a module of its own so that the collector
-// never carries gitleaks: gitleaks is the judge, at test time only.
-package gitleaksparity
+package scrubtest
 
 import (
 	"math/rand/v2"
@@ -10,14 +7,14 @@ import (
 	"unicode"
 )
 
-// Gen generates strings a regular expression matches by walking its
+// RegexGen generates strings a regular expression matches by walking its
 // syntax tree. Sample k of a series picks, at every repeat, the minimum,
 // the maximum (capped for unbounded ones), or a random count in
 // between, and at every alternation a different branch, so a series of
 // samples covers a rule's length ranges and alternatives; character
 // classes are sampled per range, so every range of a class (digits,
 // upper, lower, punctuation) appears in some sample, alone or mixed.
-type Gen struct {
+type RegexGen struct {
 	r *rand.Rand
 	// k is the index of the sample in its series.
 	k int
@@ -25,25 +22,25 @@ type Gen struct {
 	UnboundedExtra int
 }
 
-// NewGen returns a generator seeded with seed.
-func NewGen(seed uint64) *Gen {
-	return &Gen{r: rand.New(rand.NewPCG(seed, seed^0x7a11ea5)), UnboundedExtra: 40}
+// NewRegexGen returns a generator seeded with seed.
+func NewRegexGen(seed uint64) *RegexGen {
+	return &RegexGen{r: rand.New(rand.NewPCG(seed, seed^0x7a11ea5)), UnboundedExtra: 40}
 }
 
-// Parse parses a gitleaks (Go RE2, Perl flags) regex.
-func Parse(expr string) (*syntax.Regexp, error) {
+// ParseRegex parses a rule's (Go RE2, Perl flags) regex for RegexGen.
+func ParseRegex(expr string) (*syntax.Regexp, error) {
 	return syntax.Parse(expr, syntax.Perl)
 }
 
 // Sample returns the k-th sample of re.
-func (g *Gen) Sample(re *syntax.Regexp, k int) string {
+func (g *RegexGen) Sample(re *syntax.Regexp, k int) string {
 	g.k = k
 	var b strings.Builder
 	g.walk(re, &b, 0)
 	return b.String()
 }
 
-func (g *Gen) count(min, max int) int {
+func (g *RegexGen) count(min, max int) int {
 	if max < 0 {
 		max = min + g.UnboundedExtra
 	}
@@ -60,7 +57,7 @@ func (g *Gen) count(min, max int) int {
 	}
 }
 
-func (g *Gen) walk(re *syntax.Regexp, b *strings.Builder, depth int) {
+func (g *RegexGen) walk(re *syntax.Regexp, b *strings.Builder, depth int) {
 	switch re.Op {
 	case syntax.OpLiteral:
 		for _, c := range re.Rune {
@@ -109,7 +106,7 @@ func (g *Gen) walk(re *syntax.Regexp, b *strings.Builder, depth int) {
 // repeat writes n copies of sub. When sub is a character class, the
 // series alternates between runs drawn from one range of the class and
 // runs mixing all of them.
-func (g *Gen) repeat(sub *syntax.Regexp, n int, b *strings.Builder, depth int) {
+func (g *RegexGen) repeat(sub *syntax.Regexp, n int, b *strings.Builder, depth int) {
 	if sub.Op == syntax.OpCharClass && g.k%3 == 2 && len(sub.Rune) > 2 {
 		rng := g.r.IntN(len(sub.Rune) / 2)
 		for i := 0; i < n; i++ {
@@ -126,7 +123,7 @@ func (g *Gen) repeat(sub *syntax.Regexp, n int, b *strings.Builder, depth int) {
 // when only >= 0. Printable ASCII is preferred: credentials are ASCII, and
 // a negated class (any byte but quotes) would otherwise yield mostly
 // unassigned code points.
-func (g *Gen) classRune(ranges []rune, only int) rune {
+func (g *RegexGen) classRune(ranges []rune, only int) rune {
 	type span struct{ lo, hi rune }
 	var ascii []span
 	for i := 0; i+1 < len(ranges); i += 2 {
