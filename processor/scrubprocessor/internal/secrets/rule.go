@@ -146,18 +146,6 @@ func keywordsInRegex(r Rule) bool {
 	return true
 }
 
-func hasAnyChar(r *syntax.Regexp) bool {
-	if r.Op == syntax.OpAnyChar || r.Op == syntax.OpAnyCharNotNL {
-		return true
-	}
-	for _, s := range r.Sub {
-		if hasAnyChar(s) {
-			return true
-		}
-	}
-	return false
-}
-
 // keywordsBefore: the regex has the separator sep and every keyword
 // occurs before it (a key name, not a value prefix such as live_).
 func keywordsBefore(r Rule, sep string) bool {
