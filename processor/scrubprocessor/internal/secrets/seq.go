@@ -245,10 +245,14 @@ func toElem(r *syntax.Regexp) (seqElem, bool) {
 				return seqElem{}, false
 			}
 		case syntax.OpLiteral:
-			if len(sub.Rune) != 1 || sub.Rune[0] >= utf8.RuneSelf || sub.Flags&syntax.FoldCase != 0 {
+			if len(sub.Rune) != 1 || sub.Rune[0] >= utf8.RuneSelf {
 				return seqElem{}, false
 			}
 			c.add(byte(sub.Rune[0]))
+			if sub.Flags&syntax.FoldCase != 0 { // (?i) with = is just =
+				c.add(lowerTab[byte(sub.Rune[0])])
+				c.add(upperOf(byte(sub.Rune[0])))
+			}
 		default:
 			return seqElem{}, false
 		}
