@@ -45,7 +45,7 @@ func TestSequenceMatcher(t *testing.T) {
 	assert.False(t, m.anchoredBy([]string{"live_"}), "a keyword inside the token anchors nothing")
 	tok := "sk_live_" + "aB3dEf6hIj9kLm2nOp5qRs8t"
 	for v, want := range map[string]string{
-		"key=" + tok + "&x=1":  tok,
+		"key=" + tok + "&x=1": tok,
 		"id" + tok + "_glued": tok + "_glued", // glued: the run is taken whole
 		"sk_live_short":       "",
 	} {
