@@ -133,30 +133,6 @@ func maxLen(r *syntax.Regexp) int {
 	return 0
 }
 
-func hasAlternate(re *syntax.Regexp) bool {
-	if re.Op == syntax.OpAlternate {
-		return true
-	}
-	for _, s := range re.Sub {
-		if hasAlternate(s) {
-			return true
-		}
-	}
-	return false
-}
-
-func hasCapture(re *syntax.Regexp) bool {
-	if re.Op == syntax.OpCapture {
-		return true
-	}
-	for _, s := range re.Sub {
-		if hasCapture(s) {
-			return true
-		}
-	}
-	return false
-}
-
 func lastCapture(subs []*syntax.Regexp) int {
 	for i := len(subs) - 1; i >= 0; i-- {
 		if hasCapture(subs[i]) {
@@ -311,14 +287,23 @@ func dedupe(ss []string) []string {
 	return out
 }
 
-func hasAnyChar(r *syntax.Regexp) bool {
-	if r.Op == syntax.OpAnyChar || r.Op == syntax.OpAnyCharNotNL {
-		return true
+// contains reports whether re or a part of it is one of ops.
+func contains(re *syntax.Regexp, ops ...syntax.Op) bool {
+	for _, op := range ops {
+		if re.Op == op {
+			return true
+		}
 	}
-	for _, s := range r.Sub {
-		if hasAnyChar(s) {
+	for _, sub := range re.Sub {
+		if contains(sub, ops...) {
 			return true
 		}
 	}
 	return false
+}
+
+func hasAlternate(re *syntax.Regexp) bool { return contains(re, syntax.OpAlternate) }
+func hasCapture(re *syntax.Regexp) bool   { return contains(re, syntax.OpCapture) }
+func hasAnyChar(re *syntax.Regexp) bool {
+	return contains(re, syntax.OpAnyChar, syntax.OpAnyCharNotNL)
 }
