@@ -25,7 +25,7 @@ export SANDWATCH_BIN := $(CURDIR)/bin/sandwatch
 export SANDWATCHCTL_BIN := $(CURDIR)/bin/sandwatchctl
 export SANDWATCH_TOOLS := $(TOOLS)
 
-.PHONY: all build run test test-unit fuzz deps bench lint generate clean
+.PHONY: all build run test test-unit test-gitleaks-parity fuzz deps bench lint generate clean
 
 all: build
 
@@ -104,6 +104,13 @@ test: deps build lint
 	@# Every benchmark once, so none rots between `make bench` runs.
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./internal/... ./processor/... ./connector/... ./exporter/... | grep -vE "^(Benchmark|goos|goarch|pkg|cpu)"; test $${PIPESTATUS[0]} -eq 0
 	$(GO) test -count=1 -p 1 -timeout $(TEST_TIMEOUT) ./test/...
+	$(MAKE) --no-print-directory test-gitleaks-parity
+
+# scrub against gitleaks' default rules: a module of its own, so the
+# collector never carries gitleaks (see processor/scrubprocessor/README.md).
+# -mod=mod: it replaces the root module, whose requirements may have moved.
+test-gitleaks-parity:
+	cd processor/scrubprocessor/gitleaksparity && $(GO) vet -mod=mod ./... && $(GO) test -mod=mod -timeout 10m ./...
 
 # Every fuzz target, briefly (longer on demand: make fuzz FUZZTIME=5m).
 # A run fails on a reproducer the fuzzer wrote, not on the engine's own

@@ -46,6 +46,7 @@ func main() {
 		gateway     = flag.String("gateway", "", "instead: the two-tier gateway (config/gateway-tier1.yaml, config/gateway-tier2.yaml) with these replica counts, e.g. 1,3")
 		spanRate    = flag.Float64("span-rate", 0, "cap the load at this many spans per second (0 = as fast as accepted)")
 		tier1Config = flag.String("tier1-config", "config/gateway-tier1.yaml", "with --gateway: the tier-1 config (to measure a variant)")
+		stockConfig = flag.String("stock-config", "bench/stock.yaml", "config of the stock setup (e.g. bench/redaction-10.yaml)")
 	)
 	flag.Parse()
 	if *gateway != "" {
@@ -75,7 +76,7 @@ func main() {
 	}
 	setups := []setup{
 		{Name: "passthrough", Config: "bench/passthrough.yaml"},
-		{Name: "stock", Config: "bench/stock.yaml"},
+		{Name: "stock", Config: *stockConfig},
 		{Name: "sandwatch", Config: *swConfig},
 		// The same pipeline without the forensic exporter on traces: the
 		// difference is the archive's cost per span.

@@ -7,6 +7,17 @@ import "strings"
 // between separators (notes-12.json, 2024-01-05.log) become placeholder.
 // It returns p itself, without allocating, when nothing changes.
 func Heuristic(p, placeholder string) string {
+	return heuristic(p, placeholder, nil)
+}
+
+// HeuristicWith is Heuristic with each identifier-like segment (and
+// isolated digit run) replaced by repl(segment): a keyed hash keeps two
+// paths of one user joinable without the user's id.
+func HeuristicWith(p string, repl func(string) string) string {
+	return heuristic(p, "", repl)
+}
+
+func heuristic(p, placeholder string, repl func(string) string) string {
 	// Fast path: find the first segment that changes.
 	start := 0
 	for start <= len(p) {
@@ -21,7 +32,7 @@ func Heuristic(p, placeholder string) string {
 			var b strings.Builder
 			b.Grow(len(p))
 			b.WriteString(p[:start])
-			writeRest(&b, p[start:], placeholder)
+			writeRest(&b, p[start:], placeholder, repl)
 			return b.String()
 		}
 		start = end + 1
@@ -29,25 +40,33 @@ func Heuristic(p, placeholder string) string {
 	return p
 }
 
-func writeRest(b *strings.Builder, rest, placeholder string) {
+func writeRest(b *strings.Builder, rest, placeholder string, repl func(string) string) {
 	for i, seg := range strings.Split(rest, "/") {
 		if i > 0 {
 			b.WriteByte('/')
 		}
-		writeSegment(b, seg, placeholder)
+		writeSegment(b, seg, placeholder, repl)
 	}
+}
+
+func writeReplaced(b *strings.Builder, s, placeholder string, repl func(string) string) {
+	if repl != nil {
+		b.WriteString(repl(s))
+		return
+	}
+	b.WriteString(placeholder)
 }
 
 func segmentChanges(seg string) bool {
 	return IsIdentifier(seg) || hasIsolatedDigits(seg)
 }
 
-func writeSegment(b *strings.Builder, seg, placeholder string) {
+func writeSegment(b *strings.Builder, seg, placeholder string, repl func(string) string) {
 	if seg == "" {
 		return
 	}
 	if IsIdentifier(seg) {
-		b.WriteString(placeholder)
+		writeReplaced(b, seg, placeholder, repl)
 		return
 	}
 	// Replace isolated digit runs inside a word-like segment.
@@ -59,7 +78,7 @@ func writeSegment(b *strings.Builder, seg, placeholder string) {
 				j++
 			}
 			if isolated(seg, i, j) {
-				b.WriteString(placeholder)
+				writeReplaced(b, seg[i:j], placeholder, repl)
 			} else {
 				b.WriteString(seg[i:j])
 			}

@@ -64,3 +64,20 @@ func FuzzHeuristic(f *testing.F) {
 		}
 	})
 }
+
+func TestReplaceSegments(t *testing.T) {
+	h := func(s string) string { return "h(" + s + ")" }
+	assert.Equal(t, "/data/users/h(12345)/profile.jpg", HeuristicWith("/data/users/12345/profile.jpg", h))
+	assert.Equal(t, "/workspace/notes-h(12).json", HeuristicWith("/workspace/notes-12.json", h))
+	assert.Equal(t, "/srv/app/config.yaml", HeuristicWith("/srv/app/config.yaml", h))
+
+	tp, err := New(Options{Templates: []string{"/data/users/*/profile.jpg", "/cache/**"}, Replace: h})
+	require.NoError(t, err)
+	out, changed := tp.Apply("/data/users/alice/profile.jpg")
+	assert.True(t, changed)
+	assert.Equal(t, "/data/users/h(alice)/profile.jpg", out)
+	out, _ = tp.Apply("/cache/a/b")
+	assert.Equal(t, "/cache/**", out)
+	out, _ = tp.Apply("/v1/items/550e8400-e29b-41d4-a716-446655440000")
+	assert.Equal(t, "/v1/items/h(550e8400-e29b-41d4-a716-446655440000)", out)
+}

@@ -12,6 +12,7 @@ type Templater struct {
 	templates   []compiled
 	placeholder string
 	heuristic   bool
+	replace     func(string) string
 }
 
 type compiled struct {
@@ -28,11 +29,15 @@ type Options struct {
 	Placeholder string
 	// DisableHeuristic keeps paths no template matched unchanged.
 	DisableHeuristic bool
+	// Replace, when set, replaces each identifier-like segment instead of
+	// Placeholder, e.g. with a keyed hash of the segment; a template's '*'
+	// segments then take Replace of the path's segment too.
+	Replace func(segment string) string
 }
 
 // New compiles opts; a bad glob is an error naming the pattern.
 func New(opts Options) (*Templater, error) {
-	t := &Templater{placeholder: opts.Placeholder, heuristic: !opts.DisableHeuristic}
+	t := &Templater{placeholder: opts.Placeholder, heuristic: !opts.DisableHeuristic, replace: opts.Replace}
 	if t.placeholder == "" {
 		t.placeholder = "*"
 	}
@@ -53,12 +58,35 @@ func New(opts Options) (*Templater, error) {
 func (t *Templater) Apply(p string) (string, bool) {
 	for _, c := range t.templates {
 		if c.g.Match(p) {
-			return c.pattern, c.pattern != p
+			out := c.pattern
+			if t.replace != nil {
+				out = fill(c.pattern, p, t.replace)
+			}
+			return out, out != p
 		}
 	}
 	if !t.heuristic {
 		return p, false
 	}
-	out := Heuristic(p, t.placeholder)
+	out := heuristic(p, t.placeholder, t.replace)
 	return out, len(out) != len(p) || out != p
+}
+
+// fill replaces each whole-segment '*' of a matching template by
+// replace(the path's segment there). A template with '**' spans a varying
+// number of segments and stays as it is.
+func fill(pattern, p string, replace func(string) string) string {
+	if strings.Contains(pattern, "**") {
+		return pattern
+	}
+	ps, vs := strings.Split(pattern, "/"), strings.Split(p, "/")
+	if len(ps) != len(vs) {
+		return pattern
+	}
+	for i := range ps {
+		if ps[i] == "*" {
+			ps[i] = replace(vs[i])
+		}
+	}
+	return strings.Join(ps, "/")
 }

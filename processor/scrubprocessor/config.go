@@ -1,8 +1,10 @@
 package scrubprocessor
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"os"
 
 	"go.opentelemetry.io/collector/config/configopaque"
 
@@ -83,6 +85,49 @@ type TemplateConfig struct {
 	// Placeholder for identifier-like segments; default "*" for paths,
 	// "{id}" for URLs.
 	Placeholder string `mapstructure:"placeholder"`
+	// SegmentHash replaces identifier-like segments with a keyed HMAC
+	// instead of the placeholder.
+	SegmentHash SegmentHashConfig `mapstructure:"segment_hash"`
+}
+
+// SegmentHashConfig: the key comes from the config (use ${env:VAR} for the
+// environment) or from a file; setting either turns hashing on.
+type SegmentHashConfig struct {
+	Key     configopaque.String `mapstructure:"key"`
+	KeyFile string              `mapstructure:"key_file"`
+	// Length of the hex HMAC kept; default 16.
+	Length int `mapstructure:"length"`
+}
+
+// minSegmentKey: a shorter HMAC key is guessable, and a guessed key
+// reverses hashed ids by trying them all.
+const minSegmentKey = 16
+
+func (h SegmentHashConfig) on() bool { return h.Key != "" || h.KeyFile != "" }
+
+// key returns the configured key; field names the config path in errors.
+func (h SegmentHashConfig) key(field string) ([]byte, error) {
+	if !h.on() {
+		return nil, nil
+	}
+	if h.Key != "" && h.KeyFile != "" {
+		return nil, fmt.Errorf("%s: set key or key_file, not both", field)
+	}
+	key := []byte(h.Key)
+	if h.KeyFile != "" {
+		b, err := os.ReadFile(h.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("%s.key_file: %w", field, err)
+		}
+		key = bytes.TrimRight(b, "\r\n")
+	}
+	if len(key) < minSegmentKey {
+		return nil, fmt.Errorf("%s: the key has %d bytes; use at least %d random bytes (e.g. openssl rand -hex 32)", field, len(key), minSegmentKey)
+	}
+	if h.Length != 0 && (h.Length < 8 || h.Length > 64) {
+		return nil, fmt.Errorf("%s.length: %d; use 8 to 64 hex characters (default 16)", field, h.Length)
+	}
+	return key, nil
 }
 
 // KeysConfig: SQL obfuscation.
@@ -99,7 +144,7 @@ type HashConfig struct {
 	Length  int                 `mapstructure:"length"`
 }
 
-func (t TemplateConfig) on() bool { return t.Enabled || len(t.Keys) > 0 }
+func (t TemplateConfig) on() bool { return t.Enabled || len(t.Keys) > 0 || t.SegmentHash.on() }
 func (k KeysConfig) on() bool     { return k.Enabled || len(k.Keys) > 0 }
 func (h HashConfig) on() bool     { return h.Enabled || len(h.Keys) > 0 }
 
@@ -131,7 +176,13 @@ func (c *Config) Validate() error {
 	if c.PII.Hash.on() && c.PII.Hash.Key == "" {
 		errs = append(errs, errors.New("pii.hash.key: required when hashing is on; set it from the environment, e.g. key: ${env:SCRUB_HASH_KEY}"))
 	}
-	if _, err := c.piiPolicy(); err != nil {
+	pathKey, errP := c.PII.Paths.SegmentHash.key("pii.paths.segment_hash")
+	urlKey, errU := c.PII.URLs.SegmentHash.key("pii.urls.segment_hash")
+	errs = append(errs, errP, errU)
+	if errP == nil && errU == nil && pathKey != nil && urlKey != nil && !bytes.Equal(pathKey, urlKey) {
+		errs = append(errs, errors.New("pii.urls.segment_hash: use the same key as pii.paths.segment_hash, so a user's id hashes alike in paths and URLs"))
+	}
+	if _, err := c.piiPolicy(); err != nil && errP == nil && errU == nil {
 		errs = append(errs, fmt.Errorf("pii: %w", err))
 	}
 	return errors.Join(errs...)
@@ -166,6 +217,17 @@ func (c *Config) piiPolicy() (*pii.Policy, error) {
 	if !p.Paths.on() && !p.URLs.on() && !p.SQL.on() && !p.Hash.on() {
 		return nil, nil
 	}
+	segKey, err := p.Paths.SegmentHash.key("pii.paths.segment_hash")
+	if err != nil {
+		return nil, err
+	}
+	segLen := p.Paths.SegmentHash.Length
+	if segKey == nil {
+		if segKey, err = p.URLs.SegmentHash.key("pii.urls.segment_hash"); err != nil {
+			return nil, err
+		}
+		segLen = p.URLs.SegmentHash.Length
+	}
 	off := []string{}
 	keys := func(on bool, ks []string) []string {
 		if !on {
@@ -187,5 +249,7 @@ func (c *Config) piiPolicy() (*pii.Policy, error) {
 		URLPlaceholder:  p.URLs.Placeholder,
 		HashKey:         []byte(p.Hash.Key),
 		HashLength:      p.Hash.Length,
+		SegmentKey:      segKey,
+		SegmentLength:   segLen,
 	})
 }

@@ -2,6 +2,8 @@ package scrubprocessor
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -188,6 +190,38 @@ func TestPIIRole(t *testing.T) {
 	assert.Equal(t, "api.example.com", got["server.address"])
 }
 
+// Keyed HMAC per path segment: the id becomes a stable hash, so two spans
+// of one user stay joinable; another user's id hashes differently; the key
+// can come from a file.
+func TestSegmentHash(t *testing.T) {
+	keyFile := filepath.Join(t.TempDir(), "segment.key")
+	require.NoError(t, os.WriteFile(keyFile, []byte("0123456789abcdef0123456789abcdef\n"), 0o600))
+	for _, seg := range []map[string]any{
+		{"key": "0123456789abcdef0123456789abcdef", "length": 12},
+		{"key_file": keyFile, "length": 12},
+	} {
+		cfg := loadConfig(t, map[string]any{"secrets": map[string]any{"enabled": false}, "pii": map[string]any{
+			"paths": map[string]any{"segment_hash": seg},
+			"urls":  map[string]any{"enabled": true},
+		}})
+		require.NoError(t, cfg.Validate())
+		p := newPipeline(t, cfg)
+		tp := mustTraces(t, cfg, p)
+		var outs []map[string]any
+		for _, path := range []string{"/data/users/12345/profile.jpg", "/data/users/12345/avatar.png", "/data/users/67890/profile.jpg"} {
+			require.NoError(t, tp.ConsumeTraces(context.Background(), span(map[string]any{"file.path": path, "url.full": "https://h.example/v1" + path})))
+			all := p.traces.AllTraces()
+			outs = append(outs, attrsOf(all[len(all)-1]))
+		}
+		a, b, c := outs[0]["file.path"].(string), outs[1]["file.path"].(string), outs[2]["file.path"].(string)
+		assert.Regexp(t, `^/data/users/[0-9a-f]{12}/profile\.jpg$`, a)
+		assert.NotContains(t, a, "12345")
+		assert.Equal(t, strings.Split(a, "/")[3], strings.Split(b, "/")[3], "one user, one hash: joinable")
+		assert.NotEqual(t, strings.Split(a, "/")[3], strings.Split(c, "/")[3])
+		assert.Equal(t, "https://h.example/v1"+a, outs[0]["url.full"], "URL paths hash alike")
+	}
+}
+
 func TestConfigValidate(t *testing.T) {
 	assert.NoError(t, createDefaultConfig().Validate())
 	for _, tc := range []struct {
@@ -201,6 +235,10 @@ func TestConfigValidate(t *testing.T) {
 		{map[string]any{"secrets": map[string]any{"max_depth": 0}}, "secrets.max_depth"},
 		{map[string]any{"pii": map[string]any{"hash": map[string]any{"enabled": true}}}, "pii.hash.key: required"},
 		{map[string]any{"pii": map[string]any{"paths": map[string]any{"templates": []any{"nope"}, "enabled": true}}}, `template "nope"`},
+		{map[string]any{"pii": map[string]any{"paths": map[string]any{"segment_hash": map[string]any{"key": "short"}}}}, "pii.paths.segment_hash: the key has 5 bytes"},
+		{map[string]any{"pii": map[string]any{"paths": map[string]any{"segment_hash": map[string]any{"key_file": "/nonexistent/key"}}}}, "pii.paths.segment_hash.key_file"},
+		{map[string]any{"pii": map[string]any{"paths": map[string]any{"segment_hash": map[string]any{"key": "0123456789abcdef", "key_file": "/x"}}}}, "set key or key_file, not both"},
+		{map[string]any{"pii": map[string]any{"urls": map[string]any{"segment_hash": map[string]any{"key": "0123456789abcdef", "length": 4}}}}, "pii.urls.segment_hash.length"},
 	} {
 		cfg := loadConfig(t, tc.raw)
 		assert.ErrorContains(t, cfg.Validate(), tc.want)

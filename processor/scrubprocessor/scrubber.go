@@ -52,7 +52,7 @@ func newScrubber(cfg *Config, set component.TelemetrySettings) (*scrubber, error
 
 // wholeMarker is the marker replacing a whole value for reason i.
 func (s *scrubber) wholeMarker(i int, v string) string {
-	if s.sc != nil && i == extraSensitiveKey {
+	if s.sc != nil && i == extraSensitiveKey && s.sc.Fingerprints() {
 		return s.sc.Marker(extraNames[i], v) // fingerprinted when configured
 	}
 	return s.markers[i]
@@ -91,10 +91,11 @@ func (s *scrubber) strField(v string, set func(string), st *stats) {
 // key, so {"credentials": {"user": .., "pass": ..}} is redacted whole.
 func (s *scrubber) attrs(m pcommon.Map, depth int, sensitive bool, st *stats) {
 	m.Range(func(k string, v pcommon.Value) bool {
-		if s.keys.Allowed(k) {
+		allowed, sens := s.keys.Classify(k)
+		if allowed {
 			return true
 		}
-		s.value(k, v, sensitive || (s.sc != nil && s.keys.Sensitive(k)), depth, st)
+		s.value(k, v, sensitive || (s.sc != nil && sens), depth, st)
 		return true
 	})
 }

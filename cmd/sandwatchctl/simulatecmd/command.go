@@ -38,6 +38,10 @@ type Options struct {
 	// Noise: benign irregularity (retries, pagination, rotating hosts,
 	// slow runs, version updates); 0 = clean.
 	Noise float64
+
+	// SecretRatio turns this fraction of the high-rate spans into HTTP
+	// calls carrying credentials (simulate.AddSecrets).
+	SecretRatio float64
 }
 
 // NewCommand returns the simulate command.
@@ -84,6 +88,7 @@ Scenarios: ` + strings.Join(simulate.Scenarios(), ", ") + ` (or "all").
 	f.IntVar(&o.Batches, "batches", 32, "high-rate: distinct pre-encoded requests to cycle through")
 	f.IntVar(&o.MaxRequests, "max-requests", 0, "high-rate: stop after this many requests (0 = no limit)")
 	f.Float64Var(&o.SpanRate, "span-rate", 0, "high-rate: cap the load at this many spans per second (0 = as fast as possible)")
+	f.Float64Var(&o.SecretRatio, "secret-ratio", 0, "high-rate: fraction of spans that are HTTP calls with api_key=sk_live_... in url.full and a bearer JWT header (0.33 = the secret-heavy mix)")
 	f.BoolVar(&o.JSON, "json", false, "print the summary as JSON")
 	f.Float64Var(&o.Noise, "noise", 0, fmt.Sprintf("benign noise level: retries after 5xx/timeouts, variable pagination, rotating CDN/regional hosts, slow runs, version updates adding a host (0 = clean, --noise alone = %g, max %g)", simulate.DefaultNoise, simulate.MaxNoise))
 	f.Lookup("noise").NoOptDefVal = fmt.Sprint(simulate.DefaultNoise)
@@ -116,6 +121,9 @@ func (o *Options) validate() error {
 	}
 	if !(o.Noise >= 0 && o.Noise <= simulate.MaxNoise) {
 		return fmt.Errorf("--noise %v: must be between 0 and %g", o.Noise, simulate.MaxNoise)
+	}
+	if o.SecretRatio < 0 || o.SecretRatio > 1 {
+		return fmt.Errorf("--secret-ratio %v: use a fraction from 0 to 1 (0.33 = a third of the spans)", o.SecretRatio)
 	}
 	if o.HighRate && (o.BatchSpans <= 0 || o.Batches <= 0) {
 		return fmt.Errorf("--batch-spans and --batches must be positive")

@@ -33,6 +33,7 @@ func runHighRate(ctx context.Context, out io.Writer, o Options) error {
 	now := time.Now()
 	for i := range reqs {
 		td, _ := g.Batch(i*7, o.BatchSpans, now)
+		simulate.AddSecrets(td, o.SecretRatio, o.Seed+uint64(i))
 		body, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
 		if err != nil {
 			return err

@@ -38,11 +38,18 @@ type Planted struct {
 	Carrier string
 }
 
-// RuleNames are the built-in rules the corpus covers.
+// RuleNames are the built-in rules the corpus covers: scrub's own (the
+// gitleaks-parity module covers those ported from gitleaks).
 func RuleNames() []string {
+	ported := map[string]bool{}
+	for _, n := range secrets.GitleaksRuleNames() {
+		ported[n] = true
+	}
 	var out []string
 	for _, r := range secrets.Builtin() {
-		out = append(out, r.Name)
+		if !ported[r.Name] {
+			out = append(out, r.Name)
+		}
 	}
 	return out
 }
@@ -51,119 +58,154 @@ func RuleNames() []string {
 // nBenign benign values (as span, log and metric attributes).
 func Build(seed uint64, nBenign int) *Corpus {
 	g := NewGen(seed)
-	c := &Corpus{Traces: ptrace.NewTraces(), Logs: plog.NewLogs(), Metrics: pmetric.NewMetrics(), Benign: map[string]string{}}
-	rs := c.Traces.ResourceSpans().AppendEmpty()
-	rs.Resource().Attributes().PutStr("service.name", "sandbox-host")
-	ss := rs.ScopeSpans().AppendEmpty()
-	ss.Scope().SetName("corpus")
-	rl := c.Logs.ResourceLogs().AppendEmpty()
-	rl.Resource().Attributes().PutStr("service.name", "sandbox-host")
-	sl := rl.ScopeLogs().AppendEmpty()
-	rm := c.Metrics.ResourceMetrics().AppendEmpty()
-	rm.Resource().Attributes().PutStr("service.name", "sandbox-host")
-	sm := rm.ScopeMetrics().AppendEmpty()
-	sum := sm.Metrics().AppendEmpty()
-	sum.SetName("corpus.sum")
-	sum.SetEmptySum().SetIsMonotonic(true)
-	hist := sm.Metrics().AppendEmpty()
-	hist.SetName("corpus.histogram")
-	hist.SetEmptyHistogram()
-	gauge := sm.Metrics().AppendEmpty()
-	gauge.SetName("corpus.gauge")
-	gauge.SetEmptyGauge()
-
-	n := 0
-	newSpan := func() ptrace.Span {
-		sp := ss.Spans().AppendEmpty()
-		n++
-		sp.SetName(fmt.Sprintf("op-%d", n))
-		sp.SetTraceID(pcommon.TraceID([16]byte{1, byte(n >> 8), byte(n)}))
-		sp.SetSpanID(pcommon.SpanID([8]byte{2, byte(n >> 8), byte(n)}))
-		return sp
-	}
+	c := &Corpus{Benign: map[string]string{}}
+	p := newPlanter()
+	c.Traces, c.Logs, c.Metrics = p.td, p.ld, p.md
 	samples, _ := Samples(g, RuleNames(), len(Carriers))
 	for i, s := range samples {
 		carrier := Carriers[i%len(Carriers)]
 		c.Planted = append(c.Planted, Planted{Sample: s, Carrier: carrier})
-		key := "app.detail"
-		switch carrier {
-		case "span.name":
-			newSpan().SetName("deploy " + s.Text)
-		case "span.attribute":
-			newSpan().Attributes().PutStr(key, s.Text)
-		case "span.attribute.array":
-			arr := newSpan().Attributes().PutEmptySlice("app.args")
-			arr.AppendEmpty().SetStr("--verbose")
-			arr.AppendEmpty().SetStr(s.Text)
-		case "span.attribute.nested-map":
-			m := newSpan().Attributes().PutEmptyMap("app.request")
-			m = m.PutEmptyMap("env").PutEmptyMap("vars")
-			arr := m.PutEmptySlice("list")
-			arr.AppendEmpty().SetEmptyMap().PutStr("v", s.Text)
-		case "event.name":
-			newSpan().Events().AppendEmpty().SetName("retry with " + s.Text)
-		case "event.attribute":
-			newSpan().Events().AppendEmpty().Attributes().PutStr(key, s.Text)
-		case "exception.message":
-			ev := newSpan().Events().AppendEmpty()
-			ev.SetName("exception")
-			ev.Attributes().PutStr("exception.type", "AuthError")
-			ev.Attributes().PutStr("exception.message", "auth failed: "+s.Text)
-		case "exception.stacktrace":
-			ev := newSpan().Events().AppendEmpty()
-			ev.SetName("exception")
-			ev.Attributes().PutStr("exception.stacktrace", "Error: boom\n    at connect (db.js:12)\n    config="+s.Text+"\n    at main (index.js:3)")
-		case "link.attribute":
-			l := newSpan().Links().AppendEmpty()
-			l.SetTraceID(pcommon.TraceID([16]byte{9, byte(i)}))
-			l.Attributes().PutStr(key, s.Text)
-		case "status.message":
-			newSpan().Status().SetMessage("upstream rejected " + s.Text)
-		case "resource.attribute":
-			r := c.Traces.ResourceSpans().AppendEmpty()
-			r.Resource().Attributes().PutStr("process.command_line", "agent --config "+s.Text)
-			sp := r.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
-			sp.SetName("resource-carrier")
-		case "scope.attribute":
-			sc := rs.ScopeSpans().AppendEmpty()
-			sc.Scope().Attributes().PutStr(key, s.Text)
-			sc.Spans().AppendEmpty().SetName("scope-carrier")
-		case "log.body.string":
-			sl.LogRecords().AppendEmpty().Body().SetStr("2024-05-01 ERROR " + s.Text)
-		case "log.body.map":
-			m := sl.LogRecords().AppendEmpty().Body().SetEmptyMap()
-			m.PutStr("msg", "request")
-			m.PutEmptyMap("ctx").PutStr("detail", s.Text)
-		case "log.attribute":
-			sl.LogRecords().AppendEmpty().Attributes().PutStr(key, s.Text)
-		case "metric.sum.attribute":
-			dp := sum.Sum().DataPoints().AppendEmpty()
-			dp.SetIntValue(1)
-			dp.Attributes().PutStr(key, s.Text)
-		case "metric.histogram.attribute":
-			dp := hist.Histogram().DataPoints().AppendEmpty()
-			dp.SetCount(1)
-			dp.Attributes().PutStr(key, s.Text)
-		case "metric.gauge.attribute":
-			dp := gauge.Gauge().DataPoints().AppendEmpty()
-			dp.SetDoubleValue(1)
-			dp.Attributes().PutStr(key, s.Text)
-		}
+		p.plant(carrier, s.Text)
 	}
 	for i, v := range Benign(g, nBenign) {
 		key := fmt.Sprintf("app.value.%d", i)
 		c.Benign[key] = v
 		switch i % 3 {
 		case 0:
-			newSpan().Attributes().PutStr(key, v)
+			p.newSpan().Attributes().PutStr(key, v)
 		case 1:
-			sl.LogRecords().AppendEmpty().Attributes().PutStr(key, v)
+			p.sl.LogRecords().AppendEmpty().Attributes().PutStr(key, v)
 		case 2:
-			dp := sum.Sum().DataPoints().AppendEmpty()
+			dp := p.sum.Sum().DataPoints().AppendEmpty()
 			dp.Attributes().PutStr(key, v)
 		}
 	}
 	return c
+}
+
+// Plant returns telemetry holding text in carrier (one of Carriers) and
+// nothing else but the usual resource name: one credential, one carrier,
+// so what survives scrubbing is attributable.
+func Plant(carrier, text string) (ptrace.Traces, plog.Logs, pmetric.Metrics) {
+	p := newPlanter()
+	p.plant(carrier, text)
+	return p.td, p.ld, p.md
+}
+
+// planter appends carriers to one set of traces, logs and metrics.
+type planter struct {
+	td               ptrace.Traces
+	ld               plog.Logs
+	md               pmetric.Metrics
+	rs               ptrace.ResourceSpans
+	ss               ptrace.ScopeSpans
+	sl               plog.ScopeLogs
+	sum, hist, gauge pmetric.Metric
+	n                int
+}
+
+func newPlanter() *planter {
+	p := &planter{td: ptrace.NewTraces(), ld: plog.NewLogs(), md: pmetric.NewMetrics()}
+	p.rs = p.td.ResourceSpans().AppendEmpty()
+	p.rs.Resource().Attributes().PutStr("service.name", "sandbox-host")
+	p.ss = p.rs.ScopeSpans().AppendEmpty()
+	p.ss.Scope().SetName("corpus")
+	rl := p.ld.ResourceLogs().AppendEmpty()
+	rl.Resource().Attributes().PutStr("service.name", "sandbox-host")
+	p.sl = rl.ScopeLogs().AppendEmpty()
+	rm := p.md.ResourceMetrics().AppendEmpty()
+	rm.Resource().Attributes().PutStr("service.name", "sandbox-host")
+	sm := rm.ScopeMetrics().AppendEmpty()
+	p.sum = sm.Metrics().AppendEmpty()
+	p.sum.SetName("corpus.sum")
+	p.sum.SetEmptySum().SetIsMonotonic(true)
+	p.hist = sm.Metrics().AppendEmpty()
+	p.hist.SetName("corpus.histogram")
+	p.hist.SetEmptyHistogram()
+	p.gauge = sm.Metrics().AppendEmpty()
+	p.gauge.SetName("corpus.gauge")
+	p.gauge.SetEmptyGauge()
+	return p
+}
+
+func (p *planter) newSpan() ptrace.Span {
+	sp := p.ss.Spans().AppendEmpty()
+	p.n++
+	n := p.n
+	sp.SetName(fmt.Sprintf("op-%d", n))
+	sp.SetTraceID(pcommon.TraceID([16]byte{1, byte(n >> 8), byte(n)}))
+	sp.SetSpanID(pcommon.SpanID([8]byte{2, byte(n >> 8), byte(n)}))
+	return sp
+}
+
+// plant puts text into carrier, the way an instrumented host would.
+func (p *planter) plant(carrier, text string) {
+	key := "app.detail"
+	switch carrier {
+	case "span.name":
+		p.newSpan().SetName("deploy " + text)
+	case "span.attribute":
+		p.newSpan().Attributes().PutStr(key, text)
+	case "span.attribute.array":
+		arr := p.newSpan().Attributes().PutEmptySlice("app.args")
+		arr.AppendEmpty().SetStr("--verbose")
+		arr.AppendEmpty().SetStr(text)
+	case "span.attribute.nested-map":
+		m := p.newSpan().Attributes().PutEmptyMap("app.request")
+		m = m.PutEmptyMap("env").PutEmptyMap("vars")
+		arr := m.PutEmptySlice("list")
+		arr.AppendEmpty().SetEmptyMap().PutStr("v", text)
+	case "event.name":
+		p.newSpan().Events().AppendEmpty().SetName("retry with " + text)
+	case "event.attribute":
+		p.newSpan().Events().AppendEmpty().Attributes().PutStr(key, text)
+	case "exception.message":
+		ev := p.newSpan().Events().AppendEmpty()
+		ev.SetName("exception")
+		ev.Attributes().PutStr("exception.type", "AuthError")
+		ev.Attributes().PutStr("exception.message", "auth failed: "+text)
+	case "exception.stacktrace":
+		ev := p.newSpan().Events().AppendEmpty()
+		ev.SetName("exception")
+		ev.Attributes().PutStr("exception.stacktrace", "Error: boom\n    at connect (db.js:12)\n    config="+text+"\n    at main (index.js:3)")
+	case "link.attribute":
+		l := p.newSpan().Links().AppendEmpty()
+		l.SetTraceID(pcommon.TraceID([16]byte{9, byte(p.n)}))
+		l.Attributes().PutStr(key, text)
+	case "status.message":
+		p.newSpan().Status().SetMessage("upstream rejected " + text)
+	case "resource.attribute":
+		r := p.td.ResourceSpans().AppendEmpty()
+		r.Resource().Attributes().PutStr("process.command_line", "agent --config "+text)
+		sp := r.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+		sp.SetName("resource-carrier")
+	case "scope.attribute":
+		sc := p.rs.ScopeSpans().AppendEmpty()
+		sc.Scope().Attributes().PutStr(key, text)
+		sc.Spans().AppendEmpty().SetName("scope-carrier")
+	case "log.body.string":
+		p.sl.LogRecords().AppendEmpty().Body().SetStr("2024-05-01 ERROR " + text)
+	case "log.body.map":
+		m := p.sl.LogRecords().AppendEmpty().Body().SetEmptyMap()
+		m.PutStr("msg", "request")
+		m.PutEmptyMap("ctx").PutStr("detail", text)
+	case "log.attribute":
+		p.sl.LogRecords().AppendEmpty().Attributes().PutStr(key, text)
+	case "metric.sum.attribute":
+		dp := p.sum.Sum().DataPoints().AppendEmpty()
+		dp.SetIntValue(1)
+		dp.Attributes().PutStr(key, text)
+	case "metric.histogram.attribute":
+		dp := p.hist.Histogram().DataPoints().AppendEmpty()
+		dp.SetCount(1)
+		dp.Attributes().PutStr(key, text)
+	case "metric.gauge.attribute":
+		dp := p.gauge.Gauge().DataPoints().AppendEmpty()
+		dp.SetDoubleValue(1)
+		dp.Attributes().PutStr(key, text)
+	default:
+		panic("scrubtest: unknown carrier " + carrier)
+	}
 }
 
 // Strings collects every string a backend would see, keyed attributes as

@@ -265,8 +265,9 @@ func Samples(g *Gen, names []string, n int) (out []Sample, missing []string) {
 }
 
 // Benign returns n realistic values that hold no credential: trace and
-// span IDs, commit SHAs, UUIDs in paths, ordinary words, URLs without
-// credentials, SQL, file paths.
+// span IDs, commit SHAs, UUIDs in paths, image digests, ordinary words,
+// URLs without credentials, SQL, file paths, base64 blobs of documents
+// and of binary content.
 func Benign(g *Gen, n int) []string {
 	words := []string{"reading", "configuration", "workspace", "upload", "response", "completed", "timeout", "extension", "weather", "forecast", "notes", "summary", "library", "capability", "denied", "allowed", "request"}
 	hosts := []string{"api.weather.example.com", "docs.example.org", "api.github.com", "status.example.net", "registry.npmjs.org"}
@@ -274,7 +275,7 @@ func Benign(g *Gen, n int) []string {
 	for i := 0; len(out) < n; i++ {
 		w := words[g.R.IntN(len(words))]
 		h := hosts[g.R.IntN(len(hosts))]
-		switch i % 12 {
+		switch i % 14 {
 		case 0:
 			out = append(out, g.Hex(32)) // trace id
 		case 1:
@@ -299,6 +300,15 @@ func Benign(g *Gen, n int) []string {
 			out = append(out, g.UUID())
 		case 11:
 			out = append(out, "fetch "+h+" "+w+" ok")
+		case 12: // a base64 blob of a non-secret document
+			doc := `{"page":` + g.Dig(2) + `,"query":"` + w + `","lang":"en","results":[` + g.Dig(4) + `,` + g.Dig(4) + `]}`
+			out = append(out, base64.StdEncoding.EncodeToString([]byte(doc)))
+		case 13: // binary content, base64 in a data URL
+			raw := make([]byte, 48+g.R.IntN(48))
+			for j := range raw {
+				raw[j] = byte(g.R.IntN(256))
+			}
+			out = append(out, "data:image/png;base64,"+base64.StdEncoding.EncodeToString(raw))
 		}
 	}
 	return out

@@ -53,6 +53,13 @@ type Options struct {
 	HashKey []byte
 	// HashLength is the hex length kept of the HMAC (default 16).
 	HashLength int
+	// SegmentKey, when set, replaces identifier-like path and URL path
+	// segments with their HMAC-SHA256 under this key (SegmentLength hex
+	// characters, default 16) instead of the placeholder:
+	// /data/users/12345/profile.jpg -> /data/users/<hmac>/profile.jpg, so
+	// two spans of one user stay joinable without revealing the id.
+	SegmentKey    []byte
+	SegmentLength int
 }
 
 // Policy is immutable and safe for concurrent use.
@@ -87,6 +94,18 @@ func New(opts Options) (*Policy, error) {
 	if p.hashLen < 8 || p.hashLen > 64 {
 		return nil, fmt.Errorf("hash length %d: use 8 to 64 hex characters", p.hashLen)
 	}
+	var replace func(string) string
+	if len(opts.SegmentKey) > 0 {
+		n := opts.SegmentLength
+		if n == 0 {
+			n = 16
+		}
+		if n < 8 || n > 64 {
+			return nil, fmt.Errorf("segment hash length %d: use 8 to 64 hex characters", n)
+		}
+		key := opts.SegmentKey
+		replace = func(seg string) string { return hmacHex(key, seg, n) }
+	}
 	sets := []struct {
 		keys []string
 		t    Treatment
@@ -116,14 +135,14 @@ func New(opts Options) (*Policy, error) {
 		}
 	}
 	var err error
-	if p.paths, err = pathtemplate.New(pathtemplate.Options{Templates: opts.PathTemplates, Placeholder: opts.PathPlaceholder}); err != nil {
+	if p.paths, err = pathtemplate.New(pathtemplate.Options{Templates: opts.PathTemplates, Placeholder: opts.PathPlaceholder, Replace: replace}); err != nil {
 		return nil, fmt.Errorf("path templates: %w", err)
 	}
 	up := opts.URLPlaceholder
 	if up == "" {
 		up = "{id}"
 	}
-	if p.urls, err = pathtemplate.New(pathtemplate.Options{Templates: opts.URLTemplates, Placeholder: up}); err != nil {
+	if p.urls, err = pathtemplate.New(pathtemplate.Options{Templates: opts.URLTemplates, Placeholder: up, Replace: replace}); err != nil {
 		return nil, fmt.Errorf("url templates: %w", err)
 	}
 	// Digits inside identifiers stay (table names such as orders_2024);
@@ -168,11 +187,13 @@ func (p *Policy) Apply(t Treatment, v string) (string, bool) {
 }
 
 // Hash returns the truncated hex HMAC-SHA256 of v.
-func (p *Policy) Hash(v string) string {
-	m := hmac.New(sha256.New, p.hashKey)
+func (p *Policy) Hash(v string) string { return hmacHex(p.hashKey, v, p.hashLen) }
+
+func hmacHex(key []byte, v string, n int) string {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte(v))
 	var sum [sha256.Size]byte
-	return hex.EncodeToString(m.Sum(sum[:0]))[:p.hashLen]
+	return hex.EncodeToString(m.Sum(sum[:0]))[:n]
 }
 
 // URL templates the path of an absolute or path-only URL, replaces query

@@ -171,11 +171,30 @@ func Builtin() []Rule {
 		{Name: "url-password", Keywords: []string{"://"}, find: findURLPassword},
 		t("mysql-dsn-password", `[A-Za-z0-9_.-]+:(?P<s>[^@\s/:]+)@(?:tcp|unix)\(`, "@tcp(", "@unix("),
 		t("connection-string-password", `(?i)(?:^|[;\s"'])(?:password|pwd)\s*=\s*(?P<s>[^;\s"']+)`, "password", "pwd"),
-		t("sensitive-query-param", `(?i)[?&;](?:access_token|refresh_token|id_token|auth_token|token|api_key|apikey|api-key|key|password|passwd|pwd|secret|client_secret|signature|x-amz-signature|x-amz-credential|x-goog-signature|x-goog-credential|credential|auth|code|sessionid|session_id|jwt)=(?P<s>[^&#\s"']+)`,
-			"token=", "key=", "password=", "passwd=", "pwd=", "secret=", "signature=", "credential=", "auth=", "code=", "sessionid=", "session_id=", "jwt="),
+		// find is what runs; Regex says the same for readers and for the
+		// benchmark's redaction-processor equivalent.
+		{Name: "sensitive-query-param", find: findQueryParam,
+			Regex:    `(?i)[?&;](?:access_token|refresh_token|id_token|auth_token|token|api_key|apikey|api-key|key|password|passwd|pwd|secret|client_secret|signature|x-amz-signature|x-amz-credential|x-goog-signature|x-goog-credential|credential|auth|code|sessionid|session_id|jwt)=(?P<s>[^&#\s"']+)`,
+			Keywords: []string{"token=", "key=", "password=", "passwd=", "pwd=", "secret=", "signature=", "credential=", "auth=", "code=", "sessionid=", "session_id=", "jwt="}},
 		kv("password-assignment", `(?i)\b[a-z0-9_.-]*(?:password|passwd|passphrase)`+assign+`(?P<s>[^\s"'&;,}]{3,})`, 0, "password", "passwd", "passphrase"),
 		kv("generic-secret", `(?i)\b[a-z0-9_.-]*(?:secret|token|api[_-]?key|access[_-]?key|auth[_-]?key|private[_-]?key|credentials?)`+assign+`(?P<s>[A-Za-z0-9_\-+/=.~]{12,})`, 3.3,
-			"secret", "token", "api_key", "apikey", "api-key", "access_key", "accesskey", "access-key", "auth_key", "authkey", "private_key", "privatekey", "credential"),
+			"secret", "token", "api_key", "apikey", "api-key", "access_key", "accesskey", "access-key", "auth_key", "authkey", "auth-key", "private_key", "privatekey", "private-key", "credential"),
 	}
-	return rs
+	return append(rs, gitleaksRules()...)
+}
+
+// GitleaksRuleNames are the built-in rules ported from gitleaks; the
+// gitleaks-parity test module generates their samples from the regexes.
+func GitleaksRuleNames() []string {
+	var out []string
+	for _, r := range gitleaksRules() {
+		out = append(out, r.Name)
+	}
+	return out
+}
+
+// gl returns a rule ported from gitleaks (builtin_gitleaks.go).
+// group is gitleaks' secretGroup (0: the first non-empty group).
+func gl(name, re string, group int, entropy float64, kws ...string) Rule {
+	return Rule{Name: name, Regex: re, Keywords: kws, Entropy: entropy, firstGroup: group == 0, secretGroup: group}
 }

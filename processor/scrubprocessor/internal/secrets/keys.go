@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"fmt"
+	"hash/maphash"
 
 	"github.com/gobwas/glob"
 )
@@ -23,6 +24,7 @@ type KeyPolicy struct {
 	words     *keywordIndex
 	sensitive []glob.Glob
 	allow     []glob.Glob
+	cache     keyCache
 }
 
 // KeyOptions configure a KeyPolicy.
@@ -40,6 +42,7 @@ type KeyOptions struct {
 // NewKeyPolicy compiles opts.
 func NewKeyPolicy(opts KeyOptions) (*KeyPolicy, error) {
 	p := &KeyPolicy{words: newKeywordIndex()}
+	p.cache.seed = maphash.MakeSeed()
 	words := opts.Words
 	if words == nil {
 		words = DefaultSensitiveKeyWords
@@ -65,6 +68,17 @@ func NewKeyPolicy(opts KeyOptions) (*KeyPolicy, error) {
 		p.allow = append(p.allow, g)
 	}
 	return p, nil
+}
+
+// Classify returns Allowed(key) and Sensitive(key), from a cache of the
+// keys seen lately.
+func (p *KeyPolicy) Classify(key string) (allowed, sensitive bool) {
+	d, h := p.cache.get(key)
+	if d == nil {
+		d = &keyDecision{key: key, allowed: p.Allowed(key), sensitive: p.Sensitive(key)}
+		p.cache.put(h, d)
+	}
+	return d.allowed, d.sensitive
 }
 
 // Allowed reports whether key's values are exempt from scrubbing.

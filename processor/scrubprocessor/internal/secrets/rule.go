@@ -5,8 +5,12 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"regexp/syntax"
 	"strings"
 )
+
+// gitleaksAssign is the key/value separator of gitleaks' generic rules.
+const gitleaksAssign = `(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)`
 
 // Rule describes one credential type.
 type Rule struct {
@@ -33,12 +37,30 @@ type Rule struct {
 	// check, when set, must accept the secret (e.g. a base64 that decodes
 	// to user:password).
 	check func(secret string) bool
+	// firstGroup: the secret is the first non-empty capture group
+	// (gitleaks' rules), not the group named s.
+	firstGroup bool
+	// secretGroup, when positive, is the index of the secret's group.
+	secretGroup int
 }
 
 type compiledRule struct {
 	Rule
 	re    *regexp.Regexp
 	group int // submatch index of the secret; 0 = whole match
+	// seq, when set, replaces the regex: a matcher compiled from it that
+	// runs at each keyword hit.
+	seq []*seqMatcher
+	// width is the regex's longest match (-1 unbounded): a match holding
+	// a keyword hit lies within width bytes of it, so the regex runs on
+	// that window only.
+	width int
+	// anch, when set, is the (lean) regex anchored at its start: every
+	// match starts at a keyword hit, so it runs at each hit.
+	anch *regexp.Regexp
+	// assign: the regex needs a key/value separator after the keyword, so
+	// a hit with none after it is skipped without running the regex.
+	assign bool
 }
 
 func compileRule(r Rule) (compiledRule, error) {
@@ -62,10 +84,47 @@ func compileRule(r Rule) (compiledRule, error) {
 	if re.MatchString("") {
 		return compiledRule{}, fmt.Errorf("rule %q: regex %q matches the empty string; it would redact everything", r.Name, r.Regex)
 	}
+	leanExpr := leanRegex(r.Regex)
+	if lean, err := regexp.Compile(leanExpr); err == nil && !lean.MatchString("") && lean.NumSubexp() == re.NumSubexp() {
+		re = lean
+		// A match that can only start at a keyword hit is tried there,
+		// anchored: the regex then reads the match, not the value.
+		if ast, err := syntax.Parse(leanExpr, syntax.Perl); err == nil {
+			if ps, ok := literalPrefixes(ast); ok && anchoredByKeywords(ps, r.Keywords) {
+				cr.anch = regexp.MustCompile(`^(?:` + leanExpr + `)`)
+			}
+		}
+	}
 	cr.re = re
 	if i := re.SubexpIndex("s"); i > 0 {
 		cr.group = i
 	}
+	if r.secretGroup > 0 && r.secretGroup <= re.NumSubexp() {
+		cr.group = r.secretGroup
+	}
+	seqGroup := cr.group
+	if r.firstGroup && re.NumSubexp() > 0 {
+		seqGroup = -1
+	}
+	if seqGroup >= 0 || re.NumSubexp() == 1 {
+		cr.seq = compileSeqs(r.Regex, seqGroup, r.Keywords)
+	}
+	cr.width = -1
+	anyChar := true
+	if ast, err := syntax.Parse(r.Regex, syntax.Perl); err == nil {
+		cr.width, anyChar = maxLen(ast), hasAnyChar(ast)
+	}
+	if anyChar || !keywordsInRegex(r) {
+		// gitleaks' keywords need only occur in the fragment (airtable
+		// for a pat... token; hooks.slack.com where the regex has
+		// hooks.slack.com with any byte for the dots): the regex runs on
+		// the whole value.
+		cr.width = -1
+	}
+	// Gate assignment-shaped rules, unless a '.' lets any byte stand
+	// between key and separator (MailchimpSDK.initialize).
+	hasSep := strings.Contains(r.Regex, gitleaksAssign) || strings.Contains(r.Regex, assign)
+	cr.assign = !anyChar && hasSep && (cr.anch != nil || keywordsBefore(r, gitleaksAssign) || keywordsBefore(r, assign))
 	for _, kw := range r.Keywords {
 		if kw == "" {
 			return compiledRule{}, fmt.Errorf("rule %q: empty keyword; remove it or give the literal text the secret always contains", r.Name)
@@ -77,39 +136,64 @@ func compileRule(r Rule) (compiledRule, error) {
 	return cr, nil
 }
 
-// appendAll appends this rule's secrets in v to fs (rule index ri). It
-// takes no callback so nothing escapes when nothing is found.
-func (cr *compiledRule) appendAll(v string, ri int, allowed func(string) bool, fs []finding) []finding {
-	if cr.find != nil {
-		for off := 0; off < len(v); {
-			s, e, next, ok := cr.find(v, off)
-			if !ok {
-				break
-			}
-			if !allowed(v[s:e]) {
-				fs = append(fs, finding{s, e, ri})
-			}
-			off = next
-		}
-		return fs
-	}
-	for _, m := range cr.re.FindAllStringSubmatchIndex(v, -1) {
-		s, e := m[2*cr.group], m[2*cr.group+1]
-		if s < 0 || e <= s {
-			continue
-		}
-		sec := v[s:e]
-		if cr.Entropy > 0 && shannon(sec) < cr.Entropy {
-			continue
-		}
-		if cr.check != nil && !cr.check(sec) {
-			continue
-		}
-		if !allowed(sec) {
-			fs = append(fs, finding{s, e, ri})
+func keywordsInRegex(r Rule) bool {
+	src := toLowerASCII(r.Regex)
+	for _, kw := range r.Keywords {
+		if !strings.Contains(src, toLowerASCII(kw)) {
+			return false
 		}
 	}
-	return fs
+	return true
+}
+
+// keywordsBefore: the regex has the separator sep and every keyword
+// occurs before it (a key name, not a value prefix such as live_).
+func keywordsBefore(r Rule, sep string) bool {
+	i := strings.Index(r.Regex, sep)
+	if i < 0 || len(r.Keywords) == 0 {
+		return false
+	}
+	key := toLowerASCII(r.Regex[:i])
+	for _, kw := range r.Keywords {
+		if !strings.Contains(key, toLowerASCII(kw)) {
+			return false
+		}
+	}
+	return true
+}
+
+// assignedValue returns where the value of a key/value assignment starts
+// when a separator follows the keyword ending at i, past at most 256 bytes
+// (maxKeyGap) of key characters, quotes and spaces (what every assignment-shaped rule
+// requires), or -1 when none does.
+func assignedValue(v string, i int) int {
+	for n := 0; i < len(v) && n < maxKeyGap; i, n = i+1, n+1 {
+		switch c := v[i]; {
+		case c == '=' || c == ':' || c == '>' || c == '|' || c == ',' || c == '?':
+			for i < len(v) && isSepOrQuote(v[i]) {
+				i++
+			}
+			return i
+		case wordClass.has(c) || c == '.' || c == '-' || c == ' ' || c == '\t' || c == '\'' || c == '"' || c == '\n' || c == '\r':
+		default:
+			return -1
+		}
+	}
+	return -1
+}
+
+// maxKeyGap bounds the look for a separator after a keyword. The regexes
+// allow any run of key characters and blanks there ([a-z_]*\s*); a
+// longer gap than this is not how keys are written, and the bound keeps a
+// value made of keywords linear.
+const maxKeyGap = 256
+
+func isSepOrQuote(c byte) bool {
+	switch c {
+	case '=', ':', '>', '|', ',', '?', '\'', '"', '`', ' ', '\t', '\n', '\r':
+		return true
+	}
+	return false
 }
 
 // shannon returns the entropy of s in bits per byte.

@@ -1,7 +1,10 @@
 // Package secrets finds credentials in strings and replaces them with a
-// marker naming the rule. A keyword prefilter runs once over each value;
-// only the rules whose keywords occur there run their (RE2) regex, so the
-// common value with no keyword costs one byte loop and no allocation.
+// marker naming the rule. A keyword pass runs once over each value and
+// yields the positions a credential can start at; there, a rule compiled
+// from its regexp/syntax tree into a sequence matcher (seq.go) matches in
+// place, and any other rule runs its lean RE2 regex (lean.go) anchored at
+// the hit or on a window around it. A value with no keyword costs one
+// byte loop and no allocation.
 package secrets
 
 import (
@@ -128,44 +131,225 @@ func (s *Scanner) NumRules() int { return len(s.rules) }
 
 // Scan returns v with every secret replaced by its marker and whether
 // anything changed. counts, when non-nil (len NumRules), is incremented
-// per redaction by rule index. A value with no keyword hit returns
-// without allocating.
+// per redaction by rule index. One keyword pass over v finds the
+// candidate positions; at each, a rule compiled to a sequence matcher
+// matches in place, and a regex rule is noted for after the pass (see
+// hit). Nothing allocates unless a regex matches or v changes.
 func (s *Scanner) Scan(v string, counts []uint64) (string, bool) {
 	if len(v) < 3 {
 		return v, false
 	}
-	var hits ruleSet
-	if !s.kw.scan(v, &hits) && len(s.always) == 0 {
+	var fbuf [8]finding
+	var pbuf [8]pending
+	fs, ps := fbuf[:0], pbuf[:0]
+	var done ruleSet
+	for i := s.kw.next(v, 0); i >= 0; i = s.kw.next(v, i+1) {
+		single, bucket := s.kw.at(v, i)
+		for _, r := range single {
+			fs, ps = s.hit(v, i, 1, r, fs, ps, &done)
+		}
+		for bi := range bucket {
+			e := &bucket[bi]
+			if !hasPrefixFold(v[i:], e.kw) {
+				continue
+			}
+			for _, r := range e.rules {
+				fs, ps = s.hit(v, i, len(e.kw), r, fs, ps, &done)
+			}
+		}
+	}
+	for _, r := range s.always {
+		ps = append(ps, pending{rule: r, hi: len(v)})
+	}
+	fs = s.runPending(v, ps, fs)
+	if len(fs) == 0 {
 		return v, false
 	}
-	return s.scanSlow(v, &hits, counts)
+	return s.redact(v, fs, counts), true
 }
 
 type finding struct {
 	start, end, rule int
 }
 
-func (s *Scanner) scanSlow(v string, hits *ruleSet, counts []uint64) (string, bool) {
-	for _, i := range s.always {
-		hits.set(i)
-	}
-	var fs []finding
-	for w, word := range hits {
-		for word != 0 {
-			b := trailingZeros(word)
-			word &^= 1 << b
-			ri := w*64 + b
-			if ri >= len(s.rules) {
-				continue
+// pending is a regex rule to run after the keyword pass: anchored at lo,
+// or on the window [lo, hi); val is where the assigned value starts
+// (assignment-shaped rules).
+type pending struct {
+	rule, lo, hi, val int
+	anchored          bool
+}
+
+// hit handles rule ri at a keyword hit v[pos:pos+kwLen]. Hand-coded and
+// sequence rules run at once; regex rules are deferred (pending), so that
+// a regex whose hit, or whose assigned value, lies in a secret found
+// already is not run at all: in api_key=sk_live_..., the query-parameter
+// and Stripe rules have the secret before gitleaks' generic rule, costlier
+// by far, would look at it.
+func (s *Scanner) hit(v string, pos, kwLen, ri int, fs []finding, ps []pending, done *ruleSet) ([]finding, []pending) {
+	cr := &s.rules[ri]
+	switch {
+	case cr.find != nil:
+		if !done.has(ri) {
+			done.set(ri)
+			fs = s.appendFind(v, ri, fs)
+		}
+	case cr.seq != nil:
+		// Of a rule's branches, the longest match: context the branches
+		// dropped would have chosen it.
+		best := finding{rule: -1}
+		for _, m := range cr.seq {
+			if st, en, ok := m.match(v, pos); ok && en-st > best.end-best.start && s.accept(cr, v[st:en]) {
+				best = finding{st, en, ri}
 			}
-			fs = s.rules[ri].appendAll(v, ri, s.allowed, fs)
+		}
+		if best.rule >= 0 {
+			fs = append(fs, best)
+		}
+	default:
+		if covered(fs, pos) {
+			break
+		}
+		val := pos
+		if cr.assign {
+			if val = assignedValue(v, pos+kwLen); val < 0 {
+				break
+			}
+		}
+		if cr.anch != nil {
+			ps = append(ps, pending{rule: ri, lo: pos, hi: len(v), val: val, anchored: true})
+			break
+		}
+		lo, hi := 0, len(v)
+		if cr.width >= 0 {
+			lo, hi = max(0, pos-cr.width-1), min(len(v), pos+kwLen+cr.width+1)
+		}
+		for k := range ps {
+			if ps[k].rule == ri && !ps[k].anchored && lo <= ps[k].hi {
+				ps[k].lo, ps[k].hi = min(ps[k].lo, lo), max(ps[k].hi, hi)
+				ps[k].val = max(ps[k].val, val)
+				return fs, ps
+			}
+		}
+		ps = append(ps, pending{rule: ri, lo: lo, hi: hi, val: val})
+	}
+	return fs, ps
+}
+
+// covered reports whether byte i lies in one of the latest findings. It is
+// an optimisation only (a hit it misses is scanned, not lost), so it looks
+// at a few, which keeps a value with thousands of secrets linear.
+func covered(fs []finding, i int) bool {
+	for _, f := range fs[max(0, len(fs)-8):] {
+		if f.start <= i && i < f.end {
+			return true
 		}
 	}
-	if len(fs) == 0 {
-		return v, false
+	return false
+}
+
+// runPending runs the deferred regex rules, skipping those whose value
+// a finding already covers.
+func (s *Scanner) runPending(v string, ps []pending, fs []finding) []finding {
+	for _, p := range ps {
+		cr := &s.rules[p.rule]
+		if cr.assign && covered(fs, p.val) {
+			continue
+		}
+		if !p.anchored {
+			fs = s.appendRegex(v, p.lo, p.hi, p.rule, fs)
+			continue
+		}
+		w := v[p.lo:]
+		if !cr.anch.MatchString(w) {
+			continue
+		}
+		m := cr.anch.FindStringSubmatchIndex(w)
+		if st, en, ok := cr.secret(m); ok && s.accept(cr, w[st:en]) {
+			fs = append(fs, finding{p.lo + st, p.lo + en, p.rule})
+		}
 	}
-	// Earliest first; at one start the longest wins, so overlapping rules
-	// yield one marker.
+	return fs
+}
+
+// accept applies a rule's entropy floor and check, and the allow-list.
+func (s *Scanner) accept(cr *compiledRule, sec string) bool {
+	if cr.Entropy > 0 && shannon(sec) < cr.Entropy {
+		return false
+	}
+	if cr.check != nil && !cr.check(sec) {
+		return false
+	}
+	return !s.allowed(sec)
+}
+
+// appendFind appends the secrets of a hand-coded rule.
+func (s *Scanner) appendFind(v string, ri int, fs []finding) []finding {
+	cr := &s.rules[ri]
+	for off := 0; off < len(v); {
+		st, en, next, ok := cr.find(v, off)
+		if !ok {
+			break
+		}
+		if s.accept(cr, v[st:en]) {
+			fs = append(fs, finding{st, en, ri})
+		}
+		off = next
+	}
+	return fs
+}
+
+// appendRegex appends the secrets the regex finds in v[lo:hi]. A window
+// without a match costs no allocation (MatchString); a match costs the
+// submatch slice. The search resumes at each secret's start, not
+// after the match: a match may swallow the key of the next secret (in
+// "auth failed: token=...", gitleaks' generic rule matches from "auth"),
+// and that secret must be found too.
+func (s *Scanner) appendRegex(v string, lo, hi, ri int, fs []finding) []finding {
+	cr := &s.rules[ri]
+	if !cr.re.MatchString(v[lo:hi]) {
+		return fs
+	}
+	for from := lo; from < hi; {
+		m := cr.re.FindStringSubmatchIndex(v[from:hi])
+		if m == nil {
+			break
+		}
+		st, en, ok := cr.secret(m)
+		if !ok {
+			st, en = m[0], m[1] // no secret: move past the match
+			if en <= st {
+				en = st + 1
+			}
+			from += en
+			continue
+		}
+		if s.accept(cr, v[from+st:from+en]) {
+			fs = append(fs, finding{from + st, from + en, ri})
+		}
+		from += max(st, 1)
+	}
+	return fs
+}
+
+// secret picks the secret's bounds out of a submatch index.
+func (cr *compiledRule) secret(m []int) (st, en int, ok bool) {
+	st, en = m[2*cr.group], m[2*cr.group+1]
+	if cr.firstGroup {
+		for g := 1; 2*g+1 < len(m); g++ {
+			if m[2*g] >= 0 && m[2*g+1] > m[2*g] {
+				st, en = m[2*g], m[2*g+1]
+				break
+			}
+		}
+	}
+	return st, en, st >= 0 && en > st
+}
+
+// redact writes v with the findings replaced by markers: earliest first;
+// at one start the longest wins, and overlapping findings yield one
+// marker.
+func (s *Scanner) redact(v string, fs []finding, counts []uint64) string {
 	slices.SortFunc(fs, func(a, b finding) int {
 		if a.start != b.start {
 			return a.start - b.start
@@ -199,7 +383,7 @@ func (s *Scanner) scanSlow(v string, hits *ruleSet, counts []uint64) (string, bo
 		i = j
 	}
 	b.WriteString(v[last:])
-	return b.String(), true
+	return b.String()
 }
 
 func (s *Scanner) allowed(secret string) bool {
@@ -216,6 +400,10 @@ func (s *Scanner) fingerprint(secret string) string {
 	m.Write([]byte(secret))
 	return hex.EncodeToString(m.Sum(nil))[:s.fpLen]
 }
+
+// Fingerprints reports whether markers carry a keyed fingerprint (else a
+// whole-value marker is the same string every time).
+func (s *Scanner) Fingerprints() bool { return s.fpKey != nil }
 
 // Marker returns the marker for a whole value redacted under rule name
 // (sensitive keys), fingerprinted like Scan's markers.
