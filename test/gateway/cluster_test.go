@@ -61,8 +61,8 @@ exporters:
     path: %[3]s/logs.jsonl
 service:
   pipelines:
-    traces/ingest:
-      exporters: [forensic, forward, file/spans]
+    traces:
+      exporters: [forensic, sandbox_metrics, baseline, file/spans]
     logs:
       exporters: [forensic, sandbox_metrics, baseline, file/logs]
     logs/anomaly:
