@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -130,159 +129,6 @@ func reader(t *testing.T, s store) *archive.Reader {
 	return &archive.Reader{Bucket: b}
 }
 
-// acked records, per trace, the spans the collector acknowledged.
-type acked struct {
-	mu      sync.Mutex
-	spans   map[string]int
-	refused int // requests the collector refused (back-pressure)
-}
-
-// load sends batches of simulated invocations until stop is closed and
-// records what the receiver acknowledged (no error, nothing rejected).
-func load(t *testing.T, endpoint string, stop <-chan struct{}, seed uint64) *acked {
-	t.Helper()
-	a := &acked{spans: map[string]int{}}
-	snd, err := otlpsend.New("grpc", endpoint)
-	require.NoError(t, err)
-	g := simulate.New(simulate.Options{Seed: seed, Extensions: 50})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer snd.Close()
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			td := ptrace.NewTraces()
-			per := map[string]int{}
-			for k := 0; k < 5; k++ {
-				inv, _ := g.Invocation(i*5+k, time.Now())
-				id := archive.TraceHex(inv.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).TraceID())
-				per[id] += inv.SpanCount()
-				inv.ResourceSpans().MoveAndAppendTo(td.ResourceSpans())
-			}
-			body, _ := ptraceotlp.NewExportRequestFromTraces(td).MarshalProto()
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			rejected, err := snd.Send(ctx, otlpsend.Traces, body)
-			cancel()
-			if err == nil && rejected == 0 {
-				a.mu.Lock()
-				for id, n := range per {
-					a.spans[id] += n
-				}
-				a.mu.Unlock()
-			} else {
-				a.mu.Lock()
-				a.refused++
-				a.mu.Unlock()
-				time.Sleep(50 * time.Millisecond)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}()
-	t.Cleanup(wg.Wait)
-	return a
-}
-
-// missing returns how many acknowledged traces the archive does not return
-// exactly: spans lost, or spans duplicated by a retried or replayed write
-// (every request carries new traces, so a trace's acknowledged count is
-// exactly what was sent).
-func (a *acked) missing(ctx context.Context, r *archive.Reader) (int, string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	type job struct {
-		id   string
-		want int
-	}
-	jobs := make(chan job)
-	var mu sync.Mutex
-	miss, example := 0, ""
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				id, _ := archive.ParseTraceID(j.id)
-				tr, err := r.Get(ctx, id)
-				got := 0
-				if err == nil {
-					got = tr.Spans
-				}
-				if got != j.want {
-					mu.Lock()
-					miss++
-					example = fmt.Sprintf("%s: %d of %d spans (%v)", j.id, got, j.want, err)
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	for id, n := range a.spans {
-		jobs <- job{id, n}
-	}
-	close(jobs)
-	wg.Wait()
-	return miss, example
-}
-
-func (a *acked) count() (traces, spans int) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for _, n := range a.spans {
-		spans += n
-	}
-	return len(a.spans), spans
-}
-
-func waitAllArchived(t *testing.T, a *acked, r *archive.Reader, timeout time.Duration) {
-	t.Helper()
-	traces, spans := a.count()
-	require.Positive(t, traces, "nothing was acknowledged")
-	var miss int
-	var example string
-	deadline := time.Now().Add(timeout)
-	// Wait on the index (one read per write) before the per-trace check.
-	for time.Now().Before(deadline) && indexMissing(t, a, r) > 0 {
-		time.Sleep(time.Second)
-	}
-	for {
-		miss, example = a.missing(context.Background(), r)
-		if miss == 0 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(time.Second)
-	}
-	require.Zero(t, miss, "acknowledged traces missing from the archive (of %d traces, %d spans); e.g. %s", traces, spans, example)
-	t.Logf("all %d acknowledged traces (%d spans) are in the archive", traces, spans)
-}
-
-// indexMissing counts acknowledged traces the index does not (yet) cover.
-func indexMissing(t *testing.T, a *acked, r *archive.Reader) int {
-	list, err := r.List(context.Background(), archive.ListOptions{})
-	if err != nil {
-		t.Logf("list: %v", err)
-		return 1
-	}
-	got := make(map[string]int, len(list))
-	for _, s := range list {
-		got[s.TraceID] = s.Spans
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	n := 0
-	for id, want := range a.spans {
-		if got[id] < want {
-			n++
-		}
-	}
-	return n
-}
-
 func httpGet(t *testing.T, url, accept string) (int, []byte) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, url, nil)
@@ -349,8 +195,8 @@ func writeGetListPrune(t *testing.T, s store) {
 		require.NoError(t, err)
 	}
 	r := reader(t, s)
-	a := &acked{spans: want}
-	waitAllArchived(t, a, r, 30*time.Second)
+	a := testutil.NewAcked(want)
+	testutil.WaitAllArchived(t, a, r, 30*time.Second)
 
 	var anyID string
 	for id := range want {
@@ -421,7 +267,7 @@ func TestS3OutageUnderLoad(t *testing.T) {
 	p := newPorts(t)
 	startCollector(t, collectorConfig(s, p, t.TempDir()), p)
 	stop := make(chan struct{})
-	a := load(t, fmt.Sprintf("127.0.0.1:%d", p.otlp), stop, 21)
+	a := testutil.Load(t, fmt.Sprintf("127.0.0.1:%d", p.otlp), stop, simulate.Options{Seed: 21, Extensions: 50})
 	time.Sleep(3 * time.Second)
 	s.Stop()
 	t.Log("S3 server stopped")
@@ -430,7 +276,7 @@ func TestS3OutageUnderLoad(t *testing.T) {
 	t.Log("S3 server restarted")
 	time.Sleep(3 * time.Second)
 	close(stop)
-	waitAllArchived(t, a, reader(t, s), 60*time.Second)
+	testutil.WaitAllArchived(t, a, reader(t, s), 60*time.Second)
 }
 
 // TestCollectorSIGKILLUnderLoad: the collector is killed with SIGKILL
@@ -444,7 +290,7 @@ func sigkillUnderLoad(t *testing.T, s store) {
 	cfg := collectorConfig(s, p, storage)
 	c := startCollector(t, cfg, p)
 	stop := make(chan struct{})
-	a := load(t, fmt.Sprintf("127.0.0.1:%d", p.otlp), stop, 31)
+	a := testutil.Load(t, fmt.Sprintf("127.0.0.1:%d", p.otlp), stop, simulate.Options{Seed: 31, Extensions: 50})
 	// Slow the store down so the queue holds data when the kill lands.
 	time.Sleep(3 * time.Second)
 	s.Stop()
@@ -460,13 +306,7 @@ func sigkillUnderLoad(t *testing.T, s store) {
 	startCollector(t, cfg, p)
 	time.Sleep(3 * time.Second)
 	close(stop)
-	waitAllArchived(t, a, reader(t, s), 60*time.Second)
-}
-
-func (a *acked) refusals() int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.refused
+	testutil.WaitAllArchived(t, a, reader(t, s), 60*time.Second)
 }
 
 // dirBytes is the size of the files under dir.
@@ -494,30 +334,30 @@ func TestWALDiskBoundWhileStoreDown(t *testing.T) {
 	storage := t.TempDir()
 	startCollector(t, walConfig(s, p, storage, maxBytes), p)
 	stop := make(chan struct{})
-	a := load(t, fmt.Sprintf("127.0.0.1:%d", p.otlp), stop, 41)
+	a := testutil.Load(t, fmt.Sprintf("127.0.0.1:%d", p.otlp), stop, simulate.Options{Seed: 41, Extensions: 50})
 	time.Sleep(2 * time.Second)
 	s.Stop()
 	t.Log("S3 server stopped")
-	testutil.Eventually(t, 60*time.Second, func() bool { return a.refusals() > 5 }, "back-pressure once the WAL is full")
+	testutil.Eventually(t, 60*time.Second, func() bool { return a.Refusals() > 5 }, "back-pressure once the WAL is full")
 	walDir := filepath.Join(storage, "wal")
 	peak := dirBytes(walDir)
 	for range 3 {
 		time.Sleep(time.Second)
 		peak = max(peak, dirBytes(walDir))
 	}
-	t.Logf("WAL at %d bytes (max_bytes %d), %d requests refused", peak, maxBytes, a.refusals())
+	t.Logf("WAL at %d bytes (max_bytes %d), %d requests refused", peak, maxBytes, a.Refusals())
 	assert.LessOrEqual(t, peak, int64(maxBytes)+64, "the WAL beyond max_bytes (the cursor file aside)")
 	s.Start()
 	t.Log("S3 server restarted")
-	refusedAtRestart := a.refusals()
-	_, spansAtRestart := a.count()
+	refusedAtRestart := a.Refusals()
+	_, spansAtRestart := a.Count()
 	testutil.Eventually(t, 60*time.Second, func() bool {
-		_, n := a.count()
+		_, n := a.Count()
 		return n > spansAtRestart+100
 	}, "senders accepted again after the store came back")
 	time.Sleep(2 * time.Second)
 	close(stop)
-	t.Logf("%d requests refused in all (%d by the restart)", a.refusals(), refusedAtRestart)
-	waitAllArchived(t, a, reader(t, s), 60*time.Second)
+	t.Logf("%d requests refused in all (%d by the restart)", a.Refusals(), refusedAtRestart)
+	testutil.WaitAllArchived(t, a, reader(t, s), 60*time.Second)
 	testutil.Eventually(t, 30*time.Second, func() bool { return dirBytes(walDir) < maxBytes/2 }, "the WAL drained")
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/sandwatch/sandwatch/internal/archive/digest"
 	"github.com/sandwatch/sandwatch/internal/otlpsend"
 	"github.com/sandwatch/sandwatch/internal/simulate"
+	"github.com/sandwatch/sandwatch/test/testutil"
 )
 
 // fileStore is a file:// archive: nothing to start.
@@ -60,7 +61,7 @@ func sendRounds(t *testing.T, s store, p ports, rounds int, pause time.Duration,
 			_, err := snd.Send(context.Background(), otlpsend.Traces, body)
 			require.NoError(t, err)
 		}
-		waitAllArchived(t, &acked{spans: want}, r, 30*time.Second)
+		testutil.WaitAllArchived(t, testutil.NewAcked(want), r, 30*time.Second)
 		time.Sleep(pause)
 	}
 	return want

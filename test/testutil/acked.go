@@ -19,10 +19,12 @@ import (
 	"github.com/sandwatch/sandwatch/internal/simulate"
 )
 
-// Acked records, per trace, the spans a collector acknowledged.
+// Acked records, per trace, the spans a collector acknowledged, and how
+// many requests it refused (back-pressure).
 type Acked struct {
-	mu    sync.Mutex
-	spans map[string]int
+	mu      sync.Mutex
+	spans   map[string]int
+	refused int
 }
 
 // NewAcked records what the test sent and was acknowledged by other means.
@@ -68,6 +70,9 @@ func Load(t *testing.T, endpoint string, stop <-chan struct{}, opts simulate.Opt
 				}
 				a.mu.Unlock()
 			} else {
+				a.mu.Lock()
+				a.refused++
+				a.mu.Unlock()
 				time.Sleep(50 * time.Millisecond)
 			}
 			time.Sleep(20 * time.Millisecond)
@@ -77,7 +82,10 @@ func Load(t *testing.T, endpoint string, stop <-chan struct{}, opts simulate.Opt
 	return a
 }
 
-// Missing returns how many acknowledged traces are not (fully) archived.
+// Missing returns how many acknowledged traces the archive does not return
+// exactly: spans lost, or spans duplicated by a retried or replayed write
+// (every request carries fresh trace ids, so a trace's acknowledged count
+// is exactly what was sent; readers keep one copy per span id).
 func (a *Acked) Missing(ctx context.Context, r *archive.Reader) (int, string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -100,7 +108,7 @@ func (a *Acked) Missing(ctx context.Context, r *archive.Reader) (int, string) {
 				if err == nil {
 					got = tr.Spans
 				}
-				if got < j.want {
+				if got != j.want {
 					mu.Lock()
 					miss++
 					example = fmt.Sprintf("%s: %d of %d spans (%v)", j.id, got, j.want, err)
@@ -115,6 +123,13 @@ func (a *Acked) Missing(ctx context.Context, r *archive.Reader) (int, string) {
 	close(jobs)
 	wg.Wait()
 	return miss, example
+}
+
+// Refusals returns how many requests the collector refused.
+func (a *Acked) Refusals() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.refused
 }
 
 // Count returns the acknowledged traces and spans.
