@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sandwatch/sandwatch/internal/archive"
+	"github.com/sandwatch/sandwatch/test/testutil"
 )
 
 // lockedS3 is an S3 store whose exporter settings ask for Object Lock.
@@ -28,19 +29,13 @@ func (s lockedS3) YAML() string {
 // on every block and catalog, and refuses to delete a locked block;
 // lookup runs stay unlocked for compaction.
 func TestObjectLock(t *testing.T) {
-	t.Setenv("AWS_ACCESS_KEY_ID", accessKey)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", secretKey)
-	t.Setenv("AWS_REGION", "us-east-1")
-	s := &s3Server{newServer(t, "versitygw", tool(t, "versitygw-v1.8.0"))}
-	if !xattrsWork(s.dir) {
+	s := &s3Server{testutil.NewS3(t, bucket)}
+	if !testutil.XattrsWork(s.Dir) {
 		t.Skip("versitygw keeps Object Lock retention in user xattrs, which this filesystem lacks")
-	}
-	s.args = func() []string {
-		return []string{"--access", accessKey, "--secret", secretKey, "--port", fmt.Sprintf("127.0.0.1:%d", s.port), "--quiet", "posix", s.dir}
 	}
 	s.Start()
 	t.Cleanup(s.Stop)
-	s.createBucket(true)
+	s.CreateBucket(true)
 
 	p := newPorts(t)
 	st := lockedS3{s}
@@ -48,7 +43,7 @@ func TestObjectLock(t *testing.T) {
 	sendRounds(t, st, p, 1, 0, reader(t, st))
 
 	ctx := context.Background()
-	c := s.client()
+	c := s.Client()
 	listed, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
 	require.NoError(t, err)
 	var block string
