@@ -120,6 +120,8 @@ type Event struct {
 	// EgressBytes and Version: see egress.go.
 	EgressBytes int64
 	Version     string
+	// Agent is set for GenAI, MCP and coding-agent telemetry: see agent.go.
+	Agent AgentInfo
 }
 
 // Reset clears e for reuse.

@@ -1,0 +1,137 @@
+package sandboxevent
+
+// The agent fields of the event model: what GenAI agent spans, MCP client
+// and server spans and coding-agent log events say beyond the sandbox
+// fields. They are zero for every other emitter, so components that do not
+// care about agents pay nothing. The extractors that fill them live beside
+// this file; the baseline's agent detectors and sandbox_metrics read them.
+//
+// For agent telemetry the sandbox fields keep their meaning: ExtensionID is
+// the MCP server (or the agent's built-in tool set), Operation is the tool,
+// BlockType is the normalised MCP method or GenAI operation (see the
+// BlockType* constants), and Target is the path, host or command taken
+// from mcp.resource.uri or from the tool's captured arguments.
+
+// Emitter names the convention a record was read under.
+type Emitter uint8
+
+const (
+	EmitterNone       Emitter = iota
+	EmitterGenAI              // execute_tool / invoke_agent spans (Goose, Copilot, gh-aw, Gemini traces)
+	EmitterMCP                // MCP semantic conventions (mcp.method.name), client or server
+	EmitterMCPGo              // mark3labs/mcp-go otel module (mcp.method, mcp.tool.name)
+	EmitterTraceloop          // @traceloop/instrumentation-mcp (traceloop.entity.*)
+	EmitterClaudeCode         // claude_code.* log events
+	EmitterCodex              // codex.* log events
+	EmitterGeminiCLI          // gemini_cli.* log events
+	numEmitters
+)
+
+var emitterNames = [numEmitters]string{"", "genai", "mcp", "mcp_go", "traceloop", "claude_code", "codex", "gemini_cli"}
+
+func (e Emitter) String() string {
+	if e < numEmitters {
+		return emitterNames[e]
+	}
+	return ""
+}
+
+// Side says which party recorded an agent event. One tool call may be
+// recorded by all three; AgentInfo.CallKey lets consumers count it once.
+type Side uint8
+
+const (
+	SideNone      Side = iota
+	SideAgent          // the agent's own execute_tool span or tool log event
+	SideMCPClient      // the MCP client span
+	SideMCPServer      // the MCP server span
+)
+
+func (s Side) String() string {
+	switch s {
+	case SideAgent:
+		return "agent"
+	case SideMCPClient:
+		return "mcp_client"
+	case SideMCPServer:
+		return "mcp_server"
+	default:
+		return ""
+	}
+}
+
+// ToolClass is what a tool does with data, the unit the cross-tool
+// detectors reason in: a read of private data, then an egress.
+type ToolClass uint8
+
+const (
+	ToolClassOther     ToolClass = iota
+	ToolClassRead                // reads files, resources, databases
+	ToolClassWrite               // writes or edits
+	ToolClassEgress              // reaches the network (fetch-like tools, http(s) resources)
+	ToolClassExec                // runs a command
+	ToolClassSecrets             // returns credentials or the environment
+	ToolClassDiscovery           // lists tools, resources, prompts, directories
+	numToolClasses
+)
+
+var toolClassNames = [numToolClasses]string{"other", "read", "write", "egress", "exec", "secrets", "discovery"}
+
+func (t ToolClass) String() string {
+	if t < numToolClasses {
+		return toolClassNames[t]
+	}
+	return "other"
+}
+
+// Normalised BlockType values for agent telemetry.
+const (
+	BlockTypeTool      = "tool"      // tools/call, execute_tool, a coding agent's tool event
+	BlockTypeResource  = "resource"  // resources/read, subscribe
+	BlockTypePrompt    = "prompt"    // prompts/get
+	BlockTypeDiscovery = "discovery" // */list, initialize
+	BlockTypeServerReq = "server_request"
+	BlockTypeAgent     = "agent"        // invoke_agent, the session span
+	BlockTypeDecision  = "decision"     // tool_decision, sandbox_outcome
+	BlockTypeNotify    = "notification" // notifications/*
+)
+
+// AgentInfo is the agent part of an Event. Its strings point into pdata,
+// like the rest of the Event.
+type AgentInfo struct {
+	Emitter Emitter
+	Side    Side
+	// Agent names the acting agent: gen_ai.agent.name, the agent's
+	// service.name, or the emitter's own id (claude-code, codex...).
+	Agent string
+	// Tool is the tool name without any server prefix.
+	Tool string
+	// Method is the MCP method as sent (tools/call, resources/read...).
+	Method string
+	// Session groups the calls of one agent session: gen_ai.conversation.id,
+	// mcp.session.id, session.id, conversation.id.
+	Session string
+	// Prompt groups the calls of one turn: prompt.id, prompt_id.
+	Prompt string
+	// CallKey identifies one tool call across the records that report it:
+	// gen_ai.tool.call.id, tool_use_id, call_id, or jsonrpc.request.id
+	// qualified by the session. Empty when the emitter records none.
+	CallKey string
+	// Class is what the tool does, from a known server's declared table,
+	// the tool name, or the captured arguments.
+	Class ToolClass
+	// ContentCaptured is true when arguments or results were recorded, so
+	// Target is as good as the emitter can give.
+	ContentCaptured bool
+	// DescriptionHash is a hash of the tool's description or definition
+	// when the record carries one (0 when not): drift detection compares it.
+	DescriptionHash uint64
+	// ListedTools are the tool names of a tools/list result, when recorded,
+	// comma-joined in the order listed (a copy owned by the Event).
+	ListedTools string
+	// ListChanged is set on notifications/tools/list_changed.
+	ListChanged bool
+}
+
+// IsAgent reports whether the event came from agent telemetry.
+func (e *Event) IsAgent() bool { return e.Agent.Emitter != EmitterNone }
