@@ -52,16 +52,34 @@ func (u UnreportedDetector) check(name string) error {
 	)
 }
 
-// Access is one file open or connect from the kernel's record.
+// Access is one file open, exec or connect from the kernel's record.
 type Access struct {
 	Host      string
 	PID, PPID int64
-	Exe       string
-	Time      int64 // unix ns, event time
-	Net       bool  // a connect (Target is an address), else a file open
-	Target    string
-	Syscall   string
-	Failed    bool
+	// TID is the thread that made the call, where the source records it
+	// (Falco thread.tid, Tetragon process.tid; auditd logs only the
+	// process), else 0.
+	TID  int64
+	Exe  string
+	Time int64 // unix ns, event time
+	Net  bool  // a connect (Target is an address), else a file open
+	// Exec: an execve of Target (a file; judged against the sensitive
+	// set only: spans name commands, not the binaries behind them).
+	Exec bool
+	// Unresolved: Target is a name relative to a directory descriptor
+	// the record does not resolve (openat with a dirfd other than
+	// AT_FDCWD); it is judged as "…/"+name against the sensitive set.
+	Unresolved bool
+	Target     string
+	Syscall    string
+	Failed     bool
+	// ContainerID (Falco container.id, Tetragon pod.container.id) and
+	// Rule (the Falco rule) serve records without a process id: stock
+	// Falco rules do not output proc.pid.
+	ContainerID string
+	Rule        string
+	// Source names the reader: auditd, falco, tetragon.
+	Source string
 }
 
 // Process identifies a sandbox host process: the semantic-convention
