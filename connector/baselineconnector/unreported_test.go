@@ -2,7 +2,6 @@ package baselineconnector
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
@@ -13,19 +12,16 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
-// auditLine is an auditd record as the documented file_log parser leaves
-// it: key=value pairs as attributes, host.name on the resource.
+// auditLogs are auditd lines as the documented file_log receiver (no
+// operators) passes them: the raw line as the body, host.name on the
+// resource.
 func auditLogs(host string, lines ...string) plog.Logs {
 	ld := plog.NewLogs()
 	rl := ld.ResourceLogs().AppendEmpty()
 	rl.Resource().Attributes().PutStr("host.name", host)
 	recs := rl.ScopeLogs().AppendEmpty().LogRecords()
 	for _, l := range lines {
-		a := recs.AppendEmpty().Attributes()
-		for _, kv := range strings.Fields(l) {
-			k, v, _ := strings.Cut(kv, "=")
-			a.PutStr(k, strings.Trim(v, `"`))
-		}
+		recs.AppendEmpty().Body().SetStr(l)
 	}
 	return ld
 }
@@ -50,7 +46,7 @@ func TestUnreportedAccessThroughConnector(t *testing.T) {
 	open := func(at, serial, path string) []string {
 		return []string{
 			"type=SYSCALL msg=audit(" + at + ":" + serial + "): arch=c000003e syscall=257 success=yes exit=3 ppid=1 pid=4242 uid=1000 comm=node exe=/usr/bin/node",
-			"type=PATH msg=audit(" + at + ":" + serial + "): item=0 name=" + path + " nametype=NORMAL",
+			"type=PATH msg=audit(" + at + ":" + serial + "): item=0 name=\"" + path + "\" nametype=NORMAL",
 		}
 	}
 	// Trace 1 reports its /etc/shadow read; the kernel saw it too.

@@ -349,7 +349,7 @@ func (r *Reader) close(ev *event, emit func(detect.Access)) {
 		}
 	}
 	a := detect.Access{Host: ev.key.node, PID: ev.pid, PPID: ev.ppid, Exe: ev.exe, Time: ev.time, Syscall: ev.call,
-		Failed: ev.success == "no", Source: "auditd"}
+		Failed: ev.success == "no", Source: "auditd", Arrived: ev.first}
 	if ev.uring {
 		a.Syscall = "io_uring:" + ev.call
 	}
