@@ -352,3 +352,20 @@ func TestKeyValueParsedIsCounted(t *testing.T) {
 	assert.True(t, p.Parse(pcommon.NewMap(), rec, 0, func(detect.Access) {}))
 	assert.Equal(t, uint64(1), p.KeyValueParsed)
 }
+
+// Text that merely mentions audit is no audit record: it stays a sandbox
+// event.
+func TestNotAudit(t *testing.T) {
+	p := New(Config{})
+	for _, l := range []string{
+		"security audit: FAILED login for bob",
+		"2026-12-02 app[7]: audit: PATH traversal blocked",
+		"type=sandbox msg=hello",
+		`{"level":"info","msg":"type=SYSCALL"}`,
+		"",
+	} {
+		rec := plog.NewLogRecord()
+		rec.Body().SetStr(l)
+		assert.False(t, p.Parse(pcommon.NewMap(), rec, 0, func(detect.Access) {}), l)
+	}
+}

@@ -171,7 +171,7 @@ func parseJournalShort(line string, rec *record) lineKind {
 	}
 	s = s[2:]
 	sp := strings.IndexByte(s, ' ')
-	if sp <= 0 || !isTypeName(s[:sp]) {
+	if sp <= 0 || !knownType(s[:sp]) || strings.IndexByte(s[sp:], '=') < 0 {
 		return lineNone
 	}
 	rec.typ, rec.noSerial = s[:sp], true
@@ -181,6 +181,22 @@ func parseJournalShort(line string, rec *record) lineKind {
 		rec.enriched = splitFields(enr, nil)
 	}
 	return lineRecord
+}
+
+// knownType: the record types journald's short form is trusted with (a
+// line with no header is otherwise any text that says "audit: WORD").
+func knownType(t string) bool {
+	switch t {
+	case "SYSCALL", "PATH", "CWD", "SOCKADDR", "PROCTITLE", "EXECVE", "EOE", "URINGOP", "SOCKETCALL", "AVC", "SECCOMP",
+		"BPF", "NETFILTER_CFG", "CONFIG_CHANGE", "SERVICE_START", "SERVICE_STOP", "TTY", "LOGIN", "BPRM_FCAPS", "KERN_MODULE":
+		return true
+	}
+	for _, p := range []string{"USER_", "CRED_", "DAEMON_", "ANOM_", "MAC_", "CRYPTO_", "SYSTEM_", "ADD_", "DEL_", "GRP_"} {
+		if strings.HasPrefix(t, p) && isTypeName(t) {
+			return true
+		}
+	}
+	return false
 }
 
 // isTypeName: auditd record types are upper-case words (SYSCALL,
