@@ -153,3 +153,21 @@ func TestUnreportedExecAndUnresolved(t *testing.T) {
 	require.Len(t, got, 1, "%v", got)
 	assert.Equal(t, "…/.aws/credentials", got[0].Target)
 }
+
+func TestUnreportedConfigBounds(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		mutate func(*UnreportedDetector)
+		want   string
+	}{
+		{"event_wait", func(u *UnreportedDetector) { u.EventWait = 0 }, "detectors.unreported_access.event_wait: must be between 10ms and 1m (got 0s)"},
+		{"max_open_events", func(u *UnreportedDetector) { u.MaxOpenEvents = 0 }, "detectors.unreported_access.max_open_events: must be at least 1 (got 0)"},
+		{"max_candidates", func(u *UnreportedDetector) { u.MaxCandidates = 100 }, "detectors.unreported_access.max_candidates: must be between 1 and 64 (got 100)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := DefaultDetectors()
+			tc.mutate(&d.UnreportedAccess)
+			assert.EqualError(t, d.Check(), tc.want)
+		})
+	}
+}
