@@ -65,7 +65,7 @@ func (p *Parser) Parse(res pcommon.Map, rec plog.LogRecord, now int64, emit func
 		}
 	case pcommon.ValueTypeStr:
 		s := body.Str()
-		if attrs.Len() == 0 && strings.HasPrefix(s, "{") && len(s) <= maxJSON {
+		if strings.HasPrefix(s, "{") && len(s) <= maxJSON && looksKernelJSON(s) {
 			var raw map[string]any
 			if json.Unmarshal([]byte(s), &raw) == nil {
 				m := pcommon.NewMap()
@@ -87,6 +87,14 @@ func (p *Parser) Parse(res pcommon.Map, rec plog.LogRecord, now int64, emit func
 		}
 	}
 	return false
+}
+
+// looksKernelJSON: a JSON body worth decoding here (file_log without a
+// json_parser; its log.file.name attribute is set either way) names one
+// of the event kinds read below. Other JSON bodies (a sandbox host's own
+// logs) are not decoded twice.
+func looksKernelJSON(s string) bool {
+	return strings.Contains(s, `"output_fields"`) || strings.Contains(s, `"process_`) || strings.Contains(s, `"_TRANSPORT"`)
 }
 
 // structured reads a JSON event (a json_parser's attributes or body):

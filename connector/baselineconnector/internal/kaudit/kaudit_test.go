@@ -32,6 +32,7 @@ func feed(t testing.TB, p *Parser, host string, lines ...string) []detect.Access
 	for _, l := range lines {
 		rec := plog.NewLogRecord()
 		rec.Body().SetStr(l)
+		rec.Attributes().PutStr("log.file.name", "input.log") // file_log's default
 		p.Parse(res, rec, 0, emit)
 	}
 	p.Reader().Close(emit)
