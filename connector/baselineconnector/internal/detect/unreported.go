@@ -174,8 +174,8 @@ type auditCheck struct {
 	background map[string]map[string]uint32 // host \x00 exe -> target template -> sightings
 	// runtime: non-sensitive unreported accesses seen during invocations
 	// of extensions still learning (the runtime's own module files), per
-	// host executable; two sightings make one the runtime's own.
-	runtime map[string]map[string]uint32
+	// host executable; seen in two invocations, one is the runtime's own.
+	runtime map[string]map[string]runtimeSighting
 	// uncorrelatedRules: rules of pid-less records (stock Falco rules)
 	// that matched no sandbox process, not yet logged.
 	uncorrelatedRules []string
@@ -191,7 +191,7 @@ func newAuditCheck(d UnreportedDetector) *auditCheck {
 		d = DefaultUnreported()
 	}
 	lru, _ := simplelru.NewLRU[Process, *proc](d.MaxProcesses, nil)
-	return &auditCheck{d: d, procs: lru, background: map[string]map[string]uint32{}, runtime: map[string]map[string]uint32{}, loggedRules: map[string]bool{}}
+	return &auditCheck{d: d, procs: lru, background: map[string]map[string]uint32{}, runtime: map[string]map[string]runtimeSighting{}, loggedRules: map[string]bool{}}
 }
 
 // ObserveProcess records that a span of extension ext in trace tid ran in

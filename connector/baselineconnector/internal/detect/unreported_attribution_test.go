@@ -171,3 +171,28 @@ func TestUnreportedConfigBounds(t *testing.T) {
 		})
 	}
 }
+
+// Two opens in one invocation are one sighting: the runtime's own files
+// recur across invocations.
+func TestUnreportedRuntimeLearningNeedsTwoInvocations(t *testing.T) {
+	h := newHarness(t, func(s *Settings) {
+		s.Sensitive = DefaultSensitive()
+		s.Detectors.UnreportedAccess.Delay = time.Second
+	})
+	pr := Process{Host: "sandbox-7", PID: 4242}
+	invocation := func(hidden ...string) []Anomaly {
+		got, tid := h.invoke("ext", fsRead("/app/db.sqlite"))
+		h.e.ObserveProcess(pr, "ext", tid, rootSpan, h.now-10*ms, h.now, "/app/db.sqlite")
+		for _, p := range hidden {
+			h.e.ObserveAccess(Access{Host: "sandbox-7", PID: 4242, Exe: "/usr/bin/node", Time: h.now - 5*ms, Target: p, Syscall: "openat"}, h.now)
+		}
+		return append(got, h.judgeAudit()...)
+	}
+	invocation("/tmp/once.js", "/tmp/once.js")
+	for i := 0; i < 4; i++ {
+		invocation()
+	}
+	require.True(t, h.profile("ext").Learned)
+	got := ofType(invocation("/tmp/once.js"), TypeUnreportedAccess)
+	require.Len(t, got, 1, "seen in one invocation only: not the runtime's own")
+}

@@ -162,7 +162,7 @@ func (e *Engine) judgeAccess(a *Access, now int64) {
 	iv := cands[0].iv
 	sens := (a.Net && e.sens.addr(a.Target)) || (!a.Net && e.sens.path(target))
 	bg := ac.background[bgKey][target]
-	if sens && bg >= ac.d.Steady || !sens && (bg > 0 || ac.runtime[bgKey][target] >= 2) {
+	if sens && bg >= ac.d.Steady || !sens && (bg > 0 || ac.runtime[bgKey][target].invocations >= 2) {
 		return
 	}
 	pf, known := e.profiles.Peek(iv.ext)
@@ -170,7 +170,7 @@ func (e *Engine) judgeAccess(a *Access, now int64) {
 		if known && !pf.Learned && !a.Net && !a.Exec {
 			// The runtime's own opens during invocations (its module
 			// files) are learned while the extension learns.
-			ac.learnRuntime(bgKey, target)
+			ac.learnRuntime(bgKey, target, iv.trace)
 		}
 		// Outside the extension's profile: files only (the kernel records
 		// addresses, spans record names; spans name commands, not the
@@ -284,24 +284,31 @@ func (e *Engine) DrainUncorrelatedRules() []string {
 	return r
 }
 
-// learnRuntime counts a non-sensitive unreported access during an
-// invocation of a learning extension, per host executable.
-func (ac *auditCheck) learnRuntime(key, target string) {
+// runtimeSighting: in how many invocations a target was seen, and the
+// last one's trace (the same invocation opening it twice counts once).
+type runtimeSighting struct {
+	invocations uint32
+	last        [16]byte
+}
+
+// learnRuntime counts a non-sensitive unreported access during invocation
+// trace of a learning extension, per host executable.
+func (ac *auditCheck) learnRuntime(key, target string, trace [16]byte) {
 	m := ac.runtime[key]
 	if m == nil {
 		if len(ac.runtime) >= maxBackgroundExes {
 			return
 		}
-		m = map[string]uint32{}
+		m = map[string]runtimeSighting{}
 		ac.runtime[key] = m
 	}
 	if c, ok := m[target]; ok {
-		if c < 1<<31 {
-			m[target] = c + 1
+		if c.last != trace && c.invocations < 1<<31 {
+			m[target] = runtimeSighting{c.invocations + 1, trace}
 		}
 		return
 	}
 	if len(m) < maxBackground {
-		m[target] = 1
+		m[target] = runtimeSighting{1, trace}
 	}
 }
