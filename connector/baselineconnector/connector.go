@@ -276,7 +276,7 @@ func (b *baseline) consumeTraces(ctx context.Context, td ptrace.Traces) error {
 		b.observe(ev, sp, ts)
 		if pr, ok := procs.of(rs.Resource()); ok && ev.ExtensionID != "" {
 			b.eng.ObserveProcess(pr, ev.ExtensionID, sp.TraceID, sp.SpanID, sp.Start, sp.End, ev.Target)
-			b.observeSpanProcess(pr, rs.Resource().Attributes(), span)
+			b.observeRecordProcess(pr, rs.Resource().Attributes(), sp.TraceID, span.Attributes())
 		}
 		if len(b.rules.spans) > 0 {
 			b.rules.evalSpan(ctx, rs, ss, span, func(name string, sev detect.Severity) {
@@ -308,6 +308,7 @@ func (b *baseline) consumeLogs(ctx context.Context, in plog.Logs) error {
 		b.observe(ev, sp, ts)
 		if pr, ok := procs.of(rl.Resource()); ok && ev.ExtensionID != "" && sp.TraceID != ([16]byte{}) {
 			b.eng.ObserveProcess(pr, ev.ExtensionID, sp.TraceID, sp.SpanID, sp.Start, sp.End, ev.Target)
+			b.observeRecordProcess(pr, rl.Resource().Attributes(), sp.TraceID, rec.Attributes())
 		}
 		if len(b.rules.logs) > 0 {
 			b.rules.evalLog(ctx, rl, sl, rec, func(name string, sev detect.Severity) {

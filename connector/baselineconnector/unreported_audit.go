@@ -7,7 +7,6 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
-	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.uber.org/zap"
 
 	"github.com/sandwatch/sandwatch/connector/baselineconnector/internal/detect"
@@ -55,13 +54,15 @@ func (b *baseline) flushAuditLocked(now time.Time) {
 	}
 }
 
-// observeSpanProcess tells the cross-check a span's container and thread.
-func (b *baseline) observeSpanProcess(pr detect.Process, res pcommon.Map, span ptrace.Span) {
+// observeRecordProcess tells the cross-check the container of a span's or
+// log record's process (resource container.id) and the thread it ran on
+// (its thread.id attribute).
+func (b *baseline) observeRecordProcess(pr detect.Process, res pcommon.Map, trace pcommon.TraceID, attrs pcommon.Map) {
 	if c, ok := res.Get("container.id"); ok {
 		b.eng.ObserveContainer(pr, c.AsString())
 	}
-	if th, ok := span.Attributes().Get("thread.id"); ok && th.Type() == pcommon.ValueTypeInt {
-		b.eng.ObserveThread(pr, span.TraceID(), th.Int())
+	if th, ok := attrs.Get("thread.id"); ok && th.Type() == pcommon.ValueTypeInt {
+		b.eng.ObserveThread(pr, trace, th.Int())
 	}
 }
 

@@ -137,3 +137,30 @@ func TestKeyValueParsedAuditdWarns(t *testing.T) {
 	assert.EqualValues(t, 3, r.b.auditDropped()["audit_key_value_parsed"])
 	assert.Zero(t, r.b.eng.C.Unattributed)
 }
+
+// Two invocations of one process overlap; Falco's thread.tid (from the
+// append_output snippet) and the spans' thread.id name the one that did it.
+func TestUnreportedThreadThroughConnector(t *testing.T) {
+	r := newRig(t, func(c *Config) { c.Detectors.UnreportedAccess.Delay = 0 })
+	inv := func(tid byte, thread int64) ptrace.Traces {
+		td := goose("ext", tid, map[string]any{"block.type": "FileReadBlock", "fs.operation": "read", "fs.path": "/app/db.sqlite", "thread.id": thread})
+		res := td.ResourceSpans().At(0).Resource().Attributes()
+		res.PutStr("host.name", "sandbox-7")
+		res.PutInt("process.pid", 4242)
+		return td
+	}
+	a, b := inv(5, 11), inv(6, 12)
+	spans := b.ResourceSpans().At(0).ScopeSpans().At(0).Spans()
+	for i := 0; i < spans.Len(); i++ { // b starts later: without the thread, b would be named
+		s := spans.At(i)
+		s.SetStartTimestamp(s.StartTimestamp() + pcommon.Timestamp(time.Millisecond))
+	}
+	r.feed(a, plog.NewLogs())
+	start := a.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).StartTimestamp()
+	at := time.Unix(0, int64(start)).UTC().Format(time.RFC3339Nano)
+	r.feed(b, auditLogs("sandbox-7", `{"hostname":"sandbox-7","rule":"Read sensitive file untrusted","time":"`+at+`","output_fields":{"evt.type":"openat","fd.name":"/etc/shadow","proc.pid":4242,"thread.tid":11,"proc.exepath":"/usr/bin/node"}}`))
+	r.b.tick(context.Background(), false)
+	un := ofType(r.records(), "unreported_access")
+	require.Len(t, un, 1, "%v", r.records())
+	assert.Equal(t, [16]byte(pcommon.TraceID{5, 1}), un[0].TraceID, "the invocation that ran on thread 11")
+}
