@@ -49,18 +49,20 @@ type event struct {
 	hasCall bool
 	uring   bool
 	call    string
-	a0      string
-	items   int
-	success string
-	pid     int64
-	ppid    int64
-	exe     string
-	cwd     string
-	paths   []pathItem
-	saddr   string
-	unix    bool
-	hasAddr bool
-	records []string // types of the records, for the counts of what yields nothing
+	// From a0: an *at call's dirfd is a real descriptor; socketcall's
+	// call is connect.
+	dirfd, socketConnect bool
+	items                int
+	failed               bool
+	pid                  int64
+	ppid                 int64
+	exe                  string
+	cwd                  string
+	paths                []pathItem
+	saddr                string
+	unix                 bool
+	hasAddr              bool
+	records              []string // types of the records, for the counts of what yields nothing
 }
 
 // Reader joins auditd records into events and yields their opens, execs
@@ -134,7 +136,7 @@ func (r *Reader) synthSerial(rec *record) {
 		}
 		r.nextSynth++
 		s = r.nextSynth
-		r.lastNoSerial[rec.node] = s
+		r.lastNoSerial[clipNode(rec.node)] = s
 	}
 	rec.serial = s
 }
@@ -151,7 +153,7 @@ func (r *Reader) Record(rec *record, now int64, emit func(detect.Access)) {
 		r.Stats.count(rec.typ)
 		return
 	}
-	key := eventKey{clipNode(rec.node), rec.serial}
+	key := eventKey{rec.node[:min(len(rec.node), maxNode)], rec.serial}
 	ev := r.open[key]
 	if rec.typ == "EOE" {
 		if ev != nil {
@@ -166,12 +168,13 @@ func (r *Reader) Record(rec *record, now int64, emit func(detect.Access)) {
 			r.Stats.ClosedByBound++
 			r.closeOldest(emit)
 		}
+		key.node = clipNode(key.node) // copied out of the line: it outlives it
 		ev = &event{key: key, first: now}
 		r.open[key] = ev
 		r.order = append(r.order, key)
 	}
 	if len(ev.records) < 4*maxItems {
-		ev.records = append(ev.records, rec.typ)
+		ev.records = append(ev.records, recordType(rec.typ))
 	}
 	if rec.time != 0 {
 		ev.time = rec.time
@@ -179,7 +182,7 @@ func (r *Reader) Record(rec *record, now int64, emit func(detect.Access)) {
 	switch rec.typ {
 	case "SYSCALL":
 		ev.hasCall = true
-		ev.call = clip(syscallOf(rec))
+		ev.call = intern(syscallOf(rec))
 		ev.fill(rec)
 	case "URINGOP":
 		ev.hasCall, ev.uring = true, true
@@ -187,7 +190,7 @@ func (r *Reader) Record(rec *record, now int64, emit func(detect.Access)) {
 		if name, ok := uringOps[op]; ok {
 			ev.call = name
 		} else if op != "" && (op[0] < '0' || op[0] > '9') {
-			ev.call = clip(op) // ausearch -i names it
+			ev.call = intern(op) // ausearch -i names it
 		}
 		ev.fill(rec)
 	case "CWD":
@@ -209,7 +212,7 @@ func (r *Reader) Record(rec *record, now int64, emit func(detect.Access)) {
 			nt = rec.str("objtype") // RHEL 7 kernels
 		}
 		item, _ := strconv.Atoi(rec.str("item"))
-		ev.paths = append(ev.paths, pathItem{item: item, name: clip(name), nametype: clip(nt)})
+		ev.paths = append(ev.paths, pathItem{item: item, name: clip(name), nametype: intern(nt)})
 	case "SOCKADDR":
 		v := rec.str("saddr")
 		var ok bool
@@ -223,9 +226,10 @@ func (r *Reader) Record(rec *record, now int64, emit func(detect.Access)) {
 }
 
 func (ev *event) fill(rec *record) {
-	ev.a0 = clip(rec.str("a0"))
+	a0 := rec.str("a0")
+	ev.dirfd, ev.socketConnect = relativeToDirfd(a0), socketcallConnect(a0)
 	ev.items, _ = strconv.Atoi(rec.str("items"))
-	ev.success = clip(rec.str("success"))
+	ev.failed = rec.str("success") == "no"
 	ev.pid, _ = strconv.ParseInt(rec.str("pid"), 10, 64)
 	ev.ppid, _ = strconv.ParseInt(rec.str("ppid"), 10, 64)
 	if f, ok := rec.get("exe"); ok {
@@ -252,7 +256,7 @@ func (ev *event) complete() bool {
 	case opConnect:
 		return ev.hasAddr
 	case opSocketcall:
-		return !socketcallConnect(ev.a0) || ev.hasAddr
+		return !ev.socketConnect || ev.hasAddr
 	}
 	return true
 }
@@ -342,14 +346,14 @@ func (r *Reader) close(ev *event, emit func(detect.Access)) {
 	}
 	o := opOf(ev.call)
 	if o == opSocketcall {
-		if !socketcallConnect(ev.a0) {
+		if !ev.socketConnect {
 			o = opOther
 		} else {
 			o = opConnect
 		}
 	}
 	a := detect.Access{Host: ev.key.node, PID: ev.pid, PPID: ev.ppid, Exe: ev.exe, Time: ev.time, Syscall: ev.call,
-		Failed: ev.success == "no", Source: "auditd", Arrived: ev.first}
+		Failed: ev.failed, Source: "auditd", Arrived: ev.first}
 	if ev.uring {
 		a.Syscall = "io_uring:" + ev.call
 	}
@@ -385,7 +389,7 @@ func (r *Reader) close(ev *event, emit func(detect.Access)) {
 // others are its interpreter and loader).
 func (r *Reader) emitPaths(ev *event, a detect.Access, exec bool, emit func(detect.Access)) {
 	a.Exec = exec
-	dirfd := (ev.call == "openat" || ev.call == "openat2" || ev.call == "execveat") && !ev.uring && relativeToDirfd(ev.a0)
+	dirfd := (ev.call == "openat" || ev.call == "openat2" || ev.call == "execveat") && !ev.uring && ev.dirfd
 	var seen [maxItems]string
 	n := 0
 	for _, p := range ev.paths {
@@ -421,23 +425,54 @@ func (r *Reader) emitPaths(ev *event, a detect.Access, exec bool, emit func(dete
 	// An exec whose PATH records are lost: the new program is the exe
 	// the SYSCALL record names (after a successful execve it is the
 	// program run).
-	if exec && n == 0 && ev.exe != "" && ev.success != "no" {
+	if exec && n == 0 && ev.exe != "" && !ev.failed {
 		a.Target = ev.exe
 		r.Stats.Accesses++
 		emit(a)
 	}
 }
 
+// clip bounds a value kept in an open event and copies it out of its
+// line: a substring would keep the whole line (up to file_log's 1 MiB)
+// alive while the event waits.
 func clip(s string) string {
 	if len(s) > maxValue {
-		return s[:maxValue]
+		s = s[:maxValue]
 	}
-	return s
+	return strings.Clone(s)
 }
 
+// maxNode bytes of a node name are kept (a host name has at most 253).
+const maxNode = 255
+
 func clipNode(s string) string {
-	if len(s) > 255 {
-		return s[:255]
+	return strings.Clone(s[:min(len(s), maxNode)])
+}
+
+// recordType returns the type of a record the reader keeps as a constant
+// (the switch in Record admits only these).
+func recordType(t string) string {
+	for _, k := range keptTypes {
+		if k == t {
+			return k
+		}
 	}
-	return s
+	return clip(t)
+}
+
+var keptTypes = [...]string{"SYSCALL", "URINGOP", "CWD", "PATH", "SOCKADDR", "EOE", "PROCTITLE", "EXECVE", "SOCKETCALL"}
+
+// intern returns a syscall name or nametype as a constant where it is a
+// common one (no copy per record), else a bounded copy.
+func intern(s string) string {
+	if k, ok := internTable[s]; ok {
+		return k
+	}
+	return clip(s)
+}
+
+var internTable = map[string]string{
+	"open": "open", "openat": "openat", "openat2": "openat2", "creat": "creat", "open_by_handle_at": "open_by_handle_at",
+	"connect": "connect", "execve": "execve", "execveat": "execveat", "socketcall": "socketcall",
+	"NORMAL": "NORMAL", "PARENT": "PARENT", "CREATE": "CREATE", "DELETE": "DELETE", "UNKNOWN": "UNKNOWN",
 }
