@@ -33,12 +33,14 @@ type baseline struct {
 	tel        *telemetry
 	now        func() time.Time
 
-	mu      sync.Mutex // guards eng, audit and series
-	eng     *detect.Engine
-	audit   *kaudit.Parser
-	series  *series
-	logs    consumer.Logs
-	metrics consumer.Metrics
+	mu    sync.Mutex // guards eng, audit and series
+	eng   *detect.Engine
+	audit *kaudit.Parser
+	// auditState: what the kernel cross-check has warned about (unreported_audit.go).
+	auditState auditState
+	series     *series
+	logs       consumer.Logs
+	metrics    consumer.Metrics
 
 	lifeMu      sync.Mutex
 	starts      int
@@ -77,7 +79,7 @@ func newBaseline(cfg *Config, set connector.Settings) (*baseline, error) {
 	if err != nil {
 		return nil, fmt.Errorf("baseline: telemetry: %w", err)
 	}
-	return &baseline{cfg: cfg, set: set, classifier: cls, rules: rl, tel: tel, now: time.Now, eng: eng, audit: kaudit.New(),
+	return &baseline{cfg: cfg, set: set, classifier: cls, rules: rl, tel: tel, now: time.Now, eng: eng, audit: newAuditParser(cfg),
 		series: newSeries(cfg.MaxAnomalySeries, time.Now())}, nil
 }
 
@@ -194,6 +196,7 @@ func (b *baseline) loop() {
 func (b *baseline) tick(ctx context.Context, final bool) {
 	now := b.now()
 	b.mu.Lock()
+	b.flushAuditLocked(now)
 	if final {
 		b.eng.Flush(now.UnixNano())
 	} else {
@@ -273,6 +276,7 @@ func (b *baseline) consumeTraces(ctx context.Context, td ptrace.Traces) error {
 		b.observe(ev, sp, ts)
 		if pr, ok := procs.of(rs.Resource()); ok && ev.ExtensionID != "" {
 			b.eng.ObserveProcess(pr, ev.ExtensionID, sp.TraceID, sp.SpanID, sp.Start, sp.End, ev.Target)
+			b.observeRecordProcess(pr, rs.Resource().Attributes(), sp.TraceID, span.Attributes())
 		}
 		if len(b.rules.spans) > 0 {
 			b.rules.evalSpan(ctx, rs, ss, span, func(name string, sev detect.Severity) {
@@ -292,9 +296,11 @@ func (b *baseline) consumeLogs(ctx context.Context, in plog.Logs) error {
 	ts := now.UnixNano()
 	b.mu.Lock()
 	var procs processCache
+	access := func(a detect.Access) { b.eng.ObserveAccess(a, ts) }
 	b.classifier.EachLog(in, func(rec plog.LogRecord, ev *sandboxevent.Event, rl plog.ResourceLogs, sl plog.ScopeLogs) {
-		// Kernel audit records (auditd, Falco) feed unreported_access only.
-		if b.audit.Parse(rl.Resource().Attributes(), rec.Attributes(), func(a detect.Access) { b.eng.ObserveAccess(a, ts) }) {
+		// Kernel audit records (auditd, Falco, Tetragon) feed
+		// unreported_access only.
+		if b.audit.Parse(rl.Resource().Attributes(), rec, ts, access) {
 			return
 		}
 		t := int64(rec.Timestamp())
@@ -302,6 +308,7 @@ func (b *baseline) consumeLogs(ctx context.Context, in plog.Logs) error {
 		b.observe(ev, sp, ts)
 		if pr, ok := procs.of(rl.Resource()); ok && ev.ExtensionID != "" && sp.TraceID != ([16]byte{}) {
 			b.eng.ObserveProcess(pr, ev.ExtensionID, sp.TraceID, sp.SpanID, sp.Start, sp.End, ev.Target)
+			b.observeRecordProcess(pr, rl.Resource().Attributes(), sp.TraceID, rec.Attributes())
 		}
 		if len(b.rules.logs) > 0 {
 			b.rules.evalLog(ctx, rl, sl, rec, func(name string, sev detect.Severity) {
@@ -309,7 +316,7 @@ func (b *baseline) consumeLogs(ctx context.Context, in plog.Logs) error {
 			})
 		}
 	})
-	b.eng.JudgeAudit(ts)
+	b.flushAuditLocked(now)
 	b.eng.EndBatch(ts)
 	ld := b.drainLocked(now)
 	b.mu.Unlock()

@@ -89,6 +89,7 @@ func (b *baseline) drainLocked(now time.Time) plog.Logs {
 			state = "learning"
 		}
 		at.PutStr(AttrLearning, state)
+		putAttribution(at, a)
 		b.series.add(a.ExtensionID, a.Type, string(a.Severity), int64(a.Count))
 		b.tel.anomaly(a.Type, string(a.Severity), int64(a.Count))
 	}
@@ -186,13 +187,17 @@ func (b *baseline) buildMetrics(now time.Time) pmetric.Metrics {
 	for _, o := range st.Overflow {
 		overflow += o
 	}
-	for reason, n := range map[string]uint64{"profile_evicted": b.eng.C.Evicted, "trace_untracked": b.eng.C.TracesDropped,
-		"target_summarised": overflow, "audit_record_dropped": b.eng.AuditStats().Dropped} {
+	reasons := map[string]uint64{"profile_evicted": b.eng.C.Evicted, "trace_untracked": b.eng.C.TracesDropped, "target_summarised": overflow}
+	for r, n := range b.auditDropped() {
+		reasons[r] = n
+	}
+	for reason, n := range reasons {
 		dp := ds.DataPoints().AppendEmpty()
 		dp.SetStartTimestamp(b.series.start)
 		dp.SetTimestamp(ts)
 		dp.SetIntValue(int64(n))
 		dp.Attributes().PutStr("reason", reason)
 	}
+	b.appendAuditMetrics(ms, b.series.start, ts)
 	return md
 }

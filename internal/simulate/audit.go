@@ -12,8 +12,9 @@ import (
 // The kernel's record of a sandbox host, for the baseline's
 // unreported_access cross-check: a sandbox host process (host.name,
 // process.pid on its spans' resource) and the auditd records of what it
-// opened, as the file_log receiver's key_value_parser leaves them
-// (key=value attributes, host.name on the resource).
+// opened, as the file_log receiver passes them with no operators (the
+// raw line as the body, host.name on the resource), each event closed by
+// its EOE as auditd's dispatcher writes it.
 
 // Process is where an extension runs: extension i on sandbox-(i mod 8),
 // process 4000+i.
@@ -53,23 +54,14 @@ func (g *Generator) Audit(td ptrace.Traces, host string, pid int64, hidden ...st
 	serial := r.Uint64N(1 << 40)
 	open := func(t time.Time, path string) {
 		serial++
-		msg := fmt.Sprintf("audit(%d.%03d:%d):", t.Unix(), t.Nanosecond()/1e6, serial)
-		sc := recs.AppendEmpty().Attributes()
-		sc.PutStr("type", "SYSCALL")
-		sc.PutStr("msg", msg)
-		sc.PutStr("arch", "c000003e")
-		sc.PutStr("syscall", "257")
-		sc.PutStr("success", "yes")
-		sc.PutStr("ppid", "1")
-		sc.PutStr("pid", fmt.Sprint(pid))
-		sc.PutStr("comm", "node")
-		sc.PutStr("exe", "/usr/bin/node")
-		pa := recs.AppendEmpty().Attributes()
-		pa.PutStr("type", "PATH")
-		pa.PutStr("msg", msg)
-		pa.PutStr("item", "0")
-		pa.PutStr("name", path)
-		pa.PutStr("nametype", "NORMAL")
+		hdr := fmt.Sprintf("msg=audit(%d.%03d:%d):", t.Unix(), t.Nanosecond()/1e6, serial)
+		for _, line := range []string{
+			fmt.Sprintf(`type=SYSCALL %s arch=c000003e syscall=257 success=yes exit=3 a0=ffffff9c items=1 ppid=1 pid=%d comm="node" exe="/usr/bin/node" key="sandwatch"`, hdr, pid),
+			fmt.Sprintf(`type=PATH %s item=0 name=%s nametype=NORMAL`, hdr, auditName(path)),
+			"type=EOE " + hdr,
+		} {
+			recs.AppendEmpty().Body().SetStr(line)
+		}
 	}
 	var start time.Time
 	for i := 0; i < td.ResourceSpans().Len(); i++ {
@@ -124,3 +116,14 @@ var auditScenarios = map[string]scenario{
 
 // AuditScenarios returns the scenarios that need Generator.Audit.
 func AuditScenarios() []string { return []string{"unreported-access"} }
+
+// auditName writes a name as the kernel does: in double quotes when every
+// byte is printable and not a space or a quote, else in upper-case hex.
+func auditName(p string) string {
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c <= ' ' || c > '~' || c == '"' {
+			return fmt.Sprintf("%X", p)
+		}
+	}
+	return `"` + p + `"`
+}

@@ -70,6 +70,11 @@ type Anomaly struct {
 	Count uint64
 	// Repeat marks a dedup summary of suppressed occurrences.
 	Repeat bool
+	// Candidates (unreported_access): the traces of every invocation that
+	// may have made the access, when several overlapped (bounded);
+	// Attribution says how the record was tied to the invocation.
+	Candidates  [][16]byte
+	Attribution string
 }
 
 // Counters are the engine's own bounded telemetry.

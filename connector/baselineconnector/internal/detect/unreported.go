@@ -1,7 +1,6 @@
 package detect
 
 import (
-	"fmt"
 	"path"
 	"strings"
 	"time"
@@ -32,6 +31,14 @@ type UnreportedDetector struct {
 	// Bounds: sandbox host processes tracked, audit records waiting.
 	MaxProcesses int `mapstructure:"max_processes"`
 	MaxPending   int `mapstructure:"max_pending"`
+	// EventWait closes an auditd event whose EOE never comes (auditd's
+	// log file has none) this long after its first record;
+	// MaxOpenEvents bounds the events waiting for their records.
+	EventWait     time.Duration `mapstructure:"event_wait"`
+	MaxOpenEvents int           `mapstructure:"max_open_events"`
+	// MaxCandidates: invocations named when several of the process
+	// overlap a record (each with its trace id).
+	MaxCandidates int `mapstructure:"max_candidates"`
 }
 
 // DefaultUnreported is on: it does nothing until audit records arrive.
@@ -39,7 +46,7 @@ func DefaultUnreported() UnreportedDetector {
 	// Delay 10s: an SDK's batch span processor exports every 5s by
 	// default, so a span may trail the kernel's record by that much.
 	return UnreportedDetector{Enabled: true, Severity: SeverityCritical, Slack: time.Second, Delay: 10 * time.Second,
-		Steady: 3, MaxProcesses: 1024, MaxPending: 10000}
+		Steady: 3, MaxProcesses: 1024, MaxPending: 10000, EventWait: 2 * time.Second, MaxOpenEvents: 4096, MaxCandidates: 8}
 }
 
 func (u UnreportedDetector) check(name string) error {
@@ -49,19 +56,44 @@ func (u UnreportedDetector) check(name string) error {
 		field{"steady", u.Steady >= 1, "at least 1", u.Steady},
 		field{"max_processes", u.MaxProcesses >= 1, "at least 1", u.MaxProcesses},
 		field{"max_pending", u.MaxPending >= 1, "at least 1", u.MaxPending},
+		field{"event_wait", u.EventWait >= 10*time.Millisecond && u.EventWait <= time.Minute, "between 10ms and 1m", u.EventWait},
+		field{"max_open_events", u.MaxOpenEvents >= 1, "at least 1", u.MaxOpenEvents},
+		field{"max_candidates", u.MaxCandidates >= 1 && u.MaxCandidates <= 64, "between 1 and 64", u.MaxCandidates},
 	)
 }
 
-// Access is one file open or connect from the kernel's record.
+// Access is one file open, exec or connect from the kernel's record.
 type Access struct {
 	Host      string
 	PID, PPID int64
-	Exe       string
-	Time      int64 // unix ns, event time
-	Net       bool  // a connect (Target is an address), else a file open
-	Target    string
-	Syscall   string
-	Failed    bool
+	// TID is the thread that made the call, where the source records it
+	// (Falco thread.tid, Tetragon process.tid; auditd logs only the
+	// process), else 0.
+	TID  int64
+	Exe  string
+	Time int64 // unix ns, event time
+	Net  bool  // a connect (Target is an address), else a file open
+	// Exec: an execve of Target (a file; judged against the sensitive
+	// set only: spans name commands, not the binaries behind them).
+	Exec bool
+	// Unresolved: Target is a name relative to a directory descriptor
+	// the record does not resolve (openat with a dirfd other than
+	// AT_FDCWD); it is judged as "…/"+name against the sensitive set.
+	Unresolved bool
+	Target     string
+	Syscall    string
+	Failed     bool
+	// ContainerID (Falco container.id, Tetragon pod.container.id) and
+	// Rule (the Falco rule) serve records without a process id: stock
+	// Falco rules do not output proc.pid.
+	ContainerID string
+	Rule        string
+	// Source names the reader: auditd, falco, tetragon.
+	Source string
+	// Arrived: when the record's first line reached the collector (unix
+	// ns; 0 for now). An auditd event is yielded when it closes, up to
+	// event_wait later; the delay runs from its arrival.
+	Arrived int64
 }
 
 // Process identifies a sandbox host process: the semantic-convention
@@ -87,12 +119,40 @@ type procInvocation struct {
 	span       [8]byte
 	ext        string
 	start, end int64
+	// threads: the thread.id its spans carried (a few; 0 is none).
+	threads [maxThreads]int64
+}
+
+// maxThreads thread ids are kept per invocation.
+const maxThreads = 4
+
+func (iv *procInvocation) addThread(tid int64) {
+	for i, t := range iv.threads {
+		if t == tid {
+			return
+		}
+		if t == 0 {
+			iv.threads[i] = tid
+			return
+		}
+	}
+}
+
+func (iv *procInvocation) ranOn(tid int64) bool {
+	for _, t := range iv.threads {
+		if t == tid {
+			return true
+		}
+	}
+	return false
 }
 
 type proc struct {
-	invs []procInvocation // ring
-	next int
-	last int // index of the invocation widened last: a batch holds a trace's spans together
+	host      string
+	container string           // the resource's container.id, for records without a pid
+	invs      []procInvocation // ring
+	next      int
+	last      int // index of the invocation widened last: a batch holds a trace's spans together
 	// reported: hash of a raw target a span reported -> last event time
 	// (hashes: raw paths are unique per read, and a copy of each would
 	// cost an allocation per span); order is the ring that evicts them.
@@ -112,9 +172,18 @@ type auditCheck struct {
 	procs      *simplelru.LRU[Process, *proc]
 	pending    []pendingAccess
 	background map[string]map[string]uint32 // host \x00 exe -> target template -> sightings
+	// runtime: non-sensitive unreported accesses seen during invocations
+	// of extensions still learning (the runtime's own module files), per
+	// host executable; seen in two invocations, one is the runtime's own.
+	runtime map[string]map[string]runtimeSighting
+	// uncorrelatedRules: rules of pid-less records (stock Falco rules)
+	// that matched no sandbox process, not yet logged.
+	uncorrelatedRules []string
+	loggedRules       map[string]bool
 	// Counters.
-	Dropped uint64 // audit records not kept (pending full)
-	Judged  uint64
+	Dropped      uint64 // audit records not kept (pending full)
+	Judged       uint64
+	Uncorrelated uint64 // records without a pid that matched no sandbox process
 }
 
 func newAuditCheck(d UnreportedDetector) *auditCheck {
@@ -122,7 +191,7 @@ func newAuditCheck(d UnreportedDetector) *auditCheck {
 		d = DefaultUnreported()
 	}
 	lru, _ := simplelru.NewLRU[Process, *proc](d.MaxProcesses, nil)
-	return &auditCheck{d: d, procs: lru, background: map[string]map[string]uint32{}}
+	return &auditCheck{d: d, procs: lru, background: map[string]map[string]uint32{}, runtime: map[string]map[string]runtimeSighting{}, loggedRules: map[string]bool{}}
 }
 
 // ObserveProcess records that a span of extension ext in trace tid ran in
@@ -136,7 +205,7 @@ func (e *Engine) ObserveProcess(pr Process, ext string, tid [16]byte, sid [8]byt
 	p, ok := ac.procs.Get(pr)
 	if !ok {
 		pr.Host = Clip(pr.Host)
-		p = &proc{reported: map[uint64]int64{}}
+		p = &proc{host: pr.Host, reported: map[uint64]int64{}}
 		ac.procs.Add(pr, p)
 	}
 	if start == 0 {
@@ -215,24 +284,6 @@ func (p *proc) widen(e *Engine, ext string, tid [16]byte, sid [8]byte, start, en
 	p.next = (p.next + 1) % maxProcInvocations
 }
 
-// at returns the invocation whose time range, widened by slack, holds t
-// (the latest started when several overlap: one host process may run
-// invocations concurrently), and how many hold it.
-func (p *proc) at(t, slack int64) (*procInvocation, int) {
-	var best *procInvocation
-	n := 0
-	for i := range p.invs {
-		iv := &p.invs[i]
-		if t >= iv.start-slack && t <= iv.end+slack {
-			n++
-			if best == nil || iv.start > best.start {
-				best = iv
-			}
-		}
-	}
-	return best, n
-}
-
 // ObserveAccess queues one audit record; it is judged after the delay.
 func (e *Engine) ObserveAccess(a Access, now int64) {
 	ac := e.audit
@@ -244,7 +295,11 @@ func (e *Engine) ObserveAccess(a Access, now int64) {
 		return
 	}
 	a.Host, a.Exe, a.Target, a.Syscall = Clip(a.Host), Clip(a.Exe), Clip(a.Target), Clip(a.Syscall)
-	ac.pending = append(ac.pending, pendingAccess{a: a, arrived: now})
+	arrived := now
+	if a.Arrived != 0 && a.Arrived < now {
+		arrived = a.Arrived
+	}
+	ac.pending = append(ac.pending, pendingAccess{a: a, arrived: arrived})
 }
 
 // JudgeAudit judges the queued audit records older than the delay; Tick
@@ -265,65 +320,6 @@ func (e *Engine) judgeAccesses(now int64, force bool) {
 		clear(ac.pending[rest:])
 		ac.pending = ac.pending[:rest]
 	}
-}
-
-func (e *Engine) judgeAccess(a *Access, now int64) {
-	ac := e.audit
-	ac.Judged++
-	p, ok := ac.procs.Peek(Process{a.Host, a.PID})
-	if !ok && a.PPID != 0 { // a helper the host process spawned
-		p, ok = ac.procs.Peek(Process{a.Host, a.PPID})
-	}
-	target := a.Target
-	if !a.Net {
-		target, _ = e.s.Templater.Apply(a.Target)
-	}
-	bgKey := a.Host + "\x00" + a.Exe
-	var iv *procInvocation
-	overlap := 0
-	if ok {
-		iv, overlap = p.at(a.Time, int64(ac.d.Slack))
-	}
-	if iv == nil {
-		ac.learnBackground(bgKey, target)
-		return
-	}
-	if p.reportedSince(a.Target, iv.start-int64(ac.d.Slack)) {
-		return
-	}
-	sens := (a.Net && e.sens.addr(a.Target)) || (!a.Net && e.sens.path(target))
-	bg := ac.background[bgKey][target]
-	if sens && bg >= ac.d.Steady || !sens && bg > 0 {
-		return
-	}
-	pf, known := e.profiles.Peek(iv.ext)
-	if !sens {
-		// Outside the extension's profile: files only (the kernel records
-		// addresses, spans record names), and only for a learned profile.
-		if a.Net || !known || !pf.Learned || pf.Sets[profile.ClassPath].Contains(profile.Hash(target)) || pf.Declared.Match(profile.ClassPath, target) {
-			return
-		}
-	}
-	why := "outside the extension's profile"
-	if sens {
-		why = "sensitive"
-	}
-	verb := "open"
-	if a.Net {
-		verb = "connect to"
-	}
-	if a.Failed {
-		verb = "failed " + verb
-	}
-	during := "the invocation"
-	if overlap > 1 {
-		during = fmt.Sprintf("the latest of %d concurrent invocations of the process", overlap)
-	}
-	e.emit(Anomaly{Type: TypeUnreportedAccess, Severity: ac.d.Severity, ExtensionID: iv.ext, Target: Clip(target),
-		Observed: fmt.Sprintf("kernel audit: %s %s (%s) by pid %d %s on %s (%s) during %s; no span reports it",
-			verb, target, why, a.PID, a.Exe, a.Host, a.Syscall, during),
-		Expected: "every file open and connect of an invocation reported by a span", Score: 1, Learning: known && !pf.Learned,
-		TraceID: iv.trace, SpanID: iv.span, Time: now})
 }
 
 // learnBackground counts an access outside any invocation as the host
@@ -350,12 +346,12 @@ func (ac *auditCheck) learnBackground(key, target string) {
 
 // AuditStats are the cross-check's counters and sizes.
 type AuditStats struct {
-	Processes, Pending int
-	Judged, Dropped    uint64
+	Processes, Pending            int
+	Judged, Dropped, Uncorrelated uint64
 }
 
 // AuditStats reports the cross-check's state (metrics, tests).
 func (e *Engine) AuditStats() AuditStats {
 	ac := e.audit
-	return AuditStats{Processes: ac.procs.Len(), Pending: len(ac.pending), Judged: ac.Judged, Dropped: ac.Dropped}
+	return AuditStats{Processes: ac.procs.Len(), Pending: len(ac.pending), Judged: ac.Judged, Dropped: ac.Dropped, Uncorrelated: ac.Uncorrelated}
 }

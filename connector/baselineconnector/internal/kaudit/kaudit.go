@@ -1,85 +1,156 @@
-// Package kaudit reads the kernel's record of what a process did, as log
-// records from the file_log receiver: Linux auditd lines (parsed into
-// attributes by a key_value_parser; a SYSCALL record joined with its CWD,
-// PATH and SOCKADDR records by the event serial) and Falco JSON events
-// (parsed by a json_parser). It yields file opens and connects, with the
-// host, process id, parent and executable, for the baseline's
-// unreported_access cross-check. Pure: pdata maps in, values out.
+// Package kaudit reads the kernel's record of what a process did, for the
+// baseline's unreported_access cross-check: auditd's own log format (raw
+// and enriched, node= prefixes, ausearch output, lines carried by syslog
+// or journald), Falco JSON alerts and Tetragon's JSON export. It yields
+// file opens, execs and connects with the host, process, thread where
+// known, and executable. Pure: log records in, accesses out.
+//
+// An auditd line reaches it as the raw body of a file_log record (no
+// operators): the reader splits auditd's format itself, because a
+// generic key=value splitter loses what auditd writes (the enriched
+// format's 0x1D separator and SADDR={ ... } braces, hex names, values
+// ending in a backslash). Events are joined by serial in any record
+// order and closed by EOE, by the next complete event, or after a
+// bounded wait.
 package kaudit
 
 import (
-	"encoding/hex"
-	"net/netip"
-	"path"
-	"strconv"
+	"encoding/json"
 	"strings"
-	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/sandwatch/sandwatch/connector/baselineconnector/internal/detect"
 )
 
-// maxPending bounds SYSCALL records waiting for their PATH/SOCKADDR
-// records (they follow at once in the log; a bound survives a lost line).
-const maxPending = 1024
+// maxJSON bounds a body decoded as JSON here (a Falco alert or Tetragon
+// event read by file_log without a json_parser).
+const maxJSON = 1 << 20
 
-type syscallRec struct {
-	acc detect.Access
-	net bool
-	cwd string
-}
-
-type serialKey struct {
-	host   string
-	serial uint64
-}
-
-// Parser joins auditd records; Falco events stand alone. Not safe for
-// concurrent use.
+// Parser reads log records. Not safe for concurrent use.
 type Parser struct {
-	pending map[serialKey]*syscallRec
-	order   []serialKey
+	auditd *Reader
+	// KeyValueParsed counts auditd records that arrive already split
+	// into attributes by a key_value_parser (the config before this
+	// reader): they are not read, since the split lost what they said;
+	// the connector warns once.
+	KeyValueParsed uint64
+	// Falco and Tetragon: events read, and those of kinds the
+	// cross-check does not read.
+	Falco, Tetragon, StructuredIgnored uint64
 }
 
-// New returns a parser.
-func New() *Parser { return &Parser{pending: map[serialKey]*syscallRec{}} }
+// New returns a Parser.
+func New(cfg Config) *Parser { return &Parser{auditd: NewReader(cfg)} }
 
-// Parse reads one log record (its resource and own attributes) and calls
-// emit for each access it completes; it reports whether the record was a
-// kernel audit record at all (so it is not classified as a sandbox event).
-func (p *Parser) Parse(res, attrs pcommon.Map, emit func(detect.Access)) bool {
-	if t, ok := attrs.Get("type"); ok && isAuditType(t.Str()) {
-		msg := str(attrs, "msg")
-		if strings.HasPrefix(msg, "audit(") {
-			p.auditd(res, attrs, t.Str(), msg, emit)
+// Reader is the auditd reader behind p (its counters).
+func (p *Parser) Reader() *Reader { return p.auditd }
+
+// Parse reads one log record (with its resource) and calls emit for each
+// access it completes; it reports whether the record was a kernel audit
+// record at all, so that it is not read as a sandbox event.
+func (p *Parser) Parse(res pcommon.Map, rec plog.LogRecord, now int64, emit func(detect.Access)) bool {
+	attrs := rec.Attributes()
+	body := rec.Body()
+	at := int64(rec.Timestamp())
+	if at == 0 {
+		at = int64(rec.ObservedTimestamp())
+	}
+	host := str(res, "host.name")
+	switch body.Type() {
+	case pcommon.ValueTypeMap:
+		if p.structured(res, body.Map(), at, now, emit) {
 			return true
 		}
-		// A user-space record (USER_LOGIN...) whose own msg='...' field
-		// replaced the header's: an audit record, with nothing for us.
-		_, auid := attrs.Get("auid")
-		return auid
+	case pcommon.ValueTypeStr:
+		s := body.Str()
+		if strings.HasPrefix(s, "{") && len(s) <= maxJSON && looksKernelJSON(s) {
+			var raw map[string]any
+			if json.Unmarshal([]byte(s), &raw) == nil {
+				m := pcommon.NewMap()
+				if m.FromRaw(raw) == nil && p.structured(res, m, at, now, emit) {
+					return true
+				}
+			}
+		} else if p.auditd.Line(s, host, at, now, emit) {
+			return true
+		}
 	}
-	if of, ok := attrs.Get("output_fields"); ok && of.Type() == pcommon.ValueTypeMap {
-		falco(res, attrs, of.Map(), emit)
+	if p.structured(res, attrs, at, now, emit) {
+		return true
+	}
+	if t, ok := attrs.Get("type"); ok && isTypeName(t.AsString()) {
+		if m, ok := attrs.Get("msg"); ok && strings.HasPrefix(m.AsString(), "audit(") {
+			p.KeyValueParsed++
+			return true
+		}
+	}
+	return false
+}
+
+// looksKernelJSON: a JSON body worth decoding here (file_log without a
+// json_parser; its log.file.name attribute is set either way) names one
+// of the event kinds read below. Other JSON bodies (a sandbox host's own
+// logs) are not decoded twice.
+func looksKernelJSON(s string) bool {
+	return strings.Contains(s, `"output_fields"`) || strings.Contains(s, `"process_`) || strings.Contains(s, `"_TRANSPORT"`)
+}
+
+// structured reads a JSON event (a json_parser's attributes or body):
+// journald's export of an audit record, a Falco alert, a Tetragon event.
+func (p *Parser) structured(res, m pcommon.Map, at, now int64, emit func(detect.Access)) bool {
+	if m.Len() == 0 {
+		return false
+	}
+	if v, ok := m.Get("output_fields"); ok && v.Type() == pcommon.ValueTypeMap {
+		p.Falco++
+		if !falco(res, m, v.Map(), emit) {
+			p.StructuredIgnored++
+		}
+		return true
+	}
+	if k, ok := m.Get("process_kprobe"); ok && k.Type() == pcommon.ValueTypeMap {
+		p.Tetragon++
+		if !tetragonKprobe(res, m, k.Map(), emit) {
+			p.StructuredIgnored++
+		}
+		return true
+	}
+	if e, ok := m.Get("process_exec"); ok && e.Type() == pcommon.ValueTypeMap {
+		p.Tetragon++
+		if !tetragonExec(res, m, e.Map(), emit) {
+			p.StructuredIgnored++
+		}
+		return true
+	}
+	if c, ok := m.Get("process_connect"); ok && c.Type() == pcommon.ValueTypeMap {
+		p.Tetragon++
+		if !tetragonConnect(res, m, c.Map(), emit) {
+			p.StructuredIgnored++
+		}
+		return true
+	}
+	for _, k := range tetragonOther {
+		if _, ok := m.Get(k); ok {
+			p.Tetragon++
+			p.StructuredIgnored++
+			return true
+		}
+	}
+	if str(m, "_TRANSPORT") == "audit" {
+		if line, ok := journaldLine(res, m); ok {
+			p.auditd.Line(line, "", at, now, emit)
+		} else {
+			p.auditd.Stats.count("unparsed")
+		}
 		return true
 	}
 	return false
 }
 
-// isAuditType: auditd record types are upper-case words (SYSCALL, PATH,
-// USER_LOGIN).
-func isAuditType(t string) bool {
-	if len(t) < 3 {
-		return false
-	}
-	for i := 0; i < len(t); i++ {
-		if c := t[i]; (c < 'A' || c > 'Z') && c != '_' {
-			return false
-		}
-	}
-	return true
-}
+// Flush closes the auditd events that waited long enough.
+func (p *Parser) Flush(now int64, emit func(detect.Access)) { p.auditd.Flush(now, emit) }
 
 func str(m pcommon.Map, k string) string {
 	if v, ok := m.Get(k); ok {
@@ -98,198 +169,41 @@ func num(m pcommon.Map, k string) int64 {
 		return v.Int()
 	case pcommon.ValueTypeDouble:
 		return int64(v.Double())
-	}
-	n, _ := strconv.ParseInt(strings.TrimSpace(v.AsString()), 10, 64)
-	return n
-}
-
-// host is the auditd node= name, else the resource's host.name.
-func host(res, attrs pcommon.Map, key string) string {
-	if h := str(attrs, key); h != "" {
-		return h
-	}
-	return str(res, "host.name")
-}
-
-// parseMsg reads "audit(1795000000.120:4711):" into a time and a serial.
-func parseMsg(msg string) (int64, uint64, bool) {
-	msg = strings.TrimPrefix(msg, "audit(")
-	end := strings.IndexByte(msg, ')')
-	if end < 0 {
-		return 0, 0, false
-	}
-	ts, serial, ok := strings.Cut(msg[:end], ":")
-	if !ok {
-		return 0, 0, false
-	}
-	n, err := strconv.ParseUint(serial, 10, 64)
-	if err != nil {
-		return 0, 0, false
-	}
-	sec, frac, _ := strings.Cut(ts, ".")
-	s, err := strconv.ParseInt(sec, 10, 64)
-	if err != nil {
-		return 0, 0, false
-	}
-	var ns int64
-	if frac != "" {
-		f, err := strconv.ParseInt((frac + "000000000")[:9], 10, 64)
-		if err == nil {
-			ns = f
-		}
-	}
-	return s*int64(time.Second) + ns, n, true
-}
-
-func (p *Parser) auditd(res, attrs pcommon.Map, typ, msg string, emit func(detect.Access)) {
-	t, serial, ok := parseMsg(msg)
-	if !ok {
-		return
-	}
-	key := serialKey{host(res, attrs, "node"), serial}
-	switch typ {
-	case "SYSCALL":
-		name, file, net := syscallName(str(attrs, "arch"), str(attrs, "syscall"), str(attrs, "SYSCALL"))
-		if !file && !net {
-			return
-		}
-		if len(p.order) >= maxPending {
-			delete(p.pending, p.order[0])
-			p.order = p.order[1:]
-		}
-		p.pending[key] = &syscallRec{net: net, acc: detect.Access{Host: key.host, PID: num(attrs, "pid"), PPID: num(attrs, "ppid"),
-			Exe: str(attrs, "exe"), Time: t, Syscall: name, Failed: str(attrs, "success") == "no"}}
-		p.order = append(p.order, key)
-	case "CWD":
-		if r := p.pending[key]; r != nil {
-			r.cwd = decode(str(attrs, "cwd"))
-		}
-	case "PATH":
-		r := p.pending[key]
-		if r == nil || r.net || str(attrs, "nametype") == "PARENT" {
-			return
-		}
-		name := decode(str(attrs, "name"))
-		if name == "" || name == "(null)" {
-			return
-		}
-		if !strings.HasPrefix(name, "/") && r.cwd != "" {
-			name = path.Join(r.cwd, name)
-		}
-		a := r.acc
-		a.Target = name
-		emit(a)
-	case "SOCKADDR":
-		r := p.pending[key]
-		if r == nil || !r.net {
-			return
-		}
-		if addr, ok := sockaddr(str(attrs, "saddr")); ok {
-			a := r.acc
-			a.Net, a.Target = true, addr
-			emit(a)
-		}
-	case "EOE":
-		delete(p.pending, key) // the order slice forgets it at the bound
-	}
-}
-
-// syscallName names an auditd syscall and says whether it opens a file or
-// connects: from the enriched SYSCALL= field, else the number on the
-// record's arch (x86_64, aarch64, i386).
-func syscallName(arch, number, enriched string) (string, bool, bool) {
-	name := enriched
-	if name == "" {
-		name = syscallNumbers[arch+":"+number]
-	}
-	switch name {
-	case "open", "openat", "openat2", "creat", "open_by_handle_at":
-		return name, true, false
-	case "connect":
-		return name, false, true
-	}
-	return name, false, false
-}
-
-var syscallNumbers = map[string]string{
-	"c000003e:2": "open", "c000003e:257": "openat", "c000003e:437": "openat2", "c000003e:85": "creat", "c000003e:42": "connect",
-	"c00000b7:56": "openat", "c00000b7:437": "openat2", "c00000b7:203": "connect",
-	"40000003:5": "open", "40000003:295": "openat", "40000003:8": "creat", "40000003:362": "connect",
-}
-
-// decode undoes auditd's hex encoding of untrusted strings (a value with
-// a space, a quote or a control character is logged as hex, unquoted; the
-// key_value_parser has already removed the quotes of the others, so a
-// value is hex only if it decodes to printable text).
-func decode(s string) string {
-	if len(s) < 2 || len(s)%2 != 0 || strings.HasPrefix(s, "/") {
-		return s
-	}
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		return s
-	}
-	for _, c := range b {
-		if c < 0x20 || c > 0x7e {
-			return s
-		}
-	}
-	return string(b)
-}
-
-// sockaddr decodes an auditd saddr (a hex struct sockaddr) of family
-// AF_INET or AF_INET6 into an address.
-func sockaddr(s string) (string, bool) {
-	b, err := hex.DecodeString(s)
-	if err != nil || len(b) < 8 {
-		return "", false
-	}
-	switch uint16(b[0]) | uint16(b[1])<<8 { // sa_family, host order (little-endian here)
-	case 2: // AF_INET: family, port, 4 address bytes
-		return netip.AddrFrom4([4]byte(b[4:8])).String(), true
-	case 10: // AF_INET6: family, port, flowinfo, 16 address bytes
-		if len(b) < 24 {
-			return "", false
-		}
-		return netip.AddrFrom16([16]byte(b[8:24])).Unmap().String(), true
-	}
-	return "", false
-}
-
-// falco reads a Falco JSON event (json_parser output): output_fields holds
-// evt.type, proc.pid, proc.ppid, proc.exe, fd.name and, for a connect,
-// fd.sip.
-func falco(res, attrs, of pcommon.Map, emit func(detect.Access)) {
-	typ := str(of, "evt.type")
-	a := detect.Access{Host: host(res, attrs, "hostname"), PID: num(of, "proc.pid"), PPID: num(of, "proc.ppid"),
-		Exe: str(of, "proc.exepath"), Syscall: typ}
-	if a.Exe == "" {
-		a.Exe = str(of, "proc.exe")
-	}
-	if ts, err := time.Parse(time.RFC3339Nano, str(attrs, "time")); err == nil {
-		a.Time = ts.UnixNano()
-	} else {
-		a.Time = num(of, "evt.time")
-	}
-	if r := str(of, "evt.res"); r != "" && r != "SUCCESS" {
-		a.Failed = true
-	}
-	switch typ {
-	case "open", "openat", "openat2", "creat":
-		a.Target = str(of, "fd.name")
-	case "connect":
-		a.Net, a.Target = true, str(of, "fd.sip")
-		if a.Target == "" { // fd.name is "client:port->server:port"
-			if _, server, ok := strings.Cut(str(of, "fd.name"), "->"); ok {
-				if ap, err := netip.ParseAddrPort(server); err == nil {
-					a.Target = ap.Addr().String()
-				}
+	case pcommon.ValueTypeStr:
+		var n int64
+		s := strings.TrimSpace(v.Str())
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if c < '0' || c > '9' || n > 1<<40 {
+				return 0
 			}
+			n = n*10 + int64(c-'0')
 		}
-	default:
-		return
+		return n
 	}
-	if a.Target != "" && a.PID != 0 {
-		emit(a)
+	return 0
+}
+
+// path walks nested maps: path(m, "process", "pod", "container").
+func sub(m pcommon.Map, keys ...string) (pcommon.Map, bool) {
+	for _, k := range keys {
+		v, ok := m.Get(k)
+		if !ok || v.Type() != pcommon.ValueTypeMap {
+			return pcommon.Map{}, false
+		}
+		m = v.Map()
 	}
+	return m, true
+}
+
+// containerID strips a runtime prefix (docker://, containerd://) so
+// Falco's short ids and the spans' full ones compare by prefix.
+func containerID(s string) string {
+	if i := strings.Index(s, "://"); i >= 0 {
+		s = s[i+3:]
+	}
+	if s == "host" || s == "<NA>" {
+		return ""
+	}
+	return s
 }
