@@ -1,0 +1,389 @@
+// Package auth runs the gateway configs as shipped (config/gateway-tier1.yaml
+// and config/gateway-tier2.yaml) with certificates and tokens made here,
+// and checks what they refuse, what they flag and what they serve.
+package auth
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+
+	"github.com/sandwatch/sandwatch/internal/otlpsend"
+	"github.com/sandwatch/sandwatch/test/testutil"
+)
+
+var loopbackIPs = []net.IP{net.ParseIP("127.0.0.1")}
+
+// overlay makes tier 2 observable: anomalies to the sink, metrics and
+// profiles flushed every second.
+const overlay = `
+connectors:
+  baseline:
+    idle_timeout: 1s
+    metrics_interval: 1s
+  sandbox_metrics:
+    flush_interval: 1s
+exporters:
+  otlp_http/anomalies:
+    endpoint: %s
+    compression: none
+service:
+  pipelines:
+    logs/anomaly:
+      exporters: [otlp_http/anomalies]
+`
+
+type gateway struct {
+	k                               *kit
+	sink                            *testutil.AnomalySink
+	store                           string
+	t2grpc, t2http, t2query, t2prom int
+	t1grpc                          int
+	tier2, tier1                    *testutil.Collector
+}
+
+func start(t *testing.T) *gateway {
+	k := newKit(t)
+	g := &gateway{k: k, sink: testutil.NewAnomalySink(t), store: t.TempDir()}
+	root := testutil.RepoRoot(t)
+
+	dir := t.TempDir()
+	ov := filepath.Join(dir, "overlay.yaml")
+	must(t, os.WriteFile(ov, []byte(fmt.Sprintf(overlay, g.sink.URL)), 0o600))
+	g.t2grpc, g.t2http, g.t2query, g.t2prom = testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t)
+	health := testutil.FreePort(t)
+	env := append(k.env(),
+		fmt.Sprintf("SANDWATCH_OTLP_GRPC_ENDPOINT=127.0.0.1:%d", g.t2grpc),
+		fmt.Sprintf("SANDWATCH_OTLP_HTTP_ENDPOINT=127.0.0.1:%d", g.t2http),
+		fmt.Sprintf("SANDWATCH_HEALTH_ENDPOINT=127.0.0.1:%d", health),
+		fmt.Sprintf("SANDWATCH_TELEMETRY_PORT=%d", testutil.FreePort(t)),
+		fmt.Sprintf("SANDWATCH_PROMETHEUS_ENDPOINT=127.0.0.1:%d", g.t2prom),
+		fmt.Sprintf("SANDWATCH_QUERY_ENDPOINT=127.0.0.1:%d", g.t2query),
+		"SANDWATCH_DATA_DIR="+dir,
+		"SANDWATCH_SHARED_STORE=file://"+g.store,
+		"SANDWATCH_SAVE_INTERVAL=1s",
+		"SANDWATCH_MEMORY_LIMIT_MIB=512")
+	g.tier2 = testutil.StartCollectorConfigs(t, dir, []string{filepath.Join(root, "config", "gateway-tier2.yaml"), ov}, env...)
+	g.tier2.WaitHealthy(fmt.Sprintf("http://127.0.0.1:%d/", health), 60*time.Second)
+
+	dir1 := t.TempDir()
+	g.t1grpc = testutil.FreePort(t)
+	health1 := testutil.FreePort(t)
+	g.tier1 = testutil.StartCollectorConfigs(t, dir1, []string{filepath.Join(root, "config", "gateway-tier1.yaml")}, append(k.env(),
+		fmt.Sprintf("SANDWATCH_OTLP_GRPC_ENDPOINT=127.0.0.1:%d", g.t1grpc),
+		fmt.Sprintf("SANDWATCH_OTLP_HTTP_ENDPOINT=127.0.0.1:%d", testutil.FreePort(t)),
+		fmt.Sprintf("SANDWATCH_HEALTH_ENDPOINT=127.0.0.1:%d", health1),
+		fmt.Sprintf("SANDWATCH_TELEMETRY_PORT=%d", testutil.FreePort(t)),
+		"SANDWATCH_DATA_DIR="+dir1,
+		"SANDWATCH_TIER1_RETRY_INITIAL=200ms",
+		fmt.Sprintf("SANDWATCH_TIER2_ENDPOINTS=[127.0.0.1:%d]", g.t2grpc))...)
+	g.tier1.WaitHealthy(fmt.Sprintf("http://127.0.0.1:%d/", health1), 60*time.Second)
+	return g
+}
+
+// spans returns n HTTP-call spans of one new trace claiming ext, to url,
+// with resource attributes res (e.g. a forged stamp).
+func spans(ext, url string, n int, res map[string]string) (ptrace.Traces, string) {
+	var tid [16]byte
+	_, _ = rand.Read(tid[:])
+	td := ptrace.NewTraces()
+	rs := td.ResourceSpans().AppendEmpty()
+	rs.Resource().Attributes().PutStr("service.name", "agent-host")
+	for k, v := range res {
+		rs.Resource().Attributes().PutStr(k, v)
+	}
+	ss := rs.ScopeSpans().AppendEmpty()
+	now := time.Now()
+	for i := range n {
+		s := ss.Spans().AppendEmpty()
+		s.SetTraceID(tid)
+		var sid [8]byte
+		_, _ = rand.Read(sid[:])
+		s.SetSpanID(sid)
+		s.SetName("HttpRequestBlock")
+		s.SetStartTimestamp(pcommonTime(now.Add(time.Duration(i) * time.Millisecond)))
+		s.SetEndTimestamp(pcommonTime(now.Add(time.Duration(i)*time.Millisecond + 5*time.Millisecond)))
+		a := s.Attributes()
+		a.PutStr("extension.id", ext)
+		a.PutStr("block.type", "HttpRequestBlock")
+		a.PutStr("http.url", url)
+		a.PutStr("http.method", "GET")
+		a.PutInt("http.status_code", 200)
+	}
+	return td, hex.EncodeToString(tid[:])
+}
+
+// send posts td over gRPC with the given TLS config and headers.
+func send(t *testing.T, port int, tlsCfg *tls.Config, headers map[string]string, td ptrace.Traces) error {
+	t.Helper()
+	snd, err := otlpsend.NewWith("grpc", fmt.Sprintf("127.0.0.1:%d", port), otlpsend.Options{TLS: tlsCfg, Headers: headers})
+	must(t, err)
+	defer snd.Close()
+	return sendWith(snd, td)
+}
+
+func sendHTTP(t *testing.T, port int, tlsCfg *tls.Config, headers map[string]string, td ptrace.Traces) error {
+	t.Helper()
+	snd, err := otlpsend.NewWith("http", fmt.Sprintf("127.0.0.1:%d", port), otlpsend.Options{TLS: tlsCfg, Headers: headers})
+	must(t, err)
+	defer snd.Close()
+	return sendWith(snd, td)
+}
+
+func sendWith(snd otlpsend.Sender, td ptrace.Traces) error {
+	body, err := ptraceotlp.NewExportRequestFromTraces(td).MarshalProto()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err = snd.Send(ctx, otlpsend.Traces, body)
+	return err
+}
+
+func bearer(tok string) map[string]string { return map[string]string{"authorization": "Bearer " + tok} }
+
+func TestGatewaySecurity(t *testing.T) {
+	g := start(t)
+	k := g.k
+
+	t.Run("no credentials refused", func(t *testing.T) {
+		td, _ := spans("ext-a", "https://api.example.com/a", 1, nil)
+		if err := send(t, g.t2grpc, nil, nil, td); err == nil {
+			t.Error("plaintext gRPC accepted")
+		}
+		if err := send(t, g.t2grpc, k.tls(t, ""), nil, td); err == nil {
+			t.Error("gRPC over TLS without a client certificate accepted")
+		}
+		err := sendHTTP(t, g.t2http, k.tls(t, ""), nil, td)
+		if err == nil || !strings.Contains(err.Error(), "401") {
+			t.Errorf("OTLP/HTTP without a token: %v, want 401", err)
+		}
+		err = sendHTTP(t, g.t2http, k.tls(t, ""), bearer("wrong-token"), td)
+		if err == nil || !strings.Contains(err.Error(), "401") {
+			t.Errorf("OTLP/HTTP with a wrong token: %v, want 401", err)
+		}
+		if err := sendHTTP(t, g.t2http, nil, bearer(tokenB), td); err == nil {
+			t.Error("plaintext OTLP/HTTP accepted")
+		}
+	})
+
+	t.Run("certificate from another CA refused", func(t *testing.T) {
+		td, _ := spans("ext-a", "https://api.example.com/a", 1, nil)
+		for _, port := range []int{g.t2grpc, g.t1grpc} {
+			err := send(t, port, k.tls(t, "other-ca"), nil, td)
+			if err == nil || !strings.Contains(err.Error(), "unknown certificate authority") {
+				t.Errorf("port %d: %v, want the server's 'unknown certificate authority'", port, err)
+			}
+		}
+	})
+
+	t.Run("expired certificate refused, saying so", func(t *testing.T) {
+		td, _ := spans("ext-a", "https://api.example.com/a", 1, nil)
+		for _, port := range []int{g.t2grpc, g.t1grpc} {
+			err := send(t, port, k.tls(t, "expired"), nil, td)
+			if err == nil || !strings.Contains(err.Error(), "expired certificate") {
+				t.Errorf("port %d: %v, want the server's 'expired certificate'", port, err)
+			}
+		}
+	})
+
+	t.Run("server certificate rotated on disk without a restart", func(t *testing.T) {
+		before := serverSerial(t, g.t2grpc, k.tls(t, "agent-a"))
+		rotated := k.rotateServer(t)
+		if before == rotated {
+			t.Fatal("the rotated certificate has the old serial")
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		got := before
+		for got != rotated && time.Now().Before(deadline) {
+			time.Sleep(500 * time.Millisecond)
+			got = serverSerial(t, g.t2grpc, k.tls(t, "agent-a"))
+		}
+		if got != rotated {
+			t.Fatalf("tier 2 still serves serial %s, want the rotated %s", got, rotated)
+		}
+		if g.tier2.Exited() {
+			t.Fatal("tier 2 restarted")
+		}
+	})
+
+	// agent-b (token, over OTLP/HTTP) teaches ext-b its one destination.
+	const benignURL = "https://api.weather.gov/points"
+	var bSpans int
+	for range 5 {
+		td, _ := spans("ext-b", benignURL, 4, nil)
+		must(t, sendHTTP(t, g.t2http, k.tls(t, ""), bearer(tokenB), td))
+		bSpans += 4
+	}
+	metricsURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", g.t2prom)
+	waitMetric(t, metricsURL, `extension="ext-b"`, float64(bSpans))
+	profile := filepath.Join(g.store, "baseline", "profiles", "ext-b.json.gz")
+	waitFile(t, profile)
+	time.Sleep(2500 * time.Millisecond) // two save intervals: the last save holds all of B's spans
+	before, err := os.ReadFile(profile)
+	must(t, err)
+
+	var mismatchTrace string
+	t.Run("client bound to A claiming B: archived, flagged, not learned, not counted", func(t *testing.T) {
+		td, trace := spans("ext-b", "https://evil-exfil.example/upload", 6, nil)
+		must(t, send(t, g.t2grpc, k.tls(t, "agent-a"), nil, td))
+		mismatchTrace = trace
+		a := waitAnomaly(t, g.sink, trace)
+		if a.Ext != "ext-b" || a.Target != "agent-a" || !strings.Contains(a.Observed, "extension_not_bound") {
+			t.Errorf("anomaly %+v, want ext-b sent by agent-a (extension_not_bound)", a)
+		}
+		time.Sleep(3 * time.Second) // three metric flushes and profile saves
+		after, err := os.ReadFile(profile)
+		must(t, err)
+		if !bytes.Equal(before, after) {
+			t.Error("ext-b's stored profile changed")
+		}
+		if n, _ := testutil.ScrapeSum(metricsURL, "sandbox_operations_total", `extension="ext-b"`); n != float64(bSpans) {
+			t.Errorf("ext-b's operations = %v, want B's own %d", n, bSpans)
+		}
+	})
+
+	t.Run("forensic_query: 401 without a token, the trace with one", func(t *testing.T) {
+		url := fmt.Sprintf("https://127.0.0.1:%d/api/traces/%s", g.t2query, mismatchTrace)
+		client := &http.Client{Transport: &http.Transport{TLSClientConfig: k.tls(t, "")}, Timeout: 10 * time.Second}
+		if code, _ := get(t, client, url, ""); code != http.StatusUnauthorized {
+			t.Errorf("without a token: %d, want 401", code)
+		}
+		if code, _ := get(t, client, url, "wrong"); code != http.StatusUnauthorized {
+			t.Errorf("with a wrong token: %d, want 401", code)
+		}
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			code, body := get(t, client, url, tokenQuery)
+			if code == http.StatusOK && strings.Contains(body, "evil-exfil.example") {
+				if !strings.Contains(body, "sandwatch.identity.mismatch") || !strings.Contains(body, "agent-a") {
+					t.Errorf("archived spans lack the flag or the sender: %.400s", body)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("trace %s not served: %d %.300s", mismatchTrace, code, body)
+			}
+			time.Sleep(time.Second)
+		}
+	})
+
+	t.Run("through tier 1: the stamp carries agent-a's identity", func(t *testing.T) {
+		own, ownTrace := spans("ext-a", "https://api.example.com/a", 3, nil)
+		must(t, send(t, g.t1grpc, k.tls(t, "agent-a"), nil, own))
+		td, trace := spans("ext-b", "https://evil-exfil.example/tier1", 5, nil)
+		must(t, send(t, g.t1grpc, k.tls(t, "agent-a"), nil, td))
+		a := waitAnomaly(t, g.sink, trace)
+		if a.Ext != "ext-b" || a.Target != "agent-a" || !strings.Contains(a.Observed, "extension_not_bound") {
+			t.Errorf("anomaly %+v, want ext-b sent by agent-a through tier 1", a)
+		}
+		waitMetric(t, metricsURL, `extension="ext-a"`, 3) // agent-a's own spans count
+		for _, x := range g.sink.All() {
+			if x.Trace == ownTrace {
+				t.Errorf("agent-a's own ext-a spans flagged: %+v", x)
+			}
+		}
+		after, err := os.ReadFile(profile)
+		must(t, err)
+		if !bytes.Equal(before, after) {
+			t.Error("ext-b's stored profile changed")
+		}
+		if n, _ := testutil.ScrapeSum(metricsURL, "sandbox_operations_total", `extension="ext-b"`); n != float64(bSpans) {
+			t.Errorf("ext-b's operations = %v, want B's own %d", n, bSpans)
+		}
+	})
+
+	t.Run("forged tier-1 stamp sent to tier 2 directly is flagged", func(t *testing.T) {
+		td, trace := spans("ext-b", "https://evil-exfil.example/forged", 4, map[string]string{"sandwatch.identity": "agent-b"})
+		must(t, send(t, g.t2grpc, k.tls(t, "rogue"), nil, td))
+		a := waitAnomaly(t, g.sink, trace)
+		if a.Ext != "ext-b" || a.Target != "rogue" || !strings.Contains(a.Observed, "forged_stamp") {
+			t.Errorf("anomaly %+v, want ext-b from rogue, forged_stamp", a)
+		}
+		if n, _ := testutil.ScrapeSum(metricsURL, "sandbox_operations_total", `extension="ext-b"`); n != float64(bSpans) {
+			t.Errorf("ext-b's operations = %v, want B's own %d", n, bSpans)
+		}
+	})
+}
+
+func serverSerial(t *testing.T, port int, cfg *tls.Config) string {
+	t.Helper()
+	conn, err := tls.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port), cfg)
+	must(t, err)
+	defer conn.Close()
+	return conn.ConnectionState().PeerCertificates[0].SerialNumber.String()
+}
+
+func get(t *testing.T, c *http.Client, url, token string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	must(t, err)
+	req.Header.Set("Accept", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := c.Do(req)
+	must(t, err)
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return resp.StatusCode, string(body)
+}
+
+func waitAnomaly(t *testing.T, sink *testutil.AnomalySink, trace string) testutil.Anomaly {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, a := range sink.All() {
+			if a.Trace == trace && a.Type == "identity_mismatch" {
+				return a
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("no identity_mismatch for trace %s; got %+v", trace, sink.All())
+	return testutil.Anomaly{}
+}
+
+func waitMetric(t *testing.T, url, label string, want float64) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	var n float64
+	for time.Now().Before(deadline) {
+		n, _ = testutil.ScrapeSum(url, "sandbox_operations_total", label)
+		if n >= want {
+			return
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	t.Fatalf("sandbox_operations_total{%s} = %v, want %v", label, n, want)
+}
+
+func waitFile(t *testing.T, path string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	t.Fatalf("%s never written", path)
+}
+
+func pcommonTime(t time.Time) pcommon.Timestamp { return pcommon.NewTimestampFromTime(t) }

@@ -1,0 +1,116 @@
+package auth
+
+import (
+	"crypto/tls"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/sandwatch/sandwatch/internal/devpki"
+	"github.com/sandwatch/sandwatch/internal/otlpsend"
+)
+
+// Tokens and names of the test's principals.
+const (
+	tokenB     = "token-of-agent-b-0123456789"
+	tokenQuery = "grafana-query-token-0123456789"
+)
+
+// kit is the suite's PKI and identity files, written to dir the way the
+// gateway configs read them (SANDWATCH_TLS_DIR and friends):
+//   - a CA; the server certificate (127.0.0.1, sandwatch-tier2);
+//   - client certificates: agent-a (bound to ext-a), rogue (bound to
+//     ext-r), tier 1's (sandwatch-tier1), one expired, one from another CA;
+//   - agent-b's bearer token (bound to ext-b), Grafana's query token.
+type kit struct {
+	dir      string
+	ca       *devpki.CA
+	clients  string // dir of client certificates: <name>.crt, <name>.key
+	serverCA string
+}
+
+func newKit(t *testing.T) *kit {
+	t.Helper()
+	k := &kit{dir: t.TempDir()}
+	k.clients = filepath.Join(k.dir, "clients")
+	must(t, os.MkdirAll(k.clients, 0o700))
+	var err error
+	k.ca, err = devpki.NewCA("sandwatch auth-suite CA")
+	must(t, err)
+	other, err := devpki.NewCA("some other CA")
+	must(t, err)
+	k.rotateServer(t)
+	fwd, err := k.ca.Issue(devpki.Options{CommonName: devpki.ForwarderName, Client: true})
+	must(t, err)
+	must(t, devpki.WriteDir(filepath.Join(k.dir, "forwarder"), k.ca, fwd))
+	issue := func(name string, ca *devpki.CA, o devpki.Options) {
+		o.Client = true
+		leaf, err := ca.Issue(o)
+		must(t, err)
+		must(t, devpki.WriteFile(filepath.Join(k.clients, name+".crt"), leaf.CertPEM))
+		must(t, devpki.WriteFile(filepath.Join(k.clients, name+".key"), leaf.KeyPEM))
+	}
+	issue("agent-a", k.ca, devpki.Options{CommonName: "agent-a"})
+	issue("rogue", k.ca, devpki.Options{CommonName: "rogue"})
+	issue("expired", k.ca, devpki.Options{CommonName: "agent-a", NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(-24 * time.Hour)})
+	issue("other-ca", other, devpki.Options{CommonName: "agent-a"})
+	k.serverCA = filepath.Join(k.dir, "server", "ca.crt")
+	must(t, devpki.WriteFile(filepath.Join(k.dir, "tokens"), []byte(tokenB+"\n")))
+	must(t, devpki.WriteFile(filepath.Join(k.dir, "query-tokens"), []byte(tokenQuery+"\n")))
+	must(t, devpki.WriteFile(filepath.Join(k.dir, "identities.yaml"), []byte(fmt.Sprintf(`identities:
+  - name: agent-a
+    cert_common_names: [agent-a]
+    extensions: [ext-a]
+  - name: agent-b
+    tokens_sha256: [%s]
+    extensions: [ext-b]
+  - name: rogue
+    cert_common_names: [rogue]
+    extensions: [ext-r]
+`, devpki.Digest(tokenB)))))
+	return k
+}
+
+// rotateServer writes a new server certificate (same CA, new serial) and
+// returns its serial.
+func (k *kit) rotateServer(t *testing.T) string {
+	t.Helper()
+	leaf, err := k.ca.Issue(devpki.Options{CommonName: devpki.ServerName, DNSNames: []string{devpki.ServerName}, IPs: loopbackIPs, Server: true})
+	must(t, err)
+	must(t, devpki.WriteDir(filepath.Join(k.dir, "server"), k.ca, leaf))
+	return leaf.Cert.SerialNumber.String()
+}
+
+func (k *kit) env() []string {
+	return []string{
+		"SANDWATCH_TLS_DIR=" + filepath.Join(k.dir, "server"),
+		"SANDWATCH_FORWARDER_TLS_DIR=" + filepath.Join(k.dir, "forwarder"),
+		"SANDWATCH_TIER2_SERVER_NAME=" + devpki.ServerName,
+		"SANDWATCH_FORWARDER_NAME=" + devpki.ForwarderName,
+		"SANDWATCH_TOKENS_FILE=" + filepath.Join(k.dir, "tokens"),
+		"SANDWATCH_QUERY_TOKENS_FILE=" + filepath.Join(k.dir, "query-tokens"),
+		"SANDWATCH_IDENTITY_BINDINGS=" + filepath.Join(k.dir, "identities.yaml"),
+	}
+}
+
+// tls returns a client TLS config trusting the suite's CA and presenting
+// the named client certificate ("" for none).
+func (k *kit) tls(t *testing.T, client string) *tls.Config {
+	t.Helper()
+	cert, key := "", ""
+	if client != "" {
+		cert, key = filepath.Join(k.clients, client+".crt"), filepath.Join(k.clients, client+".key")
+	}
+	cfg, err := otlpsend.TLSConfig(k.serverCA, cert, key)
+	must(t, err)
+	return cfg
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
