@@ -96,7 +96,7 @@ func start(t *testing.T) *gateway {
 	return g
 }
 
-// spans returns n HTTP-call spans of one new trace claiming ext, to url,
+// spans returns one invocation of n HTTP calls (a new trace) claiming ext, to url,
 // with resource attributes res (e.g. a forged stamp).
 func spans(ext, url string, n int, res map[string]string) (ptrace.Traces, string) {
 	var tid [16]byte
@@ -109,9 +109,20 @@ func spans(ext, url string, n int, res map[string]string) (ptrace.Traces, string
 	}
 	ss := rs.ScopeSpans().AppendEmpty()
 	now := time.Now()
+	// The invocation (a wrapper span, not an operation), then n calls.
+	root := ss.Spans().AppendEmpty()
+	root.SetTraceID(tid)
+	var rootID [8]byte
+	_, _ = rand.Read(rootID[:])
+	root.SetSpanID(rootID)
+	root.SetName("extension.invoke")
+	root.SetStartTimestamp(pcommonTime(now))
+	root.SetEndTimestamp(pcommonTime(now.Add(time.Duration(n)*time.Millisecond + 10*time.Millisecond)))
+	root.Attributes().PutStr("extension.id", ext)
 	for i := range n {
 		s := ss.Spans().AppendEmpty()
 		s.SetTraceID(tid)
+		s.SetParentSpanID(rootID)
 		var sid [8]byte
 		_, _ = rand.Read(sid[:])
 		s.SetSpanID(sid)
@@ -324,6 +335,7 @@ func TestGatewaySecurity(t *testing.T) {
 
 func serverSerial(t *testing.T, port int, cfg *tls.Config) string {
 	t.Helper()
+	cfg.NextProtos = []string{"h2"} // as a gRPC client offers
 	conn, err := tls.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port), cfg)
 	must(t, err)
 	defer conn.Close()
