@@ -34,6 +34,7 @@ var loopbackIPs = []net.IP{net.ParseIP("127.0.0.1")}
 const overlay = `
 connectors:
   baseline:
+    dedup_interval: 0s   # every flagged span reported, so each case sees its own
     idle_timeout: 1s
     metrics_interval: 1s
   sandbox_metrics:
@@ -197,8 +198,10 @@ func TestGatewaySecurity(t *testing.T) {
 	t.Run("certificate from another CA refused", func(t *testing.T) {
 		td, _ := spans("ext-a", "https://api.example.com/a", 1, nil)
 		for _, port := range []int{g.t2grpc, g.t1grpc} {
-			err := send(t, port, k.tls(t, "other-ca"), nil, td)
-			if err == nil || !strings.Contains(err.Error(), "unknown certificate authority") {
+			if err := send(t, port, k.tls(t, "other-ca"), nil, td); err == nil {
+				t.Errorf("port %d: accepted", port)
+			}
+			if err := handshake(port, k.tls(t, "other-ca")); err == nil || !strings.Contains(err.Error(), "tls: unknown certificate authority") {
 				t.Errorf("port %d: %v, want the server's 'unknown certificate authority'", port, err)
 			}
 		}
@@ -207,8 +210,10 @@ func TestGatewaySecurity(t *testing.T) {
 	t.Run("expired certificate refused, saying so", func(t *testing.T) {
 		td, _ := spans("ext-a", "https://api.example.com/a", 1, nil)
 		for _, port := range []int{g.t2grpc, g.t1grpc} {
-			err := send(t, port, k.tls(t, "expired"), nil, td)
-			if err == nil || !strings.Contains(err.Error(), "expired certificate") {
+			if err := send(t, port, k.tls(t, "expired"), nil, td); err == nil {
+				t.Errorf("port %d: accepted", port)
+			}
+			if err := handshake(port, k.tls(t, "expired")); err == nil || !strings.Contains(err.Error(), "tls: expired certificate") {
 				t.Errorf("port %d: %v, want the server's 'expired certificate'", port, err)
 			}
 		}
@@ -331,6 +336,22 @@ func TestGatewaySecurity(t *testing.T) {
 			t.Errorf("ext-b's operations = %v, want B's own %d", n, bSpans)
 		}
 	})
+}
+
+// handshake connects as a gRPC client would and returns why the server
+// ended the connection: with TLS 1.3 the server judges the client's
+// certificate after the client has finished, so its alert (which names the
+// reason) arrives on the first read.
+func handshake(port int, cfg *tls.Config) error {
+	cfg.NextProtos = []string{"h2"}
+	conn, err := tls.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port), cfg)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, err = conn.Read(make([]byte, 1))
+	return err
 }
 
 func serverSerial(t *testing.T, port int, cfg *tls.Config) string {

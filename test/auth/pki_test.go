@@ -92,6 +92,7 @@ func (k *kit) env() []string {
 		"SANDWATCH_TOKENS_FILE=" + filepath.Join(k.dir, "tokens"),
 		"SANDWATCH_QUERY_TOKENS_FILE=" + filepath.Join(k.dir, "query-tokens"),
 		"SANDWATCH_IDENTITY_BINDINGS=" + filepath.Join(k.dir, "identities.yaml"),
+		"SANDWATCH_TLS_RELOAD_INTERVAL=1s",
 	}
 }
 
@@ -105,6 +106,14 @@ func (k *kit) tls(t *testing.T, client string) *tls.Config {
 	}
 	cfg, err := otlpsend.TLSConfig(k.serverCA, cert, key)
 	must(t, err)
+	if len(cfg.Certificates) == 1 {
+		// Present the certificate whatever CAs the server asks for (Go
+		// would otherwise send none for another CA's): the server must
+		// refuse it itself.
+		pair := cfg.Certificates[0]
+		cfg.Certificates = nil
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &pair, nil }
+	}
 	return cfg
 }
 
