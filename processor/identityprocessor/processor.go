@@ -121,7 +121,7 @@ func (p *identity) processTraces(ctx context.Context, td ptrace.Traces) (ptrace.
 		rs := rss.At(i)
 		attrs := rs.Resource().Attributes()
 		id, all := p.resource(r, attrs)
-		if p.cfg.Mode == ModeStamp {
+		if p.cfg.Mode == ModeStamp || (all == "" && id.CoversAnything()) {
 			continue
 		}
 		host := hostName(attrs)
@@ -162,7 +162,7 @@ func (p *identity) processLogs(ctx context.Context, ld plog.Logs) (plog.Logs, er
 		rl := rls.At(i)
 		attrs := rl.Resource().Attributes()
 		id, all := p.resource(r, attrs)
-		if p.cfg.Mode == ModeStamp {
+		if p.cfg.Mode == ModeStamp || (all == "" && id.CoversAnything()) {
 			continue
 		}
 		host := hostName(attrs)

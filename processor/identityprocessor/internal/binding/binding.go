@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -115,16 +116,22 @@ type Identity struct {
 	Name       string
 	extensions patterns
 	hosts      patterns
+	// anything: bound to extensions ["*"] and no hosts, so Covers always
+	// holds and records need not be read at all.
+	anything bool
 }
+
+// CoversAnything reports whether the identity may report any record.
+func (id *Identity) CoversAnything() bool { return id.anything }
 
 // Covers returns "" when the identity may report a record of extension
 // ext (empty: the record claims none) from host (empty: no host.name),
 // else the reason it may not (an identitymark.Reason* value).
 func (id *Identity) Covers(ext, host string) string {
-	if len(id.hosts) > 0 && (host == "" || !id.hosts.match(host)) {
+	if !id.hosts.empty() && (host == "" || !id.hosts.match(host)) {
 		return reasonHostNotBound
 	}
-	if len(id.extensions) > 0 && ext != "" && !id.extensions.match(ext) {
+	if !id.extensions.empty() && ext != "" && !id.extensions.match(ext) {
 		return reasonExtensionNotBound
 	}
 	return ""
@@ -169,6 +176,7 @@ func Compile(field string, entries []Entry, fwd Forwarders) (*Set, error) {
 		byCN: map[string]*Identity{}, bySAN: map[string]*Identity{}, fwdCN: set(fwd.CertCommonNames), fwdSAN: set(fwd.CertSANs), entries: len(entries)}
 	for _, e := range entries {
 		id := &Identity{Name: e.Name, extensions: compilePatterns(e.Extensions), hosts: compilePatterns(e.Hosts)}
+		id.anything = len(e.Hosts) == 0 && slices.Contains(e.Extensions, "*")
 		s.byName[e.Name] = id
 		for _, h := range e.TokensSHA256 {
 			var d [sha256.Size]byte

@@ -156,3 +156,19 @@ func TestFileReloadKeepsLastGood(t *testing.T) {
 		t.Fatalf("empty file: %v", err)
 	}
 }
+
+func TestCoversAnything(t *testing.T) {
+	s, err := Compile("b", []Entry{
+		{Name: "any", Usernames: []string{"a"}, Extensions: []string{"*"}},
+		{Name: "any-on-host", Usernames: []string{"b"}, Extensions: []string{"*"}, Hosts: []string{"h"}},
+		{Name: "some", Usernames: []string{"c"}, Extensions: []string{"x*"}},
+	}, Forwarders{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]bool{"any": true, "any-on-host": false, "some": false} {
+		if got := s.ByName(name).CoversAnything(); got != want {
+			t.Errorf("%s.CoversAnything() = %v, want %v", name, got, want)
+		}
+	}
+}

@@ -35,19 +35,33 @@ func (p pattern) match(s string) bool {
 	return true
 }
 
-// patterns matches when any of its patterns does.
-type patterns []pattern
-
-func compilePatterns(ss []string) patterns {
-	out := make(patterns, len(ss))
-	for i, s := range ss {
-		out[i] = compilePattern(s)
-	}
-	return out
+// patterns matches when any of its patterns does: exact values by map
+// (an identity may be bound to hundreds of extension ids), wildcards in
+// turn.
+type patterns struct {
+	exact map[string]struct{}
+	globs []pattern
 }
 
+func compilePatterns(ss []string) patterns {
+	ps := patterns{exact: make(map[string]struct{}, len(ss))}
+	for _, s := range ss {
+		if p := compilePattern(s); p.parts != nil {
+			ps.globs = append(ps.globs, p)
+		} else {
+			ps.exact[s] = struct{}{}
+		}
+	}
+	return ps
+}
+
+func (ps patterns) empty() bool { return len(ps.exact) == 0 && len(ps.globs) == 0 }
+
 func (ps patterns) match(s string) bool {
-	for _, p := range ps {
+	if _, ok := ps.exact[s]; ok {
+		return true
+	}
+	for _, p := range ps.globs {
 		if p.match(s) {
 			return true
 		}
