@@ -12,6 +12,7 @@ import (
 
 	"github.com/sandwatch/sandwatch/internal/devpki"
 	"github.com/sandwatch/sandwatch/internal/procstat"
+	"github.com/sandwatch/sandwatch/internal/simulate"
 )
 
 // gatewayResult is one two-tier run: tier 1 (config/gateway-tier1.yaml)
@@ -46,7 +47,13 @@ func measureGateway(p runParams, replicas int) (gatewayResult, error) {
 	// (through the OTLP exporter environment sandwatchctl reads).
 	var secure []string
 	if !p.plaintext {
-		pki, err := devpki.NewGateway(filepath.Join(root, "pki"))
+		// Bound by name to the 200 extensions the load reports, so the
+		// identity check reads every span as it would in production.
+		var ids []string
+		for _, e := range simulate.New(simulate.Options{Extensions: 200}).Extensions() {
+			ids = append(ids, e.ID)
+		}
+		pki, err := devpki.NewGateway(filepath.Join(root, "pki"), ids...)
 		if err != nil {
 			return res, err
 		}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -25,8 +26,8 @@ const (
 // Gateway is everything config/gateway-tier1.yaml and gateway-tier2.yaml
 // read, for one test or benchmark run: a CA, a server certificate for
 // loopback and ServerName, tier 1's client certificate, a sender's client
-// certificate and token, a query token, and a bindings file that lets the
-// sender report every extension.
+// certificate and token, a query token, and a bindings file that binds
+// the sender to its extensions.
 type Gateway struct {
 	Dir        string
 	CA         *CA
@@ -34,8 +35,9 @@ type Gateway struct {
 	QueryToken string
 }
 
-// NewGateway writes the kit under dir.
-func NewGateway(dir string) (*Gateway, error) {
+// NewGateway writes the kit under dir. The sender is bound to the given
+// extension ids (none: to "*", every extension).
+func NewGateway(dir string, extensions ...string) (*Gateway, error) {
 	ca, err := NewCA("sandwatch test CA")
 	if err != nil {
 		return nil, err
@@ -62,8 +64,8 @@ func NewGateway(dir string) (*Gateway, error) {
 	files := map[string]string{
 		"tokens":       g.Token + "\n",
 		"query-tokens": g.QueryToken + "\n",
-		"identities.yaml": fmt.Sprintf("identities:\n  - name: %s\n    cert_common_names: [%s]\n    tokens_sha256: [%s]\n    extensions: [\"*\"]\n",
-			SenderName, SenderName, Digest(g.Token)),
+		"identities.yaml": fmt.Sprintf("identities:\n  - name: %s\n    cert_common_names: [%s]\n    tokens_sha256: [%s]\n    extensions: [%s]\n",
+			SenderName, SenderName, Digest(g.Token), quoted(extensions)),
 	}
 	for name, data := range files {
 		if err := WriteFile(filepath.Join(dir, name), []byte(data)); err != nil {
@@ -119,4 +121,16 @@ func randomToken() string {
 	b := make([]byte, 24)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// quoted is a YAML flow list of ids, "*" when there are none.
+func quoted(ids []string) string {
+	if len(ids) == 0 {
+		return `"*"`
+	}
+	q := make([]string, len(ids))
+	for i, id := range ids {
+		q[i] = strconv.Quote(id)
+	}
+	return strings.Join(q, ", ")
 }

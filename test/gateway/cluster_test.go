@@ -25,6 +25,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/sandwatch/sandwatch/internal/devpki"
+	"github.com/sandwatch/sandwatch/internal/simulate"
 	"github.com/sandwatch/sandwatch/test/testutil"
 )
 
@@ -89,7 +90,11 @@ func newCluster(t *testing.T, store string, s3 *testutil.S3Server, n int) *clust
 	// bindings made here; every sender of the test (sandwatchctl simulate,
 	// otlpsend) presents the sender's certificate and token through the
 	// OTLP exporter environment.
-	pki, err := devpki.NewGateway(t.TempDir())
+	var ids []string // the sender may report the fleet's extensions, by name
+	for _, e := range simulate.New(fleet).Extensions() {
+		ids = append(ids, e.ID)
+	}
+	pki, err := devpki.NewGateway(t.TempDir(), ids...)
 	require.NoError(t, err)
 	c.pki = pki
 	for _, kv := range pki.SenderEnv() {
