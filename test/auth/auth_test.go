@@ -239,6 +239,24 @@ func TestGatewaySecurity(t *testing.T) {
 		}
 	})
 
+	t.Run("client CA rotated on disk without a restart", func(t *testing.T) {
+		trust := k.addClientCA(t)
+		td, _ := spans("ext-a", "https://api.example.com/a", 1, nil)
+		if err := handshake(g.t2grpc, k.tls(t, "agent-a-ca2")); err == nil || !strings.Contains(err.Error(), "unknown certificate authority") {
+			t.Fatalf("before the CA file changed: %v, want unknown certificate authority", err)
+		}
+		trust()
+		deadline := time.Now().Add(20 * time.Second)
+		var err error
+		for err = send(t, g.t2grpc, k.tls(t, "agent-a-ca2"), nil, td); err != nil && time.Now().Before(deadline); {
+			time.Sleep(500 * time.Millisecond)
+			err = send(t, g.t2grpc, k.tls(t, "agent-a-ca2"), nil, td)
+		}
+		if err != nil {
+			t.Fatalf("a certificate of the newly trusted CA still refused: %v", err)
+		}
+	})
+
 	// agent-b (token, over OTLP/HTTP) teaches ext-b its one destination.
 	const benignURL = "https://api.weather.gov/points"
 	var bSpans int
@@ -255,6 +273,22 @@ func TestGatewaySecurity(t *testing.T) {
 	before, err := os.ReadFile(profile)
 	must(t, err)
 
+	// bUnchanged waits three profile saves and metric flushes, then
+	// checks that ext-b's stored profile is byte for byte what B taught it
+	// and that its metrics count B's spans only.
+	bUnchanged := func(t *testing.T) {
+		t.Helper()
+		time.Sleep(3 * time.Second)
+		after, err := os.ReadFile(profile)
+		must(t, err)
+		if !bytes.Equal(before, after) {
+			t.Error("ext-b's stored profile changed")
+		}
+		if n, _ := testutil.ScrapeSum(metricsURL, "sandbox_operations_total", `extension="ext-b"`); n != float64(bSpans) {
+			t.Errorf("ext-b's operations = %v, want B's own %d", n, bSpans)
+		}
+	}
+
 	var mismatchTrace string
 	t.Run("client bound to A claiming B: archived, flagged, not learned, not counted", func(t *testing.T) {
 		td, trace := spans("ext-b", "https://evil-exfil.example/upload", 6, nil)
@@ -264,15 +298,7 @@ func TestGatewaySecurity(t *testing.T) {
 		if a.Ext != "ext-b" || a.Target != "agent-a" || !strings.Contains(a.Observed, "extension_not_bound") {
 			t.Errorf("anomaly %+v, want ext-b sent by agent-a (extension_not_bound)", a)
 		}
-		time.Sleep(3 * time.Second) // three metric flushes and profile saves
-		after, err := os.ReadFile(profile)
-		must(t, err)
-		if !bytes.Equal(before, after) {
-			t.Error("ext-b's stored profile changed")
-		}
-		if n, _ := testutil.ScrapeSum(metricsURL, "sandbox_operations_total", `extension="ext-b"`); n != float64(bSpans) {
-			t.Errorf("ext-b's operations = %v, want B's own %d", n, bSpans)
-		}
+		bUnchanged(t)
 	})
 
 	t.Run("forensic_query: 401 without a token, the trace with one", func(t *testing.T) {
@@ -315,14 +341,7 @@ func TestGatewaySecurity(t *testing.T) {
 				t.Errorf("agent-a's own ext-a spans flagged: %+v", x)
 			}
 		}
-		after, err := os.ReadFile(profile)
-		must(t, err)
-		if !bytes.Equal(before, after) {
-			t.Error("ext-b's stored profile changed")
-		}
-		if n, _ := testutil.ScrapeSum(metricsURL, "sandbox_operations_total", `extension="ext-b"`); n != float64(bSpans) {
-			t.Errorf("ext-b's operations = %v, want B's own %d", n, bSpans)
-		}
+		bUnchanged(t)
 	})
 
 	t.Run("forged tier-1 stamp sent to tier 2 directly is flagged", func(t *testing.T) {
@@ -332,9 +351,7 @@ func TestGatewaySecurity(t *testing.T) {
 		if a.Ext != "ext-b" || a.Target != "rogue" || !strings.Contains(a.Observed, "forged_stamp") {
 			t.Errorf("anomaly %+v, want ext-b from rogue, forged_stamp", a)
 		}
-		if n, _ := testutil.ScrapeSum(metricsURL, "sandbox_operations_total", `extension="ext-b"`); n != float64(bSpans) {
-			t.Errorf("ext-b's operations = %v, want B's own %d", n, bSpans)
-		}
+		bUnchanged(t)
 	})
 }
 

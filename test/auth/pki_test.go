@@ -83,6 +83,22 @@ func (k *kit) rotateServer(t *testing.T) string {
 	return leaf.Cert.SerialNumber.String()
 }
 
+// addClientCA makes a second CA, issues agent-a a certificate from it
+// (clients/agent-a-ca2) and returns a function that appends the new CA to
+// the CA file the listeners verify client certificates with.
+func (k *kit) addClientCA(t *testing.T) (trust func()) {
+	t.Helper()
+	ca2, err := devpki.NewCA("sandwatch auth-suite CA, next generation")
+	must(t, err)
+	leaf, err := ca2.Issue(devpki.Options{CommonName: "agent-a", Client: true})
+	must(t, err)
+	must(t, devpki.WriteFile(filepath.Join(k.clients, "agent-a-ca2.crt"), leaf.CertPEM))
+	must(t, devpki.WriteFile(filepath.Join(k.clients, "agent-a-ca2.key"), leaf.KeyPEM))
+	return func() {
+		must(t, devpki.WriteFile(k.serverCA, append(append([]byte(nil), k.ca.PEM...), ca2.PEM...)))
+	}
+}
+
 func (k *kit) env() []string {
 	return []string{
 		"SANDWATCH_TLS_DIR=" + filepath.Join(k.dir, "server"),
