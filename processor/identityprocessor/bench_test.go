@@ -16,8 +16,8 @@ import (
 // request, the classification and the binding test per span. "bound" is
 // a token bound to the 200 extension ids by name (the normal case: nothing
 // flagged); "anything" one bound to "*" (records are not read);
-// "mismatch" a token bound to none of them (every span flagged). Read
-// ns/span.
+// "mismatch" a token bound to none of them (every span flagged); "stamp"
+// is tier 1's mode (the stamp per resource, nothing judged). Read ns/span.
 func BenchmarkCheck(b *testing.B) {
 	g := simulate.New(simulate.Options{Seed: 1, Extensions: 200})
 	td, _ := g.Batch(0, 1000, time.Unix(1_795_000_000, 0))
@@ -26,11 +26,12 @@ func BenchmarkCheck(b *testing.B) {
 		all = append(all, e.ID)
 	}
 	for _, c := range []struct {
-		name string
-		exts []string
-	}{{"bound", all}, {"anything", []string{"*"}}, {"mismatch", []string{"ext-none"}}} {
+		name, mode string
+		exts       []string
+	}{{"bound", ModeCheck, all}, {"anything", ModeCheck, []string{"*"}}, {"mismatch", ModeCheck, []string{"ext-none"}}, {"stamp", ModeStamp, all}} {
 		b.Run(c.name, func(b *testing.B) {
 			cfg := createDefaultConfig()
+			cfg.Mode = c.mode
 			cfg.Bindings = []binding.Entry{{Name: "sim", TokensSHA256: []string{digest("token-sim")}, Extensions: c.exts}}
 			p, err := newIdentity(cfg, noTelemetry())
 			if err != nil {
