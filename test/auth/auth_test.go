@@ -23,6 +23,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 
+	"github.com/sandwatch/sandwatch/internal/devpki"
 	"github.com/sandwatch/sandwatch/internal/otlpsend"
 	"github.com/sandwatch/sandwatch/test/testutil"
 )
@@ -39,11 +40,25 @@ connectors:
     metrics_interval: 1s
   sandbox_metrics:
     flush_interval: 1s
+extensions:
+  # Grafana's other option: basic auth, on a second query listener.
+  basicauth/query:
+    htpasswd:
+      inline: "grafana:%[2]s"
+  forensic_query/basic:
+    endpoint: 127.0.0.1:%[3]d
+    store: ${env:SANDWATCH_SHARED_STORE}
+    tls:
+      cert_file: ${env:SANDWATCH_TLS_DIR}/tls.crt
+      key_file: ${env:SANDWATCH_TLS_DIR}/tls.key
+    auth:
+      authenticator: basicauth/query
 exporters:
   otlp_http/anomalies:
-    endpoint: %s
+    endpoint: %[1]s
     compression: none
 service:
+  extensions: [health_check, bearertokenauth/clients, bearertokenauth/query, forensic_query, basicauth/query, forensic_query/basic]
   pipelines:
     logs/anomaly:
       exporters: [otlp_http/anomalies]
@@ -54,7 +69,7 @@ type gateway struct {
 	sink                            *testutil.AnomalySink
 	store                           string
 	t2grpc, t2http, t2query, t2prom int
-	t1grpc                          int
+	t2basic, t1grpc                 int
 	tier2, tier1                    *testutil.Collector
 }
 
@@ -65,8 +80,8 @@ func start(t *testing.T) *gateway {
 
 	dir := t.TempDir()
 	ov := filepath.Join(dir, "overlay.yaml")
-	must(t, os.WriteFile(ov, []byte(fmt.Sprintf(overlay, g.sink.URL)), 0o600))
-	g.t2grpc, g.t2http, g.t2query, g.t2prom = testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t)
+	g.t2grpc, g.t2http, g.t2query, g.t2prom, g.t2basic = testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t)
+	must(t, os.WriteFile(ov, []byte(fmt.Sprintf(overlay, g.sink.URL, grafanaPassword, g.t2basic)), 0o600))
 	health := testutil.FreePort(t)
 	env := append(k.env(),
 		fmt.Sprintf("SANDWATCH_OTLP_GRPC_ENDPOINT=127.0.0.1:%d", g.t2grpc),
@@ -167,6 +182,8 @@ func sendWith(snd otlpsend.Sender, td ptrace.Traces) error {
 	_, err = snd.Send(ctx, otlpsend.Traces, body)
 	return err
 }
+
+const grafanaPassword = "grafana-basic-password-0123"
 
 func bearer(tok string) map[string]string { return map[string]string{"authorization": "Bearer " + tok} }
 
@@ -324,6 +341,13 @@ func TestGatewaySecurity(t *testing.T) {
 			}
 			time.Sleep(time.Second)
 		}
+		basic := fmt.Sprintf("https://127.0.0.1:%d/api/traces/%s", g.t2basic, mismatchTrace)
+		if code, _ := getBasic(t, client, basic, "grafana", "wrong"); code != http.StatusUnauthorized {
+			t.Errorf("basic auth, wrong password: %d, want 401", code)
+		}
+		if code, body := getBasic(t, client, basic, "grafana", grafanaPassword); code != http.StatusOK || !strings.Contains(body, "evil-exfil.example") {
+			t.Errorf("basic auth: %d %.200s, want the trace", code, body)
+		}
 	})
 
 	t.Run("through tier 1: the stamp carries agent-a's identity", func(t *testing.T) {
@@ -342,6 +366,45 @@ func TestGatewaySecurity(t *testing.T) {
 			}
 		}
 		bUnchanged(t)
+	})
+
+	t.Run("bindings reloaded without a restart; a bad edit keeps the last good ones", func(t *testing.T) {
+		td, trace := spans("ext-c", "https://api.example.com/c", 2, nil)
+		must(t, send(t, g.t2grpc, k.tls(t, "agent-a"), nil, td))
+		waitAnomaly(t, g.sink, trace) // not bound yet
+		k.bind(t, "ext-a", "ext-c")
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			td, trace = spans("ext-c", "https://api.example.com/c", 2, nil)
+			must(t, send(t, g.t2grpc, k.tls(t, "agent-a"), nil, td))
+			time.Sleep(1500 * time.Millisecond) // a metrics flush
+			if n, _ := testutil.ScrapeSum(metricsURL, "sandbox_operations_total", `extension="ext-c"`); n > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("agent-a still may not report ext-c after the bindings changed")
+			}
+		}
+		for _, a := range g.sink.All() {
+			if a.Trace == trace {
+				t.Errorf("ext-c flagged after its binding: %+v", a)
+			}
+		}
+		must(t, devpki.WriteFile(filepath.Join(k.dir, "identities.yaml"), []byte("identities:\n  - {name: agent-a, extension: [ext-a]}\n")))
+		time.Sleep(2500 * time.Millisecond) // two reload intervals
+		td, trace = spans("ext-c", "https://api.example.com/c", 2, nil)
+		must(t, send(t, g.t2grpc, k.tls(t, "agent-a"), nil, td))
+		time.Sleep(1500 * time.Millisecond)
+		for _, a := range g.sink.All() {
+			if a.Trace == trace {
+				t.Errorf("a bad bindings file replaced the good ones: %+v", a)
+			}
+		}
+		if !g.tier2.WaitOutput("identity bindings not reloaded; the previous bindings stay", 5*time.Second) {
+			t.Error("the bad bindings file was not reported")
+		}
+		k.bind(t, "ext-a") // as the other cases expect
+		time.Sleep(2500 * time.Millisecond)
 	})
 
 	t.Run("forged tier-1 stamp sent to tier 2 directly is flagged", func(t *testing.T) {
@@ -388,6 +451,18 @@ func get(t *testing.T, c *http.Client, url, token string) (int, string) {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	resp, err := c.Do(req)
+	must(t, err)
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return resp.StatusCode, string(body)
+}
+
+func getBasic(t *testing.T, c *http.Client, url, user, password string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	must(t, err)
+	req.SetBasicAuth(user, password)
 	resp, err := c.Do(req)
 	must(t, err)
 	defer resp.Body.Close()

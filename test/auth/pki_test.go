@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,18 +60,25 @@ func newKit(t *testing.T) *kit {
 	k.serverCA = filepath.Join(k.dir, "server", "ca.crt")
 	must(t, devpki.WriteFile(filepath.Join(k.dir, "tokens"), []byte(tokenB+"\n")))
 	must(t, devpki.WriteFile(filepath.Join(k.dir, "query-tokens"), []byte(tokenQuery+"\n")))
+	k.bind(t, "ext-a")
+	return k
+}
+
+// bind (re)writes the bindings: agent-a may report aExts, agent-b (by
+// token) ext-b, rogue ext-r.
+func (k *kit) bind(t *testing.T, aExts ...string) {
+	t.Helper()
 	must(t, devpki.WriteFile(filepath.Join(k.dir, "identities.yaml"), []byte(fmt.Sprintf(`identities:
   - name: agent-a
     cert_common_names: [agent-a]
-    extensions: [ext-a]
+    extensions: [%s]
   - name: agent-b
     tokens_sha256: [%s]
     extensions: [ext-b]
   - name: rogue
     cert_common_names: [rogue]
     extensions: [ext-r]
-`, devpki.Digest(tokenB)))))
-	return k
+`, strings.Join(aExts, ", "), devpki.Digest(tokenB)))))
 }
 
 // rotateServer writes a new server certificate (same CA, new serial) and
@@ -109,6 +117,7 @@ func (k *kit) env() []string {
 		"SANDWATCH_QUERY_TOKENS_FILE=" + filepath.Join(k.dir, "query-tokens"),
 		"SANDWATCH_IDENTITY_BINDINGS=" + filepath.Join(k.dir, "identities.yaml"),
 		"SANDWATCH_TLS_RELOAD_INTERVAL=1s",
+		"SANDWATCH_IDENTITY_RELOAD_INTERVAL=1s",
 	}
 }
 
