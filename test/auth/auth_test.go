@@ -70,12 +70,14 @@ type gateway struct {
 	store                           string
 	t2grpc, t2http, t2query, t2prom int
 	t2basic, t1grpc                 int
+	scraper                         *http.Client // trusts the suite's CA
 	tier2, tier1                    *testutil.Collector
 }
 
 func start(t *testing.T) *gateway {
 	k := newKit(t)
 	g := &gateway{k: k, sink: testutil.NewAnomalySink(t), store: t.TempDir()}
+	g.scraper = &http.Client{Transport: &http.Transport{TLSClientConfig: k.tls(t, "")}, Timeout: 10 * time.Second}
 	root := testutil.RepoRoot(t)
 
 	dir := t.TempDir()
@@ -210,6 +212,9 @@ func TestGatewaySecurity(t *testing.T) {
 		if err := sendHTTP(t, g.t2http, nil, bearer(tokenB), td); err == nil {
 			t.Error("plaintext OTLP/HTTP accepted")
 		}
+		if _, err := testutil.ScrapeSum(fmt.Sprintf("http://127.0.0.1:%d/metrics", g.t2prom), "sandbox_operations_total"); err == nil {
+			t.Error("the sandbox metrics were served in plaintext")
+		}
 	})
 
 	t.Run("certificate from another CA refused", func(t *testing.T) {
@@ -282,8 +287,8 @@ func TestGatewaySecurity(t *testing.T) {
 		must(t, sendHTTP(t, g.t2http, k.tls(t, ""), bearer(tokenB), td))
 		bSpans += 4
 	}
-	metricsURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", g.t2prom)
-	waitMetric(t, metricsURL, `extension="ext-b"`, float64(bSpans))
+	metricsURL := fmt.Sprintf("https://127.0.0.1:%d/metrics", g.t2prom)
+	waitMetric(t, g, metricsURL, `extension="ext-b"`, float64(bSpans))
 	profile := filepath.Join(g.store, "baseline", "profiles", "ext-b.json.gz")
 	waitFile(t, profile)
 	time.Sleep(2500 * time.Millisecond) // two save intervals: the last save holds all of B's spans
@@ -301,7 +306,7 @@ func TestGatewaySecurity(t *testing.T) {
 		if !bytes.Equal(before, after) {
 			t.Error("ext-b's stored profile changed")
 		}
-		if n, _ := testutil.ScrapeSum(metricsURL, "sandbox_operations_total", `extension="ext-b"`); n != float64(bSpans) {
+		if n, _ := testutil.ScrapeSumWith(g.scraper, metricsURL, "sandbox_operations_total", `extension="ext-b"`); n != float64(bSpans) {
 			t.Errorf("ext-b's operations = %v, want B's own %d", n, bSpans)
 		}
 	}
@@ -359,7 +364,7 @@ func TestGatewaySecurity(t *testing.T) {
 		if a.Ext != "ext-b" || a.Target != "agent-a" || !strings.Contains(a.Observed, "extension_not_bound") {
 			t.Errorf("anomaly %+v, want ext-b sent by agent-a through tier 1", a)
 		}
-		waitMetric(t, metricsURL, `extension="ext-a"`, 3) // agent-a's own spans count
+		waitMetric(t, g, metricsURL, `extension="ext-a"`, 3) // agent-a's own spans count
 		for _, x := range g.sink.All() {
 			if x.Trace == ownTrace {
 				t.Errorf("agent-a's own ext-a spans flagged: %+v", x)
@@ -378,7 +383,7 @@ func TestGatewaySecurity(t *testing.T) {
 			td, trace = spans("ext-c", "https://api.example.com/c", 2, nil)
 			must(t, send(t, g.t2grpc, k.tls(t, "agent-a"), nil, td))
 			time.Sleep(1500 * time.Millisecond) // a metrics flush
-			if n, _ := testutil.ScrapeSum(metricsURL, "sandbox_operations_total", `extension="ext-c"`); n > 0 {
+			if n, _ := testutil.ScrapeSumWith(g.scraper, metricsURL, "sandbox_operations_total", `extension="ext-c"`); n > 0 {
 				break
 			}
 			if time.Now().After(deadline) {
@@ -485,12 +490,12 @@ func waitAnomaly(t *testing.T, sink *testutil.AnomalySink, trace string) testuti
 	return testutil.Anomaly{}
 }
 
-func waitMetric(t *testing.T, url, label string, want float64) {
+func waitMetric(t *testing.T, g *gateway, url, label string, want float64) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	var n float64
 	for time.Now().Before(deadline) {
-		n, _ = testutil.ScrapeSum(url, "sandbox_operations_total", label)
+		n, _ = testutil.ScrapeSumWith(g.scraper, url, "sandbox_operations_total", label)
 		if n >= want {
 			return
 		}
