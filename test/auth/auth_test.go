@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 
@@ -155,6 +157,23 @@ func spans(ext, url string, n int, res map[string]string) (ptrace.Traces, string
 		a.PutInt("http.status_code", 200)
 	}
 	return td, hex.EncodeToString(tid[:])
+}
+
+// auditRecord is a capability-audit log record (a JSON-line's shape, as
+// the audit_log profile reads it) of ext connecting to host, in a new trace.
+func auditRecord(ext, host string) (plog.Logs, string) {
+	var tid [16]byte
+	_, _ = rand.Read(tid[:])
+	ld := plog.NewLogs()
+	r := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
+	r.SetTraceID(tid)
+	r.SetTimestamp(pcommonTime(time.Now()))
+	body := r.Body().SetEmptyMap()
+	body.PutStr("extension", ext)
+	body.PutStr("capability", "fetch")
+	body.PutStr("decision", "permitted")
+	body.PutStr("host", host)
+	return ld, hex.EncodeToString(tid[:])
 }
 
 // send posts td over gRPC with the given TLS config and headers.
@@ -410,6 +429,32 @@ func TestGatewaySecurity(t *testing.T) {
 		}
 		k.bind(t, "ext-a") // as the other cases expect
 		time.Sleep(2500 * time.Millisecond)
+	})
+
+	t.Run("an authenticated but unbound token: every record flagged unidentified", func(t *testing.T) {
+		td, trace := spans("ext-b", "https://api.example.com/u", 2, nil)
+		must(t, sendHTTP(t, g.t2http, k.tls(t, ""), bearer(tokenUnbound), td))
+		a := waitAnomaly(t, g.sink, trace)
+		if a.Ext != "ext-b" || !strings.Contains(a.Observed, "unidentified") {
+			t.Errorf("anomaly %+v, want ext-b, unidentified", a)
+		}
+		bUnchanged(t)
+	})
+
+	t.Run("an audit log record claiming B from A is flagged too", func(t *testing.T) {
+		ld, trace := auditRecord("ext-b", "evil-exfil.example")
+		snd, err := otlpsend.NewWith("grpc", fmt.Sprintf("127.0.0.1:%d", g.t2grpc), otlpsend.Options{TLS: k.tls(t, "agent-a")})
+		must(t, err)
+		defer snd.Close()
+		body, err := plogotlp.NewExportRequestFromLogs(ld).MarshalProto()
+		must(t, err)
+		_, err = snd.Send(context.Background(), otlpsend.Logs, body)
+		must(t, err)
+		a := waitAnomaly(t, g.sink, trace)
+		if a.Ext != "ext-b" || a.Target != "agent-a" {
+			t.Errorf("anomaly %+v, want ext-b from agent-a", a)
+		}
+		bUnchanged(t)
 	})
 
 	t.Run("forged tier-1 stamp sent to tier 2 directly is flagged", func(t *testing.T) {

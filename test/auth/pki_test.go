@@ -15,8 +15,10 @@ import (
 
 // Tokens and names of the test's principals.
 const (
-	tokenB     = "token-of-agent-b-0123456789"
-	tokenQuery = "grafana-query-token-0123456789"
+	tokenB = "token-of-agent-b-0123456789"
+	// tokenUnbound passes bearertokenauth but no identity names it.
+	tokenUnbound = "token-nobody-bound-0123456789"
+	tokenQuery   = "grafana-query-token-0123456789"
 )
 
 // kit is the suite's PKI and identity files, written to dir the way the
@@ -58,7 +60,7 @@ func newKit(t *testing.T) *kit {
 	issue("expired", k.ca, devpki.Options{CommonName: "agent-a", NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(-24 * time.Hour)})
 	issue("other-ca", other, devpki.Options{CommonName: "agent-a"})
 	k.serverCA = filepath.Join(k.dir, "server", "ca.crt")
-	must(t, devpki.WriteFile(filepath.Join(k.dir, "tokens"), []byte(tokenB+"\n")))
+	must(t, devpki.WriteFile(filepath.Join(k.dir, "tokens"), []byte(tokenB+"\n"+tokenUnbound+"\n")))
 	must(t, devpki.WriteFile(filepath.Join(k.dir, "query-tokens"), []byte(tokenQuery+"\n")))
 	k.bind(t, "ext-a")
 	return k
