@@ -3,6 +3,7 @@ package auth
 import (
 	"crypto/tls"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,8 @@ import (
 	"github.com/sandwatch/sandwatch/internal/devpki"
 	"github.com/sandwatch/sandwatch/internal/otlpsend"
 )
+
+var loopbackIPs = []net.IP{net.ParseIP("127.0.0.1")}
 
 // Tokens and names of the test's principals.
 const (
