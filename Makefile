@@ -28,7 +28,7 @@ export SANDWATCH_BIN := $(CURDIR)/bin/sandwatch
 export SANDWATCHCTL_BIN := $(CURDIR)/bin/sandwatchctl
 export SANDWATCH_TOOLS := $(TOOLS)
 
-.PHONY: all build run test test-unit test-gitleaks-parity fuzz deps bench lint generate clean
+.PHONY: all build run test test-unit test-gitleaks-parity test-auth fuzz deps bench lint generate clean
 
 all: build
 
@@ -108,6 +108,11 @@ test: deps build lint
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./internal/... ./processor/... ./connector/... ./exporter/... | grep -vE "^(Benchmark|goos|goarch|pkg|cpu)"; test $${PIPESTATUS[0]} -eq 0
 	$(GO) test -count=1 -p 1 -timeout $(TEST_TIMEOUT) ./test/...
 	$(MAKE) --no-print-directory test-gitleaks-parity
+
+# The gateway's TLS, authentication and identity binding on the real
+# binary (certificates made in the test); `make test` runs it with ./test/...
+test-auth: build
+	$(GO) test -count=1 -timeout 10m ./test/auth/
 
 # scrub against gitleaks' default rules: a module of its own, so the
 # collector never carries gitleaks (see processor/scrubprocessor/README.md).

@@ -10,7 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sandwatch/sandwatch/internal/devpki"
 	"github.com/sandwatch/sandwatch/internal/procstat"
+	"github.com/sandwatch/sandwatch/internal/simulate"
 )
 
 // gatewayResult is one two-tier run: tier 1 (config/gateway-tier1.yaml)
@@ -40,6 +42,26 @@ func measureGateway(p runParams, replicas int) (gatewayResult, error) {
 	}
 	defer os.RemoveAll(root)
 	store := "file://" + filepath.Join(root, "shared")
+	// The shipped configs want certificates, tokens and identity
+	// bindings: a throwaway set, and the load sent with the sender's
+	// (through the OTLP exporter environment sandwatchctl reads).
+	var secure []string
+	if !p.plaintext {
+		// Bound by name to the 200 extensions the load reports, so the
+		// identity check reads every span as it would in production.
+		var ids []string
+		for _, e := range simulate.New(simulate.Options{Extensions: 200}).Extensions() {
+			ids = append(ids, e.ID)
+		}
+		pki, err := devpki.NewGateway(filepath.Join(root, "pki"), ids...)
+		if err != nil {
+			return res, err
+		}
+		secure = pki.CollectorEnv()
+		if err := devpki.Setenv(pki.SenderEnv()); err != nil {
+			return res, err
+		}
+	}
 	var tier2 []*collector
 	defer func() {
 		for _, c := range tier2 {
@@ -51,7 +73,7 @@ func measureGateway(p runParams, replicas int) (gatewayResult, error) {
 		dir := filepath.Join(root, fmt.Sprintf("r%d", i))
 		_ = os.MkdirAll(dir, 0o755)
 		env, grpc := collectorEnv(dir)
-		env = append(env, "SANDWATCH_SHARED_STORE="+store, fmt.Sprintf("SANDWATCH_REPLICA=r%d", i))
+		env = append(append(env, secure...), "SANDWATCH_SHARED_STORE="+store, fmt.Sprintf("SANDWATCH_REPLICA=r%d", i))
 		c, err := startCollector(p.bin, []string{p.config}, dir, env)
 		if err != nil {
 			return res, fmt.Errorf("replica %d: %w", i, err)
@@ -62,7 +84,7 @@ func measureGateway(p runParams, replicas int) (gatewayResult, error) {
 	dir := filepath.Join(root, "tier1")
 	_ = os.MkdirAll(dir, 0o755)
 	env, grpc := collectorEnv(dir)
-	env = append(env, "SANDWATCH_TIER2_ENDPOINTS=["+strings.Join(eps, ", ")+"]")
+	env = append(append(env, secure...), "SANDWATCH_TIER2_ENDPOINTS=["+strings.Join(eps, ", ")+"]")
 	t1, err := startCollector(p.bin, []string{p.tier1Config}, dir, env)
 	if err != nil {
 		return res, fmt.Errorf("tier 1: %w", err)
@@ -145,8 +167,12 @@ func queueSize(metricsURL string) (float64, bool) {
 
 func renderGateway(rs []gatewayResult, p runParams) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Two tiers on one machine (tier 1: %s): %s of pre-encoded OTLP/gRPC load into tier 1 (%d spans/request, %d in flight, span rate cap %.0f/s, 200 extensions); CPU counted until tier 1's queue drained.\n\n",
-		filepath.Base(p.tier1Config), p.duration, p.batchSpans, p.concurrency, p.spanRate)
+	security := "mTLS, tokens and identity bindings from a throwaway PKI"
+	if p.plaintext {
+		security = "plaintext"
+	}
+	fmt.Fprintf(&b, "Two tiers on one machine (tier 1: %s, tier 2: %s, %s): %s of pre-encoded OTLP/gRPC load into tier 1 (%d spans/request, %d in flight, span rate cap %.0f/s, 200 extensions); CPU counted until tier 1's queue drained.\n\n",
+		filepath.Base(p.tier1Config), filepath.Base(p.config), security, p.duration, p.batchSpans, p.concurrency, p.spanRate)
 	b.WriteString("| replicas | spans accepted | tier-1 CPU-s | tier-1 spans/CPU-s | tier-1 µs/span | tier-2 CPU-s (each) | tier-2 spans/CPU-s | tier-2 µs/span | drain s | peak RSS MiB t1 / t2 | refused |\n")
 	b.WriteString("|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---:|\n")
 	for _, r := range rs {

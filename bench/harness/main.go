@@ -46,12 +46,14 @@ func main() {
 		gateway     = flag.String("gateway", "", "instead: the two-tier gateway (config/gateway-tier1.yaml, config/gateway-tier2.yaml) with these replica counts, e.g. 1,3")
 		spanRate    = flag.Float64("span-rate", 0, "cap the load at this many spans per second (0 = as fast as accepted)")
 		tier1Config = flag.String("tier1-config", "config/gateway-tier1.yaml", "with --gateway: the tier-1 config (to measure a variant)")
+		tier2Config = flag.String("tier2-config", "config/gateway-tier2.yaml", "with --gateway: the tier-2 config (to measure a variant)")
+		plaintext   = flag.Bool("plaintext", false, "with --gateway: the configs have no TLS nor authentication (a variant without security); the load is sent in the clear")
 		stockConfig = flag.String("stock-config", "bench/stock.yaml", "config of the stock setup (e.g. bench/redaction-10.yaml)")
 	)
 	flag.Parse()
 	if *gateway != "" {
-		p := runParams{bin: *bin, ctl: *ctl, duration: *duration, warmup: *warmup, concurrency: *concurrency, batchSpans: *batchSpans, spanRate: *spanRate}
-		p.config, _ = filepath.Abs("config/gateway-tier2.yaml")
+		p := runParams{bin: *bin, ctl: *ctl, duration: *duration, warmup: *warmup, concurrency: *concurrency, batchSpans: *batchSpans, spanRate: *spanRate, plaintext: *plaintext}
+		p.config, _ = filepath.Abs(*tier2Config)
 		p.tier1Config, _ = filepath.Abs(*tier1Config)
 		var rs []gatewayResult
 		for _, n := range strings.Split(*gateway, ",") {

@@ -26,6 +26,7 @@ type runParams struct {
 	concurrency, batchSpans int
 	spanRate                float64 // 0: as fast as the collector takes them
 	tier1Config             string  // --gateway: tier 1's config
+	plaintext               bool    // --gateway: configs without TLS and auth
 }
 
 type result struct {

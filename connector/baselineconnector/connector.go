@@ -273,6 +273,9 @@ func (b *baseline) consumeTraces(ctx context.Context, td ptrace.Traces) error {
 	b.classifier.EachSpan(td, func(span ptrace.Span, ev *sandboxevent.Event, rs ptrace.ResourceSpans, ss ptrace.ScopeSpans) {
 		sp := detect.Span{TraceID: span.TraceID(), SpanID: span.SpanID(), IsRoot: span.ParentSpanID().IsEmpty(),
 			Start: int64(span.StartTimestamp()), End: int64(span.EndTimestamp())}
+		if b.identityMismatch(rs.Resource().Attributes(), span.Attributes(), ev, sp, ts) {
+			return
+		}
 		b.observe(ev, sp, ts)
 		if pr, ok := procs.of(rs.Resource()); ok && ev.ExtensionID != "" {
 			b.eng.ObserveProcess(pr, ev.ExtensionID, sp.TraceID, sp.SpanID, sp.Start, sp.End, ev.Target)
@@ -298,6 +301,10 @@ func (b *baseline) consumeLogs(ctx context.Context, in plog.Logs) error {
 	var procs processCache
 	access := func(a detect.Access) { b.eng.ObserveAccess(a, ts) }
 	b.classifier.EachLog(in, func(rec plog.LogRecord, ev *sandboxevent.Event, rl plog.ResourceLogs, sl plog.ScopeLogs) {
+		if b.identityMismatch(rl.Resource().Attributes(), rec.Attributes(), ev,
+			detect.Span{TraceID: rec.TraceID(), SpanID: rec.SpanID()}, ts) {
+			return
+		}
 		// Kernel audit records (auditd, Falco, Tetragon) feed
 		// unreported_access only.
 		if b.audit.Parse(rl.Resource().Attributes(), rec, ts, access) {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/sandwatch/sandwatch/connector/sandboxmetricsconnector/internal/aggregate"
 	"github.com/sandwatch/sandwatch/connector/sandboxmetricsconnector/internal/metadata"
+	"github.com/sandwatch/sandwatch/internal/identitymark"
 	"github.com/sandwatch/sandwatch/internal/sandboxevent"
 )
 
@@ -162,7 +163,10 @@ func (c *sandboxMetrics) ConsumeTraces(ctx context.Context, td ptrace.Traces) er
 	now := time.Now().UnixNano()
 	var sp aggregate.Span
 	c.mu.Lock()
-	c.classifier.EachSpan(td, func(span ptrace.Span, ev *sandboxevent.Event, _ ptrace.ResourceSpans, _ ptrace.ScopeSpans) {
+	c.classifier.EachSpan(td, func(span ptrace.Span, ev *sandboxevent.Event, rs ptrace.ResourceSpans, _ ptrace.ScopeSpans) {
+		if _, flagged := identitymark.Check(rs.Resource().Attributes(), span.Attributes()); flagged {
+			return // its sender may not speak for ev.ExtensionID: never its metrics
+		}
 		start, end := span.StartTimestamp(), span.EndTimestamp()
 		sp.Root = span.ParentSpanID().IsEmpty()
 		sp.Duration = 0
@@ -187,7 +191,10 @@ func (c *sandboxMetrics) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	var ex aggregate.Exemplar
 	var malformed int64
 	c.mu.Lock()
-	c.classifier.EachLog(ld, func(rec plog.LogRecord, ev *sandboxevent.Event, _ plog.ResourceLogs, _ plog.ScopeLogs) {
+	c.classifier.EachLog(ld, func(rec plog.LogRecord, ev *sandboxevent.Event, rl plog.ResourceLogs, _ plog.ScopeLogs) {
+		if _, flagged := identitymark.Check(rl.Resource().Attributes(), rec.Attributes()); flagged {
+			return
+		}
 		if isMalformed(rec) {
 			malformed++
 		}

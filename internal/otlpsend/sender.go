@@ -18,8 +18,10 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/encoding"
+	"google.golang.org/grpc/metadata"
 )
 
 // Signal is what a request carries.
@@ -47,7 +49,19 @@ type Sender interface {
 // New returns a sender for endpoint, by protocol:
 //   - "grpc": host:port, or unix:///path/to.sock for a unix socket;
 //   - "http": http://host:port (the /v1/... path is added).
+//
+// TLS and headers come from the standard OTLP exporter environment (see
+// OptionsFromEnv), as for any OTLP SDK exporter.
 func New(protocol, endpoint string) (Sender, error) {
+	opts, err := OptionsFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	return NewWith(protocol, endpoint, opts)
+}
+
+// NewWith is New with explicit options (the environment is not read).
+func NewWith(protocol, endpoint string, opts Options) (Sender, error) {
 	switch protocol {
 	case "grpc", "unix":
 		target := endpoint
@@ -60,19 +74,26 @@ func New(protocol, endpoint string) (Sender, error) {
 			}
 			target = "unix://" + abs
 		}
-		conn, err := grpc.NewClient(target, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		creds := insecure.NewCredentials()
+		if opts.TLS != nil {
+			creds = credentials.NewTLS(opts.TLS)
+		}
+		conn, err := grpc.NewClient(strings.TrimPrefix(target, "https://"), grpc.WithTransportCredentials(creds),
 			grpc.WithDefaultCallOptions(grpc.ForceCodec(rawCodec{}), grpc.MaxCallSendMsgSize(64<<20)))
 		if err != nil {
 			return nil, fmt.Errorf("otlp grpc client for %s: %w", endpoint, err)
 		}
-		return &grpcSender{conn: conn}, nil
+		return &grpcSender{conn: conn, md: opts.metadata()}, nil
 	case "http":
 		if !strings.HasPrefix(endpoint, "http://") && !strings.HasPrefix(endpoint, "https://") {
 			endpoint = "http://" + endpoint
 		}
-		return &httpSender{base: strings.TrimRight(endpoint, "/"), client: &http.Client{
+		if opts.TLS != nil {
+			endpoint = "https://" + strings.TrimPrefix(endpoint, "http://")
+		}
+		return &httpSender{base: strings.TrimRight(endpoint, "/"), headers: opts.Headers, client: &http.Client{
 			Timeout:   30 * time.Second,
-			Transport: &http.Transport{MaxIdleConnsPerHost: 64, DialContext: (&net.Dialer{}).DialContext},
+			Transport: &http.Transport{MaxIdleConnsPerHost: 64, DialContext: (&net.Dialer{}).DialContext, TLSClientConfig: opts.TLS},
 		}}, nil
 	}
 	return nil, fmt.Errorf("protocol %q: use grpc, unix or http", protocol)
@@ -100,9 +121,15 @@ func (rawCodec) Unmarshal(data []byte, v any) error {
 
 var _ encoding.Codec = rawCodec{}
 
-type grpcSender struct{ conn *grpc.ClientConn }
+type grpcSender struct {
+	conn *grpc.ClientConn
+	md   metadata.MD
+}
 
 func (s *grpcSender) Send(ctx context.Context, sig Signal, body []byte) (int64, error) {
+	if len(s.md) > 0 {
+		ctx = metadata.NewOutgoingContext(ctx, s.md)
+	}
 	var resp []byte
 	if err := s.conn.Invoke(ctx, grpcMethods[sig], &body, &resp); err != nil {
 		return 0, err
@@ -113,8 +140,9 @@ func (s *grpcSender) Send(ctx context.Context, sig Signal, body []byte) (int64, 
 func (s *grpcSender) Close() error { return s.conn.Close() }
 
 type httpSender struct {
-	base   string
-	client *http.Client
+	base    string
+	headers map[string]string
+	client  *http.Client
 }
 
 func (s *httpSender) Send(ctx context.Context, sig Signal, body []byte) (int64, error) {
@@ -123,6 +151,9 @@ func (s *httpSender) Send(ctx context.Context, sig Signal, body []byte) (int64, 
 		return 0, err
 	}
 	req.Header.Set("Content-Type", "application/x-protobuf")
+	for k, v := range s.headers {
+		req.Header.Set(k, v)
+	}
 	resp, err := s.client.Do(req)
 	if err != nil {
 		return 0, err

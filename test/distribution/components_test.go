@@ -113,7 +113,7 @@ func TestComponentsMatchBuilderConfig(t *testing.T) {
 	for _, typ := range []string{"forward", "span_metrics"} {
 		assert.Contains(t, namesOf(got.Connectors), typ)
 	}
-	for _, typ := range []string{"file_storage", "health_check", "pprof", "zpages", "bearertokenauth"} {
+	for _, typ := range []string{"file_storage", "health_check", "pprof", "zpages", "bearertokenauth", "basicauth"} {
 		assert.Contains(t, namesOf(got.Extensions), typ)
 	}
 }

@@ -24,6 +24,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/sandwatch/sandwatch/internal/devpki"
+	"github.com/sandwatch/sandwatch/internal/simulate"
 	"github.com/sandwatch/sandwatch/test/testutil"
 )
 
@@ -72,6 +74,7 @@ service:
 // cluster is tier 1 and the replicas.
 type cluster struct {
 	t        *testing.T
+	pki      *devpki.Gateway
 	store    string
 	s3       *testutil.S3Server
 	sink     *testutil.AnomalySink
@@ -83,6 +86,21 @@ type cluster struct {
 
 func newCluster(t *testing.T, store string, s3 *testutil.S3Server, n int) *cluster {
 	c := &cluster{t: t, store: store, s3: s3, sink: testutil.NewAnomalySink(t), t1dir: t.TempDir()}
+	// The gateway configs are secure by default: certificates, tokens and
+	// bindings made here; every sender of the test (sandwatchctl simulate,
+	// otlpsend) presents the sender's certificate and token through the
+	// OTLP exporter environment.
+	var ids []string // the sender may report the fleet's extensions, by name
+	for _, e := range simulate.New(fleet).Extensions() {
+		ids = append(ids, e.ID)
+	}
+	pki, err := devpki.NewGateway(t.TempDir(), ids...)
+	require.NoError(t, err)
+	c.pki = pki
+	for _, kv := range pki.SenderEnv() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
 	c.t1.otlp, c.t1.http, c.t1.health, c.t1.telemetry = testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t)
 	for i := range n {
 		r := &replica{name: fmt.Sprintf("r%d", i), dir: t.TempDir()}
@@ -115,6 +133,7 @@ func (c *cluster) startReplica(r *replica) {
 		"SANDWATCH_REPLICA=" + r.name,
 		"SANDWATCH_MEMORY_LIMIT_MIB=512",
 	}
+	env = append(env, c.pki.CollectorEnv()...)
 	if c.s3 != nil {
 		env = append(env, "SANDWATCH_S3_ENDPOINT="+c.s3.Endpoint(), "SANDWATCH_S3_PATH_STYLE=true")
 	}
@@ -129,14 +148,14 @@ func (c *cluster) startTier1(backends []*replica) {
 	for _, r := range backends {
 		eps = append(eps, r.endpoint())
 	}
-	c.tier1 = testutil.StartCollectorConfigs(c.t, c.t1dir, []string{filepath.Join(testutil.RepoRoot(c.t), "config", "gateway-tier1.yaml")},
+	c.tier1 = testutil.StartCollectorConfigs(c.t, c.t1dir, []string{filepath.Join(testutil.RepoRoot(c.t), "config", "gateway-tier1.yaml")}, append(c.pki.CollectorEnv(),
 		fmt.Sprintf("SANDWATCH_OTLP_GRPC_ENDPOINT=127.0.0.1:%d", c.t1.otlp),
 		fmt.Sprintf("SANDWATCH_OTLP_HTTP_ENDPOINT=127.0.0.1:%d", c.t1.http),
 		fmt.Sprintf("SANDWATCH_HEALTH_ENDPOINT=127.0.0.1:%d", c.t1.health),
 		fmt.Sprintf("SANDWATCH_TELEMETRY_PORT=%d", c.t1.telemetry),
 		"SANDWATCH_DATA_DIR="+c.t1dir,
 		"SANDWATCH_TIER1_RETRY_INITIAL=200ms",
-		"SANDWATCH_TIER2_ENDPOINTS=["+strings.Join(eps, ", ")+"]")
+		"SANDWATCH_TIER2_ENDPOINTS=["+strings.Join(eps, ", ")+"]")...)
 	c.tier1.WaitHealthy(fmt.Sprintf("http://127.0.0.1:%d/", c.t1.health), 60*time.Second)
 }
 

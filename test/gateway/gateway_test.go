@@ -416,6 +416,10 @@ receivers:
     protocols:
       grpc:
         endpoint: 127.0.0.1:%[1]d
+        tls:
+          cert_file: %[4]s/server/tls.crt
+          key_file: %[4]s/server/tls.key
+          client_ca_file: %[4]s/server/ca.crt
 extensions:
   health_check:
     endpoint: 127.0.0.1:%[2]d
@@ -425,7 +429,12 @@ exporters:
     routing_attributes: [extension.id, sandbox.script.id, plugin.id, container.name, sandbox.extension.id]
     protocol:
       otlp:
-        tls: {insecure: true}
+        # the sender's own certificate: tier 2 judges it as a direct sender
+        tls:
+          ca_file: %[4]s/sender/ca.crt
+          cert_file: %[4]s/sender/tls.crt
+          key_file: %[4]s/sender/tls.key
+          server_name_override: sandwatch-tier2
     resolver:
       static:
         hostnames: [%[3]s]
@@ -446,7 +455,7 @@ func naiveTier1(t *testing.T, c *cluster, g *simulate.Generator, three []int) st
 	for _, r := range c.replicas {
 		eps = append(eps, r.endpoint())
 	}
-	n := testutil.StartCollector(t, fmt.Sprintf(naiveConfig, grpc, health, strings.Join(eps, ", ")))
+	n := testutil.StartCollector(t, fmt.Sprintf(naiveConfig, grpc, health, strings.Join(eps, ", "), c.pki.Dir))
 	n.WaitHealthy(fmt.Sprintf("http://127.0.0.1:%d/", health), 60*time.Second)
 	defer n.Stop()
 	trace, m := multiExtensionTrace(t, g, three)

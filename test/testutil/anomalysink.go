@@ -18,8 +18,11 @@ type Anomaly struct {
 	// Source is the first path segment the exporter posted to
 	// (endpoint http://sink/<source>), "" for the root.
 	Source, Type, Ext, Trace, Learning string
-	Repeat                             bool
-	At                                 time.Time
+	// Target and Observed are the record's anomaly.target and
+	// anomaly.observed (for identity_mismatch: the sender and the reason).
+	Target, Observed string
+	Repeat           bool
+	At               time.Time
 }
 
 // AnomalySink is an OTLP/HTTP logs endpoint collecting anomaly records
@@ -73,7 +76,8 @@ func (s *AnomalySink) serve(w http.ResponseWriter, r *http.Request) {
 				}
 				tid := recs.At(k).TraceID()
 				s.got = append(s.got, Anomaly{Source: source, Type: get("anomaly.type"), Ext: get("sandbox.extension.id"),
-					Trace: hex.EncodeToString(tid[:]), Learning: get("anomaly.learning_state"), Repeat: get("anomaly.repeat") == "true", At: now})
+					Trace: hex.EncodeToString(tid[:]), Learning: get("anomaly.learning_state"),
+					Target: get("anomaly.target"), Observed: get("anomaly.observed"), Repeat: get("anomaly.repeat") == "true", At: now})
 			}
 		}
 	}

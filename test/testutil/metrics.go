@@ -12,7 +12,13 @@ import (
 // the metric name whose labels contain all of the given label fragments
 // (e.g. `exporter="forensic"`).
 func ScrapeSum(url, name string, labelFragments ...string) (float64, error) {
-	resp, err := http.Get(url)
+	return ScrapeSumWith(http.DefaultClient, url, name, labelFragments...)
+}
+
+// ScrapeSumWith is ScrapeSum with a client of the caller's (e.g. one that
+// trusts a test CA for an https:// endpoint).
+func ScrapeSumWith(c *http.Client, url, name string, labelFragments ...string) (float64, error) {
+	resp, err := c.Get(url)
 	if err != nil {
 		return 0, err
 	}
