@@ -151,25 +151,32 @@ func (r *Reader) indexKeys(ctx context.Context, w Window) ([]string, error) {
 }
 
 func (r *Reader) readIndex(ctx context.Context, key string) ([]IndexEntry, error) {
+	entries, _, err := r.readCatalog(ctx, key)
+	return entries, err
+}
+
+// readCatalog reads one catalog and returns its stored size too.
+func (r *Reader) readCatalog(ctx context.Context, key string) ([]IndexEntry, int64, error) {
 	c, _ := indexCompression(key)
 	data, err := r.Bucket.ReadAll(ctx, key)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", key, err)
+		return nil, 0, fmt.Errorf("read %s: %w", key, err)
 	}
+	size := int64(len(data))
 	if isEncrypted(key) {
 		if data, err = r.openObject(key, data); err != nil {
-			return nil, err
+			return nil, size, err
 		}
 	}
 	entries, err := decodeIndex(c, data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", key, err)
+		return nil, size, fmt.Errorf("%s: %w", key, err)
 	}
 	t, _ := KeyTime(key)
 	for i := range entries {
 		entries[i].Written = t.UnixNano()
 	}
-	return entries, nil
+	return entries, size, nil
 }
 
 // Entries calls fn with each catalog entry written within w, oldest first.
