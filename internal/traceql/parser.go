@@ -549,3 +549,26 @@ func (p *parser) pipeline() error {
 	}
 	return errAt(pos, "pipelines (| ...) are not supported")
 }
+
+// ParseField parses a tag name as the tag endpoints take it: span.x,
+// resource.x, .x (unscoped) or an intrinsic (name, status, span:kind...).
+func ParseField(s string) (Field, error) {
+	if len(s) > MaxQueryLen {
+		return Field{}, errAt(MaxQueryLen, "tag longer than %d bytes", MaxQueryLen)
+	}
+	p := &parser{lex: lexer{src: s}}
+	if err := p.advance(); err != nil {
+		return Field{}, err
+	}
+	o, err := p.operand()
+	if err != nil {
+		return Field{}, err
+	}
+	if o.field == nil {
+		return Field{}, errAt(o.pos, "%q is not an attribute or an intrinsic", s)
+	}
+	if p.tok.kind != tokEOF {
+		return Field{}, p.unexpected("end of the tag name")
+	}
+	return *o.field, nil
+}

@@ -162,3 +162,24 @@ func TestErrorOffsetPointsAtConstruct(t *testing.T) {
 		t.Fatalf("error %v does not point at the pipe", err)
 	}
 }
+
+func TestParseField(t *testing.T) {
+	for in, want := range map[string]Field{
+		"span.http.method":      {Scope: ScopeSpan, Name: "http.method"},
+		"resource.service.name": {Scope: ScopeResource, Name: "service.name"},
+		".sandwatch.anomaly":    {Scope: ScopeUnscoped, Name: "sandwatch.anomaly"},
+		`span."a b"`:            {Scope: ScopeSpan, Name: "a b"},
+		"status":                {Scope: ScopeIntrinsic, Name: "status", Intrinsic: IntrinsicStatus},
+		"span:kind":             {Scope: ScopeIntrinsic, Name: "span:kind", Intrinsic: IntrinsicKind},
+	} {
+		got, err := ParseField(in)
+		if err != nil || got != want {
+			t.Errorf("ParseField(%q) = %+v, %v; want %+v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "foo", "span.x = 1", `"x"`, "event.name", "3"} {
+		if _, err := ParseField(bad); err == nil {
+			t.Errorf("ParseField(%q) accepted", bad)
+		}
+	}
+}
