@@ -1,4 +1,4 @@
-package archive
+package archive_test
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/sandwatch/sandwatch/internal/archive"
 )
 
 // synthetic describes a generated archive: traces evenly spread from
@@ -24,7 +26,7 @@ type synthetic struct {
 	Step      time.Duration // between trace starts
 	EvilEvery int
 	ErrEvery  int
-	Format    Format
+	Format    archive.Format
 }
 
 func genTraceID(i int) pcommon.TraceID {
@@ -44,10 +46,10 @@ func (g synthetic) ext(i int) string { return fmt.Sprintf("ext-%03d", i%g.Exts) 
 
 // write stores the archive through w, one write per Per traces, at the
 // time the write's last trace ended.
-func (g synthetic) write(ctx context.Context, w *Writer) error {
-	finder := AnomalyFinder{EventName: "sandbox.anomaly", TypeKey: "anomaly.type", ExtensionKey: "sandbox.extension.id"}
+func (g synthetic) write(ctx context.Context, w *archive.Writer) error {
+	finder := archive.AnomalyFinder{EventName: "sandbox.anomaly", TypeKey: "anomaly.type", ExtensionKey: "sandbox.extension.id"}
 	w.Anomalies = finder.Find
-	w.Extensions = Extensions{OfSpan: func(res pcommon.Resource, _ ptrace.Span) string {
+	w.Extensions = archive.Extensions{OfSpan: func(res pcommon.Resource, _ ptrace.Span) string {
 		v, _ := res.Attributes().Get("extension.id")
 		return v.Str()
 	}}

@@ -1,10 +1,7 @@
-package archive
+package archive_test
 
 import (
-	"cmp"
 	"context"
-	"encoding/hex"
-	"slices"
 	"testing"
 	"time"
 
@@ -12,124 +9,29 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"gocloud.dev/blob/fileblob"
 
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/sandwatch/sandwatch/internal/archive"
 	"github.com/sandwatch/sandwatch/internal/traceql"
+	"github.com/sandwatch/sandwatch/test/testutil"
 )
 
-// bruteForce answers a search the slow way, through other paths than
-// Search: every trace id of the catalogs, fetched whole by trace-by-id
-// (the lookup runs), the virtual attributes applied as documented,
-// every trace evaluated, sorted newest first.
-type bruteTrace struct {
-	id   string
-	t    *traceql.Trace
-	s, e uint64
-}
-
-func loadBrute(t *testing.T, r *Reader) []bruteTrace {
-	ctx := context.Background()
-	exts := map[string][]string{}
-	require.NoError(t, r.Entries(ctx, Window{}, func(e IndexEntry) error {
-		if e.TraceID != "" && e.Kind == KindSpans {
-			if _, ok := exts[e.TraceID]; !ok {
-				exts[e.TraceID] = nil
-			}
-			if e.Extension != "" && !slices.Contains(exts[e.TraceID], e.Extension) {
-				exts[e.TraceID] = append(exts[e.TraceID], e.Extension)
-			}
-		}
-		return nil
-	}))
-	anomalies := map[string][]AnomalyEntry{}
-	require.NoError(t, r.Anomalies(ctx, Window{}, func(a AnomalyEntry) error {
-		anomalies[a.TraceID] = append(anomalies[a.TraceID], a)
-		return nil
-	}))
-	var out []bruteTrace
-	for id, ex := range exts {
-		tid, err := ParseTraceID(id)
-		require.NoError(t, err)
-		got, err := r.Get(ctx, tid)
-		require.NoError(t, err)
-		tr := &traceql.Trace{}
-		for _, rs := range got.Traces.ResourceSpans().All() {
-			for _, ss := range rs.ScopeSpans().All() {
-				for _, sp := range ss.Spans().All() {
-					tr.Spans = append(tr.Spans, traceql.Span{Span: sp, Resource: rs.Resource()})
-				}
-			}
-		}
-		tr.Link()
-		slices.Sort(ex)
-		rootIdx := -1
-		for i := range tr.Spans {
-			if len(ex) > 0 {
-				tr.Spans[i].Virtual = map[string][]string{AttrExtension: ex}
-			}
-			if rootIdx < 0 && tr.Spans[i].Span.ParentSpanID().IsEmpty() {
-				rootIdx = i
-			}
-		}
-		for _, a := range anomalies[id] {
-			at := max(rootIdx, 0)
-			for i := range tr.Spans {
-				sid := tr.Spans[i].Span.SpanID()
-				if hex.EncodeToString(sid[:]) == a.SpanID {
-					at = i
-				}
-			}
-			v := map[string][]string{}
-			for k, vs := range tr.Spans[at].Virtual {
-				v[k] = vs
-			}
-			if !slices.Contains(v[AttrAnomaly], a.Type) {
-				v[AttrAnomaly] = append(slices.Clone(v[AttrAnomaly]), a.Type)
-			}
-			tr.Spans[at].Virtual = v
-		}
-		var s, e uint64
-		for _, sp := range tr.Spans {
-			st := uint64(sp.Span.StartTimestamp())
-			if s == 0 || st < s {
-				s = st
-			}
-			e = max(e, uint64(sp.Span.EndTimestamp()))
-		}
-		out = append(out, bruteTrace{id: id, t: tr, s: s, e: e})
-	}
-	return out
-}
-
-func bruteForce(all []bruteTrace, q *traceql.Query, start, end time.Time, limit int) []TraceMatch {
-	out := []TraceMatch{}
-	for _, b := range all {
-		if b.e < uint64(start.UnixNano()) || b.s > uint64(end.UnixNano()) {
-			continue
-		}
-		if m := q.Match(b.t); len(m) > 0 {
-			out = append(out, TraceMatch{TraceID: b.id, Start: b.s, Duration: b.e - b.s, Matched: len(m), RootName: b.t.RootName})
-		}
-	}
-	slices.SortFunc(out, func(a, b TraceMatch) int {
-		return cmp.Or(cmp.Compare(b.Start, a.Start), cmp.Compare(a.TraceID, b.TraceID))
-	})
-	return out[:min(limit, len(out))]
-}
-
-func newSyntheticArchive(t testing.TB, g synthetic) *Reader {
+func newSyntheticArchive(t testing.TB, g synthetic) *archive.Reader {
 	dir := t.TempDir()
 	b, err := fileblob.OpenBucket(dir, nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = b.Close() })
-	w := &Writer{Bucket: b, Format: g.Format}
+	w := &archive.Writer{Bucket: b, Format: g.Format}
 	require.NoError(t, g.write(context.Background(), w))
-	return &Reader{Bucket: b, LocalDir: dir}
+	return &archive.Reader{Bucket: b, LocalDir: dir}
 }
 
 func TestSearchMatchesBruteForce(t *testing.T) {
 	base := time.Date(2026, 11, 30, 22, 30, 0, 0, time.UTC)
-	g := synthetic{Traces: 1500, Per: 100, Exts: 7, Base: base, Step: 3 * time.Second, EvilEvery: 37, ErrEvery: 11, Format: DefaultFormat}
+	g := synthetic{Traces: 1500, Per: 100, Exts: 7, Base: base, Step: 3 * time.Second, EvilEvery: 37, ErrEvery: 11, Format: archive.DefaultFormat}
 	r := newSyntheticArchive(t, g)
-	brute := loadBrute(t, r)
+	brute, err := testutil.LoadBruteForce(context.Background(), r)
+	require.NoError(t, err)
 	all := [2]time.Time{base.Add(-time.Hour), base.Add(3 * time.Hour)}
 	narrow := [2]time.Time{base.Add(10 * time.Minute), base.Add(20 * time.Minute)}
 	for _, tc := range []struct {
@@ -157,15 +59,15 @@ func TestSearchMatchesBruteForce(t *testing.T) {
 	} {
 		q, err := traceql.Parse(tc.q)
 		require.NoError(t, err, tc.q)
-		want := bruteForce(brute, q, tc.window[0], tc.window[1], tc.limit)
-		res, err := r.Search(context.Background(), SearchRequest{Query: q, Start: tc.window[0], End: tc.window[1], Limit: tc.limit, SpansPerSet: 3})
+		want := brute.Search(q, tc.window[0], tc.window[1], tc.limit)
+		res, err := r.Search(context.Background(), archive.SearchRequest{Query: q, Start: tc.window[0], End: tc.window[1], Limit: tc.limit, SpansPerSet: 3})
 		require.NoError(t, err, tc.q)
 		require.Empty(t, res.Partial)
-		got := make([]TraceMatch, len(res.Traces))
+		got := make([]archive.TraceMatch, len(res.Traces))
 		for i, m := range res.Traces {
 			require.LessOrEqual(t, len(m.Spans), 3)
 			require.Equal(t, min(m.Matched, 3), len(m.Spans))
-			got[i] = TraceMatch{TraceID: m.TraceID, Start: m.Start, Duration: m.Duration, Matched: m.Matched, RootName: m.RootName}
+			got[i] = archive.TraceMatch{TraceID: m.TraceID, Start: m.Start, Duration: m.Duration, Matched: m.Matched, RootName: m.RootName}
 		}
 		require.Equal(t, want, got, "%s (%d found)", tc.q, len(want))
 		t.Logf("%-90s %3d traces; metrics %+v", tc.q, len(got), res.Metrics)
@@ -174,11 +76,11 @@ func TestSearchMatchesBruteForce(t *testing.T) {
 
 func TestSearchPrunesByIndex(t *testing.T) {
 	base := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
-	g := synthetic{Traces: 2000, Per: 200, Exts: 10, Base: base, Step: time.Second, EvilEvery: 97, ErrEvery: 11, Format: DefaultFormat}
+	g := synthetic{Traces: 2000, Per: 200, Exts: 10, Base: base, Step: time.Second, EvilEvery: 97, ErrEvery: 11, Format: archive.DefaultFormat}
 	r := newSyntheticArchive(t, g)
 	ctx := context.Background()
 	q, _ := traceql.Parse(`{ span.sandwatch.extension = "ext-004" }`)
-	res, err := r.Search(ctx, SearchRequest{Query: q, Start: base, End: base.Add(time.Hour), Limit: 5})
+	res, err := r.Search(ctx, archive.SearchRequest{Query: q, Start: base, End: base.Add(time.Hour), Limit: 5})
 	require.NoError(t, err)
 	require.Len(t, res.Traces, 5)
 	// Only the newest catalogs are read, and only the results' traces are
@@ -190,7 +92,7 @@ func TestSearchPrunesByIndex(t *testing.T) {
 
 	// A value no page holds: pages are read but none decoded.
 	q, _ = traceql.Parse(`{ span.server.address = "nowhere.example" }`)
-	res, err = r.Search(ctx, SearchRequest{Query: q, Start: base, End: base.Add(time.Hour), Limit: 5})
+	res, err = r.Search(ctx, archive.SearchRequest{Query: q, Start: base, End: base.Add(time.Hour), Limit: 5})
 	require.NoError(t, err)
 	require.Empty(t, res.Traces)
 	require.Zero(t, res.Metrics.PagesDecoded)
@@ -198,7 +100,7 @@ func TestSearchPrunesByIndex(t *testing.T) {
 
 	// The anomaly index answers without the catalogs.
 	q, _ = traceql.Parse(`{ span.sandwatch.anomaly = "exfiltration" }`)
-	res, err = r.Search(ctx, SearchRequest{Query: q, Start: base, End: base.Add(time.Hour), Limit: 3})
+	res, err = r.Search(ctx, archive.SearchRequest{Query: q, Start: base, End: base.Add(time.Hour), Limit: 3})
 	require.NoError(t, err)
 	require.Len(t, res.Traces, 3)
 	require.Zero(t, res.Metrics.CatalogsRead)
@@ -207,9 +109,9 @@ func TestSearchPrunesByIndex(t *testing.T) {
 
 func TestSearchStopsAtByteBudget(t *testing.T) {
 	base := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
-	r := newSyntheticArchive(t, synthetic{Traces: 1000, Per: 100, Exts: 3, Base: base, Step: time.Second, Format: DefaultFormat})
+	r := newSyntheticArchive(t, synthetic{Traces: 1000, Per: 100, Exts: 3, Base: base, Step: time.Second, Format: archive.DefaultFormat})
 	q, _ := traceql.Parse(`{ span.http.status_code = 404 }`)
-	res, err := r.Search(context.Background(), SearchRequest{Query: q, Start: base, End: base.Add(time.Hour), Limit: 5, MaxBytes: 20000})
+	res, err := r.Search(context.Background(), archive.SearchRequest{Query: q, Start: base, End: base.Add(time.Hour), Limit: 5, MaxBytes: 20000})
 	require.NoError(t, err)
 	require.Equal(t, "byte limit reached", res.Partial)
 	require.Less(t, res.Metrics.CatalogsRead, res.Metrics.Catalogs)
@@ -217,10 +119,10 @@ func TestSearchStopsAtByteBudget(t *testing.T) {
 
 func TestAnomalyIndexWrittenAndPruned(t *testing.T) {
 	base := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
-	r := newSyntheticArchive(t, synthetic{Traces: 300, Per: 100, Exts: 3, Base: base, Step: time.Second, EvilEvery: 50, Format: DefaultFormat})
+	r := newSyntheticArchive(t, synthetic{Traces: 300, Per: 100, Exts: 3, Base: base, Step: time.Second, EvilEvery: 50, Format: archive.DefaultFormat})
 	ctx := context.Background()
-	var got []AnomalyEntry
-	require.NoError(t, r.Anomalies(ctx, Window{}, func(a AnomalyEntry) error { got = append(got, a); return nil }))
+	var got []archive.AnomalyEntry
+	require.NoError(t, r.Anomalies(ctx, archive.Window{}, func(a archive.AnomalyEntry) error { got = append(got, a); return nil }))
 	require.Len(t, got, 6) // traces 0, 50, ..., 250
 	for _, a := range got {
 		require.Equal(t, "exfiltration", a.Type)
@@ -228,18 +130,18 @@ func TestAnomalyIndexWrittenAndPruned(t *testing.T) {
 		require.NotEmpty(t, a.SpanID)
 		require.NotZero(t, a.Written)
 	}
-	require.Equal(t, TraceHex(genTraceID(0)), got[0].TraceID)
+	require.Equal(t, archive.TraceHex(genTraceID(0)), got[0].TraceID)
 	require.Equal(t, "ext-000", got[0].Extension)
 	st, err := r.Prune(ctx, base.Add(24*time.Hour))
 	require.NoError(t, err)
 	require.Positive(t, st.IndexObjects)
 	got = nil
-	require.NoError(t, r.Anomalies(ctx, Window{}, func(a AnomalyEntry) error { got = append(got, a); return nil }))
+	require.NoError(t, r.Anomalies(ctx, archive.Window{}, func(a archive.AnomalyEntry) error { got = append(got, a); return nil }))
 	require.Empty(t, got)
 }
 
 func TestAnomalyFinderIgnoresOtherRecords(t *testing.T) {
-	f := AnomalyFinder{EventName: "sandbox.anomaly", TypeKey: "anomaly.type", ExtensionKey: "sandbox.extension.id"}
+	f := archive.AnomalyFinder{EventName: "sandbox.anomaly", TypeKey: "anomaly.type", ExtensionKey: "sandbox.extension.id"}
 	ld := plog.NewLogs()
 	recs := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
 	plain := recs.AppendEmpty() // mentions the event name in its body only
@@ -252,12 +154,14 @@ func TestAnomalyFinderIgnoresOtherRecords(t *testing.T) {
 	ok.SetEventName("sandbox.anomaly")
 	ok.SetTraceID(genTraceID(2))
 	ok.Attributes().PutStr("anomaly.type", "recon")
-	b, err := EncodeLogs(ld, Extensions{})
+	b, err := archive.EncodeLogs(ld, archive.Extensions{})
 	require.NoError(t, err)
 	got := f.Find(b)
 	require.Len(t, got, 1)
-	require.Equal(t, AnomalyEntry{TraceID: TraceHex(genTraceID(2)), Type: "recon"}, got[0])
-	spans, err := EncodeTraces(testTraces(), Extensions{})
+	require.Equal(t, archive.AnomalyEntry{TraceID: archive.TraceHex(genTraceID(2)), Type: "recon"}, got[0])
+	td := ptrace.NewTraces()
+	td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty().SetTraceID(genTraceID(3))
+	spans, err := archive.EncodeTraces(td, archive.Extensions{})
 	require.NoError(t, err)
 	require.Nil(t, f.Find(spans))
 }
