@@ -157,7 +157,24 @@ func (r *Reader) readIndex(ctx context.Context, key string) ([]IndexEntry, error
 
 // readCatalog reads one catalog and returns its stored size too.
 func (r *Reader) readCatalog(ctx context.Context, key string) ([]IndexEntry, int64, error) {
-	c, _ := indexCompression(key)
+	raw, size, err := r.readCatalogRaw(ctx, key)
+	if err != nil {
+		return nil, size, err
+	}
+	entries, err := decodeIndex(CompressionNone, raw)
+	if err != nil {
+		return nil, size, fmt.Errorf("%s: %w", key, err)
+	}
+	t, _ := KeyTime(key)
+	for i := range entries {
+		entries[i].Written = t.UnixNano()
+	}
+	return entries, size, nil
+}
+
+// readCatalogRaw reads a catalog's lines (opened, decompressed) and its
+// stored size.
+func (r *Reader) readCatalogRaw(ctx context.Context, key string) ([]byte, int64, error) {
 	data, err := r.Bucket.ReadAll(ctx, key)
 	if err != nil {
 		return nil, 0, fmt.Errorf("read %s: %w", key, err)
@@ -168,15 +185,12 @@ func (r *Reader) readCatalog(ctx context.Context, key string) ([]IndexEntry, int
 			return nil, size, err
 		}
 	}
-	entries, err := decodeIndex(c, data)
+	c, _ := indexCompression(key)
+	raw, err := decompress(c, data)
 	if err != nil {
 		return nil, size, fmt.Errorf("%s: %w", key, err)
 	}
-	t, _ := KeyTime(key)
-	for i := range entries {
-		entries[i].Written = t.UnixNano()
-	}
-	return entries, size, nil
+	return raw, size, nil
 }
 
 // Entries calls fn with each catalog entry written within w, oldest first.

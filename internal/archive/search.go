@@ -88,8 +88,8 @@ type SearchMetrics struct {
 	PrunedByIndex   int // traces the indexes ruled out
 	PagesRead       int
 	PagesDecoded    int
-	// PagesSkipped: pages read but not decoded, because no page of the
-	// trace held a string the query requires.
+	// PagesSkipped: pages read but never decoded: no trace of theirs that
+	// was evaluated had all the strings the query requires.
 	PagesSkipped int
 	// PagesNotRead: span pages named by the catalogs read that the
 	// search never read.
@@ -102,6 +102,12 @@ const RootNotReceived = "<root span not yet received>"
 
 // errBudget stops a search at its byte or time bound.
 var errBudget = errors.New("search budget reached")
+
+// finish computes the page figures.
+func (s *searcher) finish() {
+	s.m.PagesNotRead = max(len(s.named)-s.m.PagesRead, 0)
+	s.m.PagesSkipped = max(s.m.PagesRead-s.m.PagesDecoded, 0)
+}
 
 // searcher is the state of one search.
 type searcher struct {
@@ -125,7 +131,7 @@ func (r *Reader) Search(ctx context.Context, req SearchRequest) (*SearchResult, 
 	if err := s.run(ctx); err != nil {
 		return nil, err
 	}
-	s.m.PagesNotRead = max(len(s.named)-s.m.PagesRead, 0)
+	s.finish()
 	return &SearchResult{Traces: s.top, Metrics: s.m, Partial: s.partial}, nil
 }
 

@@ -122,11 +122,6 @@ func (s *searcher) loadTrace(ctx context.Context, id pcommon.TraceID, pages []pa
 			}
 		}
 		if !found {
-			for _, p := range ps {
-				if !p.decoded {
-					s.m.PagesSkipped++
-				}
-			}
 			return nil, nil
 		}
 	}

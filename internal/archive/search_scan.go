@@ -1,9 +1,12 @@
 package archive
 
 import (
+	"bytes"
 	"cmp"
 	"container/heap"
 	"context"
+	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -266,7 +269,7 @@ func (s *searcher) extensionsOf(ctx context.Context, id pcommon.TraceID, pages [
 		if !ok {
 			continue
 		}
-		entries, size, err := s.r.readCatalog(ctx, ck)
+		lines, size, err := s.r.catalogLinesOf(ctx, ck, hexID)
 		if isNotFound(err) {
 			continue
 		}
@@ -275,8 +278,8 @@ func (s *searcher) extensionsOf(ctx context.Context, id pcommon.TraceID, pages [
 		}
 		s.m.CatalogsRead++
 		s.m.InspectedBytes += size
-		for _, e := range entries {
-			if e.TraceID == hexID && e.Extension != "" && !slices.Contains(exts, e.Extension) {
+		for _, e := range lines {
+			if e.Extension != "" && !slices.Contains(exts, e.Extension) {
 				exts = append(exts, e.Extension)
 			}
 		}
@@ -300,4 +303,33 @@ func catalogKeyOf(blockKey string) (string, bool) {
 		enc = EncryptedExt
 	}
 	return IndexPrefix + rest[:slash+1] + name + ".idx.json" + f.Compression.Ext() + enc, true
+}
+
+// catalogLinesOf decodes only the lines of a catalog that name trace id
+// hexID (a catalog holds thousands of traces; decoding them all for one
+// would dominate an anomaly search).
+func (r *Reader) catalogLinesOf(ctx context.Context, key, hexID string) ([]IndexEntry, int64, error) {
+	raw, size, err := r.readCatalogRaw(ctx, key)
+	if err != nil {
+		return nil, size, err
+	}
+	needle := []byte(`"trace_id":"` + hexID + `"`)
+	var out []IndexEntry
+	for {
+		at := bytes.Index(raw, needle)
+		if at < 0 {
+			return out, size, nil
+		}
+		start := bytes.LastIndexByte(raw[:at], '\n') + 1
+		end := bytes.IndexByte(raw[at:], '\n')
+		if end < 0 {
+			end = len(raw) - at
+		}
+		var e IndexEntry
+		if err := json.Unmarshal(raw[start:at+end], &e); err != nil {
+			return nil, size, fmt.Errorf("%s: decode index line: %w", key, err)
+		}
+		out = append(out, e)
+		raw = raw[at+end:]
+	}
 }

@@ -53,7 +53,7 @@ func (r *Reader) scan(ctx context.Context, req SearchRequest, fn func(*traceql.T
 	s := r.newSearcher(req)
 	s.visit = fn
 	err := s.run(ctx)
-	s.m.PagesNotRead = max(len(s.named)-s.m.PagesRead, 0)
+	s.finish()
 	return s.m, err
 }
 
