@@ -53,8 +53,10 @@ func decodeIndex(c Compression, data []byte) ([]IndexEntry, error) {
 			continue
 		}
 		var e IndexEntry
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			return nil, fmt.Errorf("decode index line: %w", err)
+		if !decodeIndexLine(sc.Bytes(), &e) {
+			if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+				return nil, fmt.Errorf("decode index line: %w", err)
+			}
 		}
 		out = append(out, e)
 	}

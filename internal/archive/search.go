@@ -204,7 +204,9 @@ func (s *searcher) evaluate(ctx context.Context, id pcommon.TraceID, pages []pag
 	}
 	s.m.InspectedTraces++
 	s.m.InspectedSpans += int64(len(t.Spans))
-	addVirtual(t, exts, anomalies)
+	if s.plan.usesExtension || s.plan.usesAnomaly || s.visit != nil {
+		addVirtual(t, exts, anomalies)
+	}
 	start, end := traceBounds(t)
 	if end < uint64(s.req.Start.UnixNano()) || start > uint64(s.req.End.UnixNano()) {
 		return nil

@@ -23,6 +23,9 @@ type pageLoc struct {
 type pageSpans struct {
 	raw     []byte // decompressed (protobuf or JSON)
 	decoded bool
+	// holds caches, per needle of the plan, whether raw contains it
+	// (0 unknown, 1 yes, -1 no): a page is shared by hundreds of traces.
+	holds []int8
 	byTrace map[pcommon.TraceID][]traceql.Span
 }
 
@@ -113,10 +116,19 @@ func (s *searcher) loadTrace(ctx context.Context, id pcommon.TraceID, pages []pa
 		}
 		ps = append(ps, p)
 	}
-	for _, n := range s.plan.needles {
+	for ni, n := range s.plan.needles {
 		found := false
 		for _, p := range ps {
-			if bytes.Contains(p.raw, n) {
+			if p.holds == nil {
+				p.holds = make([]int8, len(s.plan.needles))
+			}
+			if p.holds[ni] == 0 {
+				p.holds[ni] = -1
+				if bytes.Contains(p.raw, n) {
+					p.holds[ni] = 1
+				}
+			}
+			if p.holds[ni] == 1 {
 				found = true
 				break
 			}
@@ -126,16 +138,23 @@ func (s *searcher) loadTrace(ctx context.Context, id pcommon.TraceID, pages []pa
 		}
 	}
 	t := &traceql.Trace{}
-	seen := map[pcommon.SpanID]struct{}{}
+	// A page holds a span once; a retried write may have stored it in
+	// another block too.
+	var seen map[pcommon.SpanID]struct{}
+	if len(ps) > 1 {
+		seen = map[pcommon.SpanID]struct{}{}
+	}
 	for i, p := range ps {
 		if err := s.decode(pages[i], p); err != nil {
 			return nil, err
 		}
 		for _, sp := range p.byTrace[id] {
-			if _, dup := seen[sp.Span.SpanID()]; dup {
-				continue // a retried write stored it twice
+			if seen != nil {
+				if _, dup := seen[sp.Span.SpanID()]; dup {
+					continue
+				}
+				seen[sp.Span.SpanID()] = struct{}{}
 			}
-			seen[sp.Span.SpanID()] = struct{}{}
 			sp.Virtual = nil
 			t.Spans = append(t.Spans, sp)
 		}
@@ -152,8 +171,9 @@ func (s *searcher) loadTrace(ctx context.Context, id pcommon.TraceID, pages []pa
 // no archived span).
 func addVirtual(t *traceql.Trace, exts []string, anomalies []AnomalyEntry) {
 	if len(exts) > 0 {
+		shared := map[string][]string{AttrExtension: exts} // read-only: one for every span
 		for i := range t.Spans {
-			t.Spans[i].Virtual = map[string][]string{AttrExtension: exts}
+			t.Spans[i].Virtual = shared
 		}
 	}
 	if len(anomalies) == 0 {

@@ -52,6 +52,9 @@ func (q TagRequest) search() SearchRequest {
 func (r *Reader) scan(ctx context.Context, req SearchRequest, fn func(*traceql.Trace, []int)) (SearchMetrics, error) {
 	s := r.newSearcher(req)
 	s.visit = fn
+	// Tag values of the virtual attributes need their indexes whatever
+	// the query reads.
+	s.plan.usesExtension, s.plan.usesAnomaly = true, true
 	err := s.run(ctx)
 	s.finish()
 	return s.m, err

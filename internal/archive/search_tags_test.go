@@ -49,4 +49,6 @@ func TestSearchTagsAndValues(t *testing.T) {
 	// ext-001's traces are 1, 5, 9...: none is a multiple of 50.
 	require.Equal(t, []archive.TagValue{{"string", "ext-001"}}, values("span.sandwatch.extension", `{ span.sandwatch.extension = "ext-001" }`))
 	require.Empty(t, values("span.sandwatch.anomaly", `{ span.sandwatch.extension = "ext-001" }`))
+	// ext-002's traces are 2, 6, 10...: 50, 150, 250 and 350 among them.
+	require.Equal(t, []archive.TagValue{{"string", "exfiltration"}}, values("span.sandwatch.anomaly", `{ span.sandwatch.extension = "ext-002" }`))
 }

@@ -30,16 +30,34 @@ type Trace struct {
 
 // Link sets each span's Parent and the trace-level intrinsics.
 func (t *Trace) Link() {
-	byID := make(map[pcommon.SpanID]int, len(t.Spans))
-	for i := range t.Spans {
-		byID[t.Spans[i].Span.SpanID()] = i
+	// Most traces are small: a linear scan beats building a map.
+	var byID map[pcommon.SpanID]int
+	if len(t.Spans) > 16 {
+		byID = make(map[pcommon.SpanID]int, len(t.Spans))
+		for i := range t.Spans {
+			byID[t.Spans[i].Span.SpanID()] = i
+		}
+	}
+	find := func(id pcommon.SpanID) (int, bool) {
+		if byID != nil {
+			p, ok := byID[id]
+			return p, ok
+		}
+		for j := range t.Spans {
+			if t.Spans[j].Span.SpanID() == id {
+				return j, true
+			}
+		}
+		return 0, false
 	}
 	var start, end uint64
 	for i := range t.Spans {
 		s := &t.Spans[i]
 		s.Parent = -1
-		if p, ok := byID[s.Span.ParentSpanID()]; ok && !s.Span.ParentSpanID().IsEmpty() && p != i {
-			s.Parent = p
+		if pid := s.Span.ParentSpanID(); !pid.IsEmpty() {
+			if p, ok := find(pid); ok && p != i {
+				s.Parent = p
+			}
 		}
 		if s.Span.ParentSpanID().IsEmpty() && t.RootName == "" {
 			t.RootName = s.Span.Name()
