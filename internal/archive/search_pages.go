@@ -25,7 +25,7 @@ type pageSpans struct {
 	decoded bool
 	// holds caches, per needle of the plan, whether raw contains it
 	// (0 unknown, 1 yes, -1 no): a page is shared by hundreds of traces.
-	holds []int8
+	holds   []int8
 	byTrace map[pcommon.TraceID][]traceql.Span
 }
 
