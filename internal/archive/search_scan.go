@@ -226,29 +226,42 @@ func (s *searcher) byAnomalies(ctx context.Context) error {
 	slices.SortFunc(cands, func(a, b acand) int {
 		return cmp.Or(cmp.Compare(b.latest, a.latest), strings.Compare(string(a.id[:]), string(b.id[:])))
 	})
-	for _, c := range cands {
-		if s.full(c.latest + int64(s.req.Skew)) {
+	// Locations are looked up eight candidates at a time (I/O bound);
+	// candidates are still evaluated in order, so the answer does not
+	// depend on timing.
+	const ahead = 8
+	for lo := 0; lo < len(cands); lo += ahead {
+		batch := cands[lo:min(lo+ahead, len(cands))]
+		if s.full(batch[0].latest + int64(s.req.Skew)) {
 			return nil
 		}
-		s.m.Candidates++
-		locs, err := s.r.locate(ctx, c.id)
-		if err != nil {
-			return err
-		}
-		var pages []pageLoc
-		for _, l := range locs {
-			if kind, _, ok := ParseBlockKey(l.Key); ok && kind == KindSpans {
-				pages = append(pages, pageLoc{Key: l.Key, Off: l.Off, Len: l.Len})
+		locs := make([][]location, len(batch))
+		errs := make([]error, len(batch))
+		parallel(len(batch), func(i int) { locs[i], errs[i] = s.r.locate(ctx, batch[i].id) })
+		for i, c := range batch {
+			if s.full(c.latest + int64(s.req.Skew)) {
+				return nil
 			}
-		}
-		var exts []string
-		if s.plan.usesExtension {
-			if exts, err = s.extensionsOf(ctx, c.id, pages); err != nil {
+			if errs[i] != nil {
+				return errs[i]
+			}
+			s.m.Candidates++
+			var pages []pageLoc
+			for _, l := range locs[i] {
+				if kind, _, ok := ParseBlockKey(l.Key); ok && kind == KindSpans {
+					pages = append(pages, pageLoc{Key: l.Key, Off: l.Off, Len: l.Len})
+				}
+			}
+			var exts []string
+			if s.plan.usesExtension {
+				var err error
+				if exts, err = s.extensionsOf(ctx, c.id, pages); err != nil {
+					return err
+				}
+			}
+			if err := s.evaluate(ctx, c.id, pages, exts, anomalies[c.id]); err != nil {
 				return err
 			}
-		}
-		if err := s.evaluate(ctx, c.id, pages, exts, anomalies[c.id]); err != nil {
-			return err
 		}
 	}
 	return nil
