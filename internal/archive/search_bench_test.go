@@ -18,7 +18,9 @@ import (
 )
 
 // benchArchive is written once per size and reused across runs (it takes
-// minutes): SANDWATCH_SEARCH_BENCH_TRACES traces (default 1,000,000)
+// about a minute per million traces): SANDWATCH_SEARCH_BENCH_TRACES traces
+// (default 100,000, so that `make test`'s one pass of every benchmark
+// stays short; `make bench-search` sets 1,000,000)
 // spread over 7 days ending at benchEnd, 2,000 traces per write (one
 // block, catalog and lookup run each, as a 4-8 MiB queue batch is), 20
 // extensions, an exfiltration anomaly on every 1000th trace, a 500 on
@@ -26,7 +28,7 @@ import (
 // the collector: the write path's own speed is BenchmarkWriteTracesFile's
 // subject, and going through OTLP would take an hour on this machine.
 func benchArchive(b *testing.B) (*archive.Reader, synthetic) {
-	n := 1_000_000
+	n := 100_000
 	if s := os.Getenv("SANDWATCH_SEARCH_BENCH_TRACES"); s != "" {
 		var err error
 		if n, err = strconv.Atoi(s); err != nil || n < 10_000 {
