@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"gocloud.dev/blob"
 )
 
 // cand is a trace found in the catalogs, with every part read so far.
@@ -55,7 +57,7 @@ const catalogReadAhead = 4
 // (written no earlier than Spread+Skew before its start); the walk stops
 // when Limit traces are found that start after anything still unread.
 func (s *searcher) byCatalogs(ctx context.Context) error {
-	keys, err := s.r.keysIn(ctx, IndexPrefix, s.writeWindow(), isCatalogKey)
+	keys, err := s.r.indexKeysOf(ctx, s.writeWindow(), isCatalogKey)
 	if err != nil {
 		return err
 	}
@@ -166,7 +168,7 @@ func (s *searcher) add(pending map[pcommon.TraceID]*cand, h *candHeap, e *IndexE
 
 // loadAnomalies reads the anomaly index of the time range, by trace.
 func (s *searcher) loadAnomalies(ctx context.Context) (map[pcommon.TraceID][]AnomalyEntry, error) {
-	keys, err := s.r.keysIn(ctx, IndexPrefix, s.writeWindow(), isAnomalyKey)
+	keys, err := s.r.indexKeysOf(ctx, s.writeWindow(), isAnomalyKey)
 	if err != nil {
 		return nil, err
 	}
@@ -345,4 +347,31 @@ func (r *Reader) catalogLinesOf(ctx context.Context, key, hexID string) ([]Index
 		out = append(out, e)
 		raw = raw[at+end:]
 	}
+}
+
+// maxHourListing: windows up to this long are listed hour partition by
+// hour partition (a few small listings instead of whole days; on file://
+// every listed object costs a read of its attributes).
+const maxHourListing = 48 * time.Hour
+
+// indexKeysOf returns the keys under index/ written within w and accepted
+// by valid, oldest first.
+func (r *Reader) indexKeysOf(ctx context.Context, w Window, valid func(string) bool) ([]string, error) {
+	if w.From.IsZero() || w.To.IsZero() || w.To.Sub(w.From) > maxHourListing {
+		return r.keysIn(ctx, IndexPrefix, w, valid)
+	}
+	var keys []string
+	for h := w.From.UTC().Truncate(time.Hour); h.Before(w.To); h = h.Add(time.Hour) {
+		err := r.list(ctx, IndexPrefix+HourPrefix(h), func(obj *blob.ListObject) error {
+			if t, ok := KeyTime(obj.Key); ok && valid(obj.Key) && w.contains(t) {
+				keys = append(keys, obj.Key)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	slices.Sort(keys)
+	return keys, nil
 }
