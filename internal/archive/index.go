@@ -53,7 +53,11 @@ func decodeIndex(c Compression, data []byte) ([]IndexEntry, error) {
 			continue
 		}
 		var e IndexEntry
-		if !decodeIndexLine(sc.Bytes(), &e) {
+		var prev *IndexEntry
+		if len(out) > 0 {
+			prev = &out[len(out)-1]
+		}
+		if !decodeIndexLine(sc.Bytes(), &e, prev) {
 			if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
 				return nil, fmt.Errorf("decode index line: %w", err)
 			}

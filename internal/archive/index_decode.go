@@ -11,8 +11,19 @@ import (
 // lines and encoding/json was a third of its CPU. ok is false for any
 // other shape (an escaped string, another field order, a line from
 // another writer); the caller then uses encoding/json.
-func decodeIndexLine(line []byte, e *IndexEntry) bool {
+//
+// prev, when not nil, is the line before: its key, kind and extension are
+// reused when equal (a catalog's lines all name the same block), which
+// spares an allocation per line and field.
+func decodeIndexLine(line []byte, e *IndexEntry, prev *IndexEntry) bool {
 	p := lineParser{b: line}
+	if prev != nil {
+		for i, v := range [3]string{prev.Key, string(prev.Kind), prev.Extension} {
+			if plain(v) {
+				p.prev[i] = v // only what str itself would return verbatim
+			}
+		}
+	}
 	*e = IndexEntry{}
 	if !p.lit(`{`) {
 		return false
@@ -26,11 +37,11 @@ func decodeIndexLine(line []byte, e *IndexEntry) bool {
 	if !p.lit(`"key":`) {
 		return false
 	}
-	e.Key, p.ok = p.str()
+	e.Key, p.ok = p.strLike(0)
 	if !p.ok || !p.lit(`,"kind":`) {
 		return false
 	}
-	kind, p.ok = p.str()
+	kind, p.ok = p.strLike(1)
 	e.Kind = Kind(kind)
 	if !p.ok || !p.lit(`,"pages":`) || !p.pages(e) || !p.lit(`,"count":`) {
 		return false
@@ -47,7 +58,7 @@ func decodeIndexLine(line []byte, e *IndexEntry) bool {
 		e.End = p.uint()
 	}
 	if p.lit(`,"extension":`) {
-		e.Extension, p.ok = p.str()
+		e.Extension, p.ok = p.strLike(2)
 	}
 	if p.ok && p.lit(`,"root":`) {
 		e.RootName, p.ok = p.str()
@@ -56,8 +67,18 @@ func decodeIndexLine(line []byte, e *IndexEntry) bool {
 }
 
 type lineParser struct {
-	b  []byte
-	ok bool
+	b    []byte
+	ok   bool
+	prev [3]string // the previous line's key, kind, extension
+}
+
+// strLike is str, returning the previous line's string i when equal.
+func (p *lineParser) strLike(i int) (string, bool) {
+	if v := p.prev[i]; v != "" && len(p.b) > len(v)+1 && p.b[len(v)+1] == '"' && string(p.b[1:len(v)+1]) == v && p.b[0] == '"' {
+		p.b = p.b[len(v)+2:]
+		return v, true
+	}
+	return p.str()
 }
 
 func (p *lineParser) lit(s string) bool {
@@ -79,10 +100,8 @@ func (p *lineParser) str() (string, bool) {
 	if end < 0 {
 		return "", false
 	}
-	for _, c := range p.b[1 : end+1] {
-		if c < 0x20 || c > 0x7e || c == '\\' {
-			return "", false
-		}
+	if !plain(p.b[1 : end+1]) {
+		return "", false
 	}
 	s := string(p.b[1 : end+1])
 	p.b = p.b[end+2:]
@@ -124,6 +143,17 @@ func (p *lineParser) pages(e *IndexEntry) bool {
 			return false
 		}
 		e.Pages = append(e.Pages, [2]uint64{off, n})
+	}
+	return true
+}
+
+// plain: printable ASCII without quote or backslash, a JSON string's
+// bytes as they are.
+func plain[T string | []byte](s T) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
 	}
 	return true
 }

@@ -22,8 +22,11 @@ func TestDecodeIndexLineMatchesJSON(t *testing.T) {
 		var want IndexEntry
 		require.NoError(t, json.Unmarshal(line, &want))
 		var got IndexEntry
-		if decodeIndexLine(line, &got) {
+		if decodeIndexLine(line, &got, nil) {
 			require.Equal(t, want, got, "%s", line)
+			var again IndexEntry
+			require.True(t, decodeIndexLine(line, &again, &got), "with the line itself as the previous one")
+			require.Equal(t, want, again)
 		} else {
 			require.Contains(t, string(line), `\`, "only escaped strings fall back: %s", line)
 		}
@@ -31,7 +34,7 @@ func TestDecodeIndexLineMatchesJSON(t *testing.T) {
 	var e IndexEntry
 	for _, bad := range []string{``, `{}`, `{"key":"k","kind":"spans","pages":[[1,2]],"count":1}`, `{"key":"k","kind":"spans","pages":null,"count":1,"bytes":2,"other":3}`,
 		`{"key":"k","kind":"spans","pages":[[1,2],],"count":1,"bytes":2}`, `{"key":"k","kind":"spans","pages":null,"count":-1,"bytes":2}`} {
-		require.False(t, decodeIndexLine([]byte(bad), &e), bad)
+		require.False(t, decodeIndexLine([]byte(bad), &e, nil), bad)
 	}
 }
 
@@ -40,7 +43,7 @@ func FuzzDecodeIndexLine(f *testing.F) {
 	f.Add(appendIndexLine(nil, &e))
 	f.Fuzz(func(t *testing.T, line []byte) {
 		var got, want IndexEntry
-		if decodeIndexLine(line, &got) {
+		if decodeIndexLine(line, &got, nil) {
 			// What the fast path accepts, encoding/json reads the same.
 			require.NoError(t, json.Unmarshal(line, &want), "%q", line)
 			require.Equal(t, want, got)
