@@ -148,6 +148,9 @@ func (w *Writer) putAnomalies(ctx context.Context, catalogKey string, entries []
 
 // readAnomalies reads one anomaly index object.
 func (r *Reader) readAnomalies(ctx context.Context, key string) ([]AnomalyEntry, int64, error) {
+	if cached, ok := r.anomalies.lookup(key); ok {
+		return cached, 0, nil
+	}
 	data, err := r.Bucket.ReadAll(ctx, key)
 	if err != nil {
 		return nil, 0, fmt.Errorf("read %s: %w", key, err)
@@ -177,7 +180,11 @@ func (r *Reader) readAnomalies(ctx context.Context, key string) ([]AnomalyEntry,
 		e.Written = t.UnixNano()
 		out = append(out, e)
 	}
-	return out, size, sc.Err()
+	if err := sc.Err(); err != nil {
+		return nil, size, err
+	}
+	r.anomalies.put(key, out)
+	return out, size, nil
 }
 
 // Anomalies calls fn with every anomaly entry written within w, oldest

@@ -44,6 +44,9 @@ type Reader struct {
 
 	headers  cache[*lookuprun.Header]
 	dataKeys cache[*sealed.ObjectKey]
+	// anomalies caches anomaly index objects, which never change once
+	// written (search lists them each time, so pruned ones drop out).
+	anomalies cache[[]AnomalyEntry]
 }
 
 // Trace is everything archived under one trace id.
@@ -244,6 +247,14 @@ func (c *cache[V]) get(k string) V {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.m[k]
+}
+
+// lookup is get that tells a cached zero value from a missing one.
+func (c *cache[V]) lookup(k string) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[k]
+	return v, ok
 }
 
 func (c *cache[V]) put(k string, v V) {

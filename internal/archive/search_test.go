@@ -105,6 +105,13 @@ func TestSearchPrunesByIndex(t *testing.T) {
 	require.Len(t, res.Traces, 3)
 	require.Zero(t, res.Metrics.CatalogsRead)
 	require.Equal(t, 3, res.Metrics.InspectedTraces)
+	// The reader keeps the (immutable) anomaly index objects: a repeated
+	// search reads only pages, with the same answer.
+	again, err := r.Search(ctx, archive.SearchRequest{Query: q, Start: base, End: base.Add(time.Hour), Limit: 3})
+	require.NoError(t, err)
+	require.Equal(t, res.Traces, again.Traces)
+	require.Equal(t, res.Metrics.AnomalyObjects, again.Metrics.AnomalyObjects)
+	require.Less(t, again.Metrics.InspectedBytes, res.Metrics.InspectedBytes)
 }
 
 func TestSearchStopsAtByteBudget(t *testing.T) {
