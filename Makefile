@@ -28,7 +28,7 @@ export SANDWATCH_BIN := $(CURDIR)/bin/sandwatch
 export SANDWATCHCTL_BIN := $(CURDIR)/bin/sandwatchctl
 export SANDWATCH_TOOLS := $(TOOLS)
 
-.PHONY: all build run test test-unit test-gitleaks-parity test-auth fuzz deps bench lint generate clean
+.PHONY: all build run test test-unit test-gitleaks-parity test-auth fuzz deps bench bench-search lint generate clean
 
 all: build
 
@@ -136,6 +136,12 @@ BENCH_DURATION ?= 20s
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/... ./processor/... ./connector/... ./exporter/... | tee bench/go-bench.txt
 	$(GO) run ./bench/harness --duration $(BENCH_DURATION) --out bench/results.md
+
+# Tempo search over a generated 1M-trace archive (written once under
+# $TMPDIR, reused): p50/p99 latency, spans per CPU-second, pages skipped.
+bench-search:
+	SANDWATCH_SEARCH_BENCH_TRACES=1000000 $(GO) test -run '^$$' -bench 'BenchmarkSearch$$' -benchtime 20x ./internal/archive/ | tee bench/search-bench.txt
+
 
 $(STATICCHECK):
 	@mkdir -p $(TOOLS)

@@ -92,7 +92,8 @@ func newArchiver(set exporter.Settings, cfg *Config, onDone func()) (*archiver, 
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	a.writer = &archive.Writer{Format: cfg.format(), Extensions: extensions(classifier), Lock: cfg.S3.ObjectLock}
+	a.writer = &archive.Writer{Format: cfg.format(), Extensions: extensions(classifier), Lock: cfg.S3.ObjectLock,
+		Anomalies: anomalyIndex.Find}
 	if a.writer.Keys, err = cfg.Encryption.Ring(); err != nil {
 		return nil, err
 	}

@@ -20,6 +20,8 @@ type Config struct {
 	S3 archive.S3Options `mapstructure:"s3"`
 	// Encryption: the keys of an encrypted archive (active_key unused).
 	Encryption archive.Encryption `mapstructure:"encryption"`
+	// Search bounds /api/search and the tag endpoints.
+	Search SearchConfig `mapstructure:"search"`
 }
 
 // DefaultEndpoint is Tempo's HTTP port, on loopback only.
@@ -28,7 +30,7 @@ const DefaultEndpoint = "127.0.0.1:3200"
 func createDefaultConfig() *Config {
 	sc := confighttp.NewDefaultServerConfig()
 	sc.NetAddr.Endpoint = DefaultEndpoint
-	return &Config{ServerConfig: sc, Store: "file://./data/forensic"}
+	return &Config{ServerConfig: sc, Store: "file://./data/forensic", Search: defaultSearchConfig()}
 }
 
 // Validate checks the endpoint and the store.
@@ -46,6 +48,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.Encryption.Validate(false); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Search.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

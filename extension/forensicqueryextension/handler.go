@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -20,9 +21,28 @@ import (
 //	GET /api/v2/traces/{id}      -> tempopb.TraceByIDResponse (trace = field 1)
 //
 // Protobuf when the Accept header asks for application/protobuf (what
-// Grafana sends), JSON otherwise.
+// Grafana sends), JSON otherwise. The search endpoints use the default
+// SearchConfig.
 func Handler(r *archive.Reader) http.Handler {
+	return newHandler(&searchAPI{r: r, cfg: defaultSearchConfig(), version: "dev", now: time.Now})
+}
+
+// newHandler adds Tempo's search endpoints (search_handler.go):
+//
+//	GET /api/search                          -> SearchResponse (TraceQL in q)
+//	GET /api/v2/search/tags                  -> SearchTagsV2Response
+//	GET /api/v2/search/tag/{tag}/values      -> SearchTagValuesV2Response
+//	GET /api/search/tags, /api/search/tag/{tag}/values  (v1 fallbacks)
+//	GET /api/status/buildinfo
+func newHandler(a *searchAPI) http.Handler {
+	r := a.r
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/search", a.search)
+	mux.HandleFunc("GET /api/v2/search/tags", a.tagsV2)
+	mux.HandleFunc("GET /api/v2/search/tag/{tag}/values", a.tagValues(true))
+	mux.HandleFunc("GET /api/search/tags", a.tagsV1)
+	mux.HandleFunc("GET /api/search/tag/{tag}/values", a.tagValues(false))
+	mux.HandleFunc("GET /api/status/buildinfo", a.buildinfo)
 	mux.HandleFunc("GET /api/echo", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = w.Write([]byte("echo"))

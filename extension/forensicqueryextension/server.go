@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/extension"
 	"gocloud.dev/blob"
 
+	"github.com/sandwatch/sandwatch/extension/forensicqueryextension/internal/metadata"
 	"github.com/sandwatch/sandwatch/internal/archive"
 )
 
@@ -37,7 +39,14 @@ func (s *server) Start(ctx context.Context, host component.Host) error {
 		_ = b.Close()
 		return fmt.Errorf("forensic_query: listen on %s: %w", s.cfg.NetAddr.Endpoint, err)
 	}
-	h := Handler(&archive.Reader{Bucket: b, LocalDir: local, Keys: keys})
+	tel, err := newTelemetry(s.set.MeterProvider.Meter(metadata.ScopeName))
+	if err != nil {
+		_ = ln.Close()
+		_ = b.Close()
+		return fmt.Errorf("forensic_query: telemetry: %w", err)
+	}
+	h := newHandler(&searchAPI{r: &archive.Reader{Bucket: b, LocalDir: local, Keys: keys}, cfg: s.cfg.Search,
+		version: s.set.BuildInfo.Version, tel: tel, now: time.Now})
 	s.srv, err = s.cfg.ToServer(ctx, host.GetExtensions(), s.set.TelemetrySettings, h)
 	if err != nil {
 		_ = ln.Close()

@@ -71,6 +71,8 @@ type block struct {
 	Pages  []pageRef
 	Traces []traceAcc // in order of first appearance
 	Items  int
+	// Anomalies are the anomaly events among the block's log records.
+	Anomalies []AnomalyEntry
 }
 
 type blockBuilder struct {

@@ -53,8 +53,14 @@ func decodeIndex(c Compression, data []byte) ([]IndexEntry, error) {
 			continue
 		}
 		var e IndexEntry
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			return nil, fmt.Errorf("decode index line: %w", err)
+		var prev *IndexEntry
+		if len(out) > 0 {
+			prev = &out[len(out)-1]
+		}
+		if !decodeIndexLine(sc.Bytes(), &e, prev) {
+			if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+				return nil, fmt.Errorf("decode index line: %w", err)
+			}
 		}
 		out = append(out, e)
 	}

@@ -31,7 +31,7 @@ func (r *Reader) Prune(ctx context.Context, cutoff time.Time) (PruneStats, error
 		prefix string
 		valid  func(string) bool
 		count  *int
-	}{{IndexPrefix, isCatalogKey, &st.IndexObjects}, {BlocksPrefix, isBlockKey, &st.Objects}} {
+	}{{IndexPrefix, isCatalogKey, &st.IndexObjects}, {IndexPrefix, isAnomalyKey, &st.IndexObjects}, {BlocksPrefix, isBlockKey, &st.Objects}} {
 		keys, err := r.keysIn(ctx, p.prefix, Window{To: cutoff}, p.valid)
 		if err != nil {
 			return st, err

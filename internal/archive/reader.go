@@ -44,6 +44,9 @@ type Reader struct {
 
 	headers  cache[*lookuprun.Header]
 	dataKeys cache[*sealed.ObjectKey]
+	// anomalies caches anomaly index objects, which never change once
+	// written (search lists them each time, so pruned ones drop out).
+	anomalies cache[[]AnomalyEntry]
 }
 
 // Trace is everything archived under one trace id.
@@ -151,25 +154,46 @@ func (r *Reader) indexKeys(ctx context.Context, w Window) ([]string, error) {
 }
 
 func (r *Reader) readIndex(ctx context.Context, key string) ([]IndexEntry, error) {
-	c, _ := indexCompression(key)
-	data, err := r.Bucket.ReadAll(ctx, key)
+	entries, _, err := r.readCatalog(ctx, key)
+	return entries, err
+}
+
+// readCatalog reads one catalog and returns its stored size too.
+func (r *Reader) readCatalog(ctx context.Context, key string) ([]IndexEntry, int64, error) {
+	raw, size, err := r.readCatalogRaw(ctx, key)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", key, err)
+		return nil, size, err
 	}
-	if isEncrypted(key) {
-		if data, err = r.openObject(key, data); err != nil {
-			return nil, err
-		}
-	}
-	entries, err := decodeIndex(c, data)
+	entries, err := decodeIndex(CompressionNone, raw)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", key, err)
+		return nil, size, fmt.Errorf("%s: %w", key, err)
 	}
 	t, _ := KeyTime(key)
 	for i := range entries {
 		entries[i].Written = t.UnixNano()
 	}
-	return entries, nil
+	return entries, size, nil
+}
+
+// readCatalogRaw reads a catalog's lines (opened, decompressed) and its
+// stored size.
+func (r *Reader) readCatalogRaw(ctx context.Context, key string) ([]byte, int64, error) {
+	data, err := r.Bucket.ReadAll(ctx, key)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read %s: %w", key, err)
+	}
+	size := int64(len(data))
+	if isEncrypted(key) {
+		if data, err = r.openObject(key, data); err != nil {
+			return nil, size, err
+		}
+	}
+	c, _ := indexCompression(key)
+	raw, err := decompress(c, data)
+	if err != nil {
+		return nil, size, fmt.Errorf("%s: %w", key, err)
+	}
+	return raw, size, nil
 }
 
 // Entries calls fn with each catalog entry written within w, oldest first.
@@ -223,6 +247,14 @@ func (c *cache[V]) get(k string) V {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.m[k]
+}
+
+// lookup is get that tells a cached zero value from a missing one.
+func (c *cache[V]) lookup(k string) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[k]
+	return v, ok
 }
 
 func (c *cache[V]) put(k string, v V) {

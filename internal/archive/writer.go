@@ -36,6 +36,10 @@ type Writer struct {
 	Digester *Digester
 	// Lock sends S3 Object Lock retention with every block and catalog.
 	Lock ObjectLock
+	// Anomalies, when set, picks the anomaly events out of a logs batch;
+	// the write then stores them as an anomaly index next to its catalog
+	// (see AnomalyFinder).
+	Anomalies func(*Batch) []AnomalyEntry
 }
 
 func (w *Writer) now() time.Time {
@@ -56,6 +60,9 @@ func (w *Writer) Write(ctx context.Context, b *Batch) (WriteStats, error) {
 	blk, err := encodeBlock(w.Format, b)
 	if err != nil {
 		return WriteStats{}, err
+	}
+	if w.Anomalies != nil {
+		blk.Anomalies = w.Anomalies(b)
 	}
 	return w.write(ctx, b.Kind, blk)
 }
@@ -129,6 +136,14 @@ func (w *Writer) write(ctx context.Context, kind Kind, b *block) (WriteStats, er
 	}
 	if err := w.put(ctx, keys.Catalog, catalog, "application/x-ndjson", now); err != nil {
 		return st, fmt.Errorf("write catalog %s: %w", keys.Catalog, err)
+	}
+	if len(b.Anomalies) > 0 {
+		n, err := w.putAnomalies(ctx, keys.Catalog, b.Anomalies)
+		if err != nil {
+			return st, err
+		}
+		st.Objects++
+		st.Bytes += n
 	}
 	if len(run) > 0 {
 		rk := runKey(0, now.UnixNano(), now.UnixNano())

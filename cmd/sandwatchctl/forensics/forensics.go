@@ -104,9 +104,9 @@ func (w *windowFlags) window(now time.Time) (archive.Window, error) {
 func NewCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "forensics",
-		Short: "Read the forensic archive: get a trace by id, list, stats, prune, replay, verify",
+		Short: "Read the forensic archive: get a trace by id, list, search (TraceQL), stats, prune, replay, verify",
 	}
-	cmd.AddCommand(getCommand(), listCommand(), statsCommand(), pruneCommand(), compactCommand(), replayCommand(), verifyCommand(), keygenCommand())
+	cmd.AddCommand(getCommand(), listCommand(), searchCommand(), statsCommand(), pruneCommand(), compactCommand(), replayCommand(), verifyCommand(), keygenCommand())
 	return cmd
 }
 

@@ -7,3 +7,6 @@ import "go.opentelemetry.io/collector/component"
 var Type = component.MustNewType("forensic_query")
 
 const ExtensionStability = component.StabilityLevelBeta
+
+// ScopeName is the instrumentation scope of the extension's own telemetry.
+const ScopeName = "github.com/sandwatch/sandwatch/extension/forensicqueryextension"
