@@ -141,6 +141,7 @@ bench: build
 # $TMPDIR, reused): p50/p99 latency, spans per CPU-second, pages skipped.
 bench-search:
 	SANDWATCH_SEARCH_BENCH_TRACES=1000000 $(GO) test -run '^$$' -bench 'BenchmarkSearch$$' -benchtime 20x ./internal/archive/ | tee bench/search-bench.txt
+
 $(STATICCHECK):
 	@mkdir -p $(TOOLS)
 	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
