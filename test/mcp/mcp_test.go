@@ -82,6 +82,7 @@ func TestRealMCPServersEndToEnd(t *testing.T) {
 	assert.Equal(t, 1.0, e.Sum("sandbox_operations_total", `extension="`+fsServer+`"`, `tool="read_text_file"`, `outcome="denied"`), "the read outside the allowed roots is a denial")
 	assert.Equal(t, 1.0, e.Sum("sandbox_operations_total", `extension="`+allServer+`"`, `tool="resources/read"`, `kind="fs"`), "the file:// read is a file operation")
 	assert.Equal(t, 3.0, e.Sum("sandbox_invocations_total", `extension="`), "one invocation per client session")
+	checkDashboardMetrics(t, e)
 
 	// The archive holds every span the harness exported.
 	sentByTrace := TraceIDs(sent)
