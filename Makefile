@@ -10,6 +10,9 @@ VERSITYGW := $(TOOLS)/versitygw-$(VERSITYGW_VERSION)
 # Emulators for the gs:// and azblob:// archive tests.
 FAKEGCS_VERSION := v1.56.1
 FAKEGCS := $(TOOLS)/fake-gcs-server-$(FAKEGCS_VERSION)
+# The linter of `make lint`, beside gofmt and go vet.
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK := $(TOOLS)/staticcheck-$(STATICCHECK_VERSION)
 AZURITE_VERSION := 3.37.0
 AZURITE := $(TOOLS)/azurite-$(AZURITE_VERSION)/node_modules/.bin/azurite-blob
 # The JS host kit's npm install (see its rule below).
@@ -139,11 +142,19 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/... ./processor/... ./connector/... ./exporter/... | tee bench/go-bench.txt
 	$(GO) run ./bench/harness --duration $(BENCH_DURATION) --out bench/results.md
 
-lint:
+$(STATICCHECK):
+	@mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	mv $(TOOLS)/staticcheck $(STATICCHECK)
+
+# gofmt, go vet and staticcheck (its default checks) over every module of ours.
+lint: | $(STATICCHECK)
 	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './cmd/sandwatch/*' -not -path './.tools/*' -not -path './sdk/js/node_modules/*')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	cd sdk/go && $(GO) vet ./...
+	$(STATICCHECK) ./...
+	cd sdk/go && $(STATICCHECK) ./...
 
 clean:
 	rm -rf bin data cmd/sandwatch/sandwatch
