@@ -306,10 +306,7 @@ func (c *Classifier) extractSpan(span ptrace.Span, rc *ResourceContext, ev *Even
 // encodes it: mcp__<server>__<tool> (Claude Code, and Codex for MCP tools)
 // and <extension>__<tool> (Goose).
 func splitToolName(tool string) (server, name string) {
-	rest := tool
-	if strings.HasPrefix(rest, "mcp__") {
-		rest = rest[len("mcp__"):]
-	}
+	rest := strings.TrimPrefix(tool, "mcp__")
 	if i := strings.Index(rest, "__"); i > 0 && i+2 < len(rest) {
 		return rest[:i], rest[i+2:]
 	}
