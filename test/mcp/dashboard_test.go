@@ -17,8 +17,8 @@ import (
 
 // checkDashboardMetrics: every metric the MCP dashboard queries is served
 // by the running collector (the sandbox endpoint or its own telemetry),
-// but for the opt-in per-target series and anomalies, which need a config
-// or an attack. (test/metrics runs the dashboards/*.json panels against a
+// but for the opt-in per-target series, anomalies and tool decisions,
+// which need a config, an attack or a coding agent's log events. (test/metrics runs the dashboards/*.json panels against a
 // real Prometheus; this dashboard lives under dashboards/agents/ because
 // that suite's workload has no agent traffic.)
 func checkDashboardMetrics(t *testing.T, e *Env) {
@@ -37,7 +37,8 @@ func checkDashboardMetrics(t *testing.T, e *Env) {
 	for _, p := range d.Panels {
 		for _, tg := range p.Targets {
 			for _, name := range names.FindAllString(tg.Expr, -1) {
-				if name == "sandbox_target_operations_total" || name == "sandbox_anomalies_total" {
+				switch name {
+				case "sandbox_target_operations_total", "sandbox_anomalies_total", "sandbox_capability_decisions_total":
 					continue
 				}
 				require.Contains(t, served, "\n"+name, "dashboard metric %s in %s", name, tg.Expr)

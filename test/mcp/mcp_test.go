@@ -54,6 +54,8 @@ func TestRealMCPServersEndToEnd(t *testing.T) {
 			{Server: "all", Tool: "echo", Arguments: map[string]any{"message": "again"}},
 			{Server: "all", Tool: "get-env"},
 			{Server: "all", Resource: fileURI},
+			// A fetch by the server to a closed loopback port: an egress attempt.
+			{Server: "all", Tool: "gzip-file-as-resource", Arguments: map[string]any{"name": "up.gz", "data": "http://127.0.0.1:9/upload"}},
 			// A second session to the filesystem server.
 			{Server: "fs", Session: 1, Tool: "read_text_file", Arguments: map[string]any{"path": filepath.Join(ws, "deploy.env")}},
 		},
@@ -63,16 +65,17 @@ func TestRealMCPServersEndToEnd(t *testing.T) {
 	assert.True(t, results[3].IsError, "the real server refuses /etc/passwd")
 	assert.Contains(t, results[3].Text, "Access denied - path outside allowed directories")
 	assert.False(t, results[5].IsError, results[5].Text)
-	assert.Contains(t, results[10].Text, awsKey, "the second session read what the first wrote")
+	assert.Contains(t, results[11].Text, awsKey, "the second session read what the first wrote")
+	assert.True(t, results[10].IsError, "nothing listens on port 9")
 
 	// Calls per server and tool, as made: listings and initialize are not calls.
 	want := map[string]map[string]float64{
 		fsServer:  {"read_text_file": 4, "list_directory": 1, "write_file": 1},
-		allServer: {"echo": 2, "get-env": 1, "resources/read": 1},
+		allServer: {"echo": 2, "get-env": 1, "resources/read": 1, "gzip-file-as-resource": 1},
 	}
 	testutil.Eventually(t, 30*time.Second, func() bool {
-		return e.Sum("sandbox_operations_total", `tool="`) == 10
-	}, "sandbox_operations_total with a tool label: %v, want 10", e.Sum("sandbox_operations_total", `tool="`))
+		return e.Sum("sandbox_operations_total", `tool="`) == 11
+	}, "sandbox_operations_total with a tool label: %v, want 11", e.Sum("sandbox_operations_total", `tool="`))
 	time.Sleep(time.Second) // a second count of any call would show now
 	for server, tools := range want {
 		for tool, n := range tools {
@@ -82,6 +85,7 @@ func TestRealMCPServersEndToEnd(t *testing.T) {
 	assert.Equal(t, 1.0, e.Sum("sandbox_operations_total", `extension="`+fsServer+`"`, `tool="read_text_file"`, `outcome="denied"`), "the read outside the allowed roots is a denial")
 	assert.Equal(t, 1.0, e.Sum("sandbox_operations_total", `extension="`+allServer+`"`, `tool="resources/read"`, `kind="fs"`), "the file:// read is a file operation")
 	assert.Equal(t, 3.0, e.Sum("sandbox_invocations_total", `extension="`), "one invocation per client session")
+	assert.Equal(t, 1.0, e.Sum("sandbox_egress_operations_total", `extension="`+allServer+`"`), "the fetch tool's attempt is egress")
 	checkDashboardMetrics(t, e)
 
 	// The archive holds every span the harness exported.
@@ -137,4 +141,38 @@ func TestRealMCPServersEndToEnd(t *testing.T) {
 	assert.True(t, sawWrite && sawResource, "write_file and resources/read spans archived")
 	unattributed, _ := testutil.ScrapeSum(e.TelemetryURL, "otelcol_sandbox_metrics_unattributed")
 	assert.Zero(t, unattributed, "no agent span left unattributed")
+}
+
+// With Traceloop's content capture off, the spans say which tool ran and
+// how it ended, not which server: the initialize output that names it is
+// content. The calls are then counted as unattributed (never under a
+// wrong server), and the denial is still read from the status text.
+func TestRealMCPServersWithoutContent(t *testing.T) {
+	e := Start(t)
+	ws := filepath.Join(e.Dir, "ws")
+	require.NoError(t, os.MkdirAll(ws, 0o700))
+	off := false
+	results, sent := e.Run(Script{
+		Content: &off,
+		Servers: map[string]Server{"fs": {Package: "filesystem", Args: []string{ws}}},
+		Calls: []Call{
+			{Server: "fs", Tool: "list_directory", Arguments: map[string]any{"path": ws}},
+			{Server: "fs", Tool: "read_text_file", Arguments: map[string]any{"path": "/etc/passwd"}},
+		},
+	})
+	require.True(t, results[1].IsError)
+	rss := sent.ResourceSpans()
+	for i := 0; i < rss.Len(); i++ {
+		spans := rss.At(i).ScopeSpans().At(0).Spans()
+		for k := 0; k < spans.Len(); k++ {
+			_, hasIn := spans.At(k).Attributes().Get("traceloop.entity.input")
+			_, hasOut := spans.At(k).Attributes().Get("traceloop.entity.output")
+			assert.False(t, hasIn || hasOut, "%s carries content", spans.At(k).Name())
+		}
+	}
+	testutil.Eventually(t, 30*time.Second, func() bool {
+		v, _ := testutil.ScrapeSum(e.TelemetryURL, "otelcol_sandbox_metrics_unattributed")
+		return v >= 2
+	}, "the two calls counted as unattributed")
+	assert.Zero(t, e.Sum("sandbox_operations_total", `tool="`), "no call under a guessed server")
 }
