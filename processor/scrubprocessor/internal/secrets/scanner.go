@@ -133,15 +133,102 @@ func (s *Scanner) NumRules() int { return len(s.rules) }
 // candidate positions; at each, a rule compiled to a sequence matcher
 // matches in place, and a regex rule is noted for after the pass (see
 // hit). Nothing allocates unless a regex matches or v changes.
+//
+// A value holding JSON escapes (\u0041KIA..., https:\/\/..., a JSON
+// document nested in a JSON string) is also read decoded, and what is
+// found there is redacted in place (see jsonescape.go).
 func (s *Scanner) Scan(v string, counts []uint64) (string, bool) {
 	if len(v) < 3 {
 		return v, false
 	}
 	var fbuf [8]finding
+	json := jsonShaped(v)
+	var rawHits, decHits keywordHits
+	var hp *keywordHits
+	if json {
+		hp = &rawHits
+	}
+	fs := s.findHits(v, fbuf[:0], hp)
+	dec, offs := decodeJSONEscapes(v)
+	if dec != "" {
+		// Raw findings widen to whole escape sequences; the decoded
+		// form's findings map back to them.
+		for i := range fs {
+			fs[i].start, fs[i].end = snapToEscapes(offs, fs[i].start, fs[i].end)
+		}
+		n := len(fs)
+		if json {
+			hp = &decHits
+		}
+		fs = s.findHits(dec, fs, hp)
+		for i := n; i < len(fs); i++ {
+			fs[i].start, fs[i].end = int(offs[fs[i].start]), int(offs[fs[i].end])
+		}
+	}
+	if json {
+		fs = s.findInJSONStrings(v, dec, offs, fs, &rawHits, &decHits)
+	}
+	if len(fs) == 0 {
+		return v, false
+	}
+	if json {
+		fs = clampToJSONStrings(v, fs)
+	}
+	return s.redact(v, fs, counts), true
+}
+
+// find appends to fs the secrets in v.
+func (s *Scanner) find(v string, fs []finding) []finding {
+	return s.findHits(v, fs, nil)
+}
+
+// keywordHits records where keywords occur (up to len(pos); beyond, all
+// is set), so that a second pass can limit itself to the parts of a value
+// that hold one.
+type keywordHits struct {
+	pos [16]int
+	n   int
+	all bool
+}
+
+func (h *keywordHits) add(i int) {
+	if h.n < len(h.pos) {
+		h.pos[h.n] = i
+		h.n++
+	} else {
+		h.all = true
+	}
+}
+
+// within reports whether a keyword occurs in [lo, hi).
+func (h *keywordHits) within(lo, hi int) bool {
+	if h.all {
+		return true
+	}
+	for _, p := range h.pos[:h.n] {
+		if lo <= p && p < hi {
+			return true
+		}
+	}
+	return false
+}
+
+// findHits is find that also records the keyword positions in hits
+// (when not nil).
+func (s *Scanner) findHits(v string, fs []finding, hits *keywordHits) []finding {
+	if len(v) < 3 {
+		return fs
+	}
 	var pbuf [8]pending
-	fs, ps := fbuf[:0], pbuf[:0]
+	ps := pbuf[:0]
 	var done ruleSet
+	if hits != nil && len(s.always) > 0 {
+		hits.all = true // a rule without keywords may match anywhere
+	}
 	for i := s.kw.next(v, 0); i >= 0; i = s.kw.next(v, i+1) {
+		if hits != nil {
+			hits.add(i)
+		}
 		single, bucket := s.kw.at(v, i)
 		for _, r := range single {
 			fs, ps = s.hit(v, i, 1, r, fs, ps, &done)
@@ -159,11 +246,7 @@ func (s *Scanner) Scan(v string, counts []uint64) (string, bool) {
 	for _, r := range s.always {
 		ps = append(ps, pending{rule: r, hi: len(v)})
 	}
-	fs = s.runPending(v, ps, fs)
-	if len(fs) == 0 {
-		return v, false
-	}
-	return s.redact(v, fs, counts), true
+	return s.runPending(v, ps, fs)
 }
 
 type finding struct {
@@ -359,6 +442,10 @@ func (s *Scanner) redact(v string, fs []finding, counts []uint64) string {
 	last := 0
 	for i := 0; i < len(fs); {
 		f := fs[i]
+		if f.end <= f.start { // emptied by clampToJSONStrings
+			i++
+			continue
+		}
 		end := f.end
 		j := i + 1
 		for j < len(fs) && fs[j].start < end {
