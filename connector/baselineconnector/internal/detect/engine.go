@@ -40,6 +40,11 @@ type Settings struct {
 	VersionRelearn uint32
 	// Sensitive paths and addresses (exfiltration, unreported_access).
 	Sensitive SensitiveConfig
+	// Agents bound the state of agents that chain tools (agent_config.go).
+	Agents AgentSettings
+	// MaxFolded is how many traces of folded repeats a dedup summary lists
+	// (0 = DefaultMaxFolded).
+	MaxFolded int
 }
 
 // Span is what the engine needs of a span or log record besides its
@@ -70,6 +75,22 @@ type Anomaly struct {
 	Count uint64
 	// Repeat marks a dedup summary of suppressed occurrences.
 	Repeat bool
+	// Folded are the traces of the occurrences a summary stands for (at
+	// most MaxFolded), FoldedUnlisted how many more it does not list.
+	Folded         []TraceRef
+	FoldedUnlisted uint64
+	// Agent and Session name the acting agent and its session, for the
+	// anomalies of agent telemetry.
+	Agent, Session string
+	// Related is another trace the anomaly names (the read of a cross-tool
+	// chain); zero when none.
+	Related TraceRef
+}
+
+// TraceRef names one span of one trace.
+type TraceRef struct {
+	TraceID [16]byte
+	SpanID  [8]byte
 }
 
 // Counters are the engine's own bounded telemetry.
@@ -95,12 +116,17 @@ type Engine struct {
 	hosts    hostTemplates
 	sens     *sensitive
 	audit    *auditCheck
+	agents   agentEngine
 }
 
 type dedupEntry struct {
 	last       int64
 	suppressed uint64
 	latest     Anomaly
+	// folded are the traces of the suppressed occurrences (bounded),
+	// unlisted how many more there were (fold.go).
+	folded   []TraceRef
+	unlisted uint64
 }
 
 // New builds an engine; declared specs must compile.
@@ -127,6 +153,9 @@ func New(s Settings) (*Engine, error) {
 		return nil, err
 	}
 	e.audit = newAuditCheck(s.Detectors.UnreportedAccess)
+	if err := e.agents.init(&e.s.Agents); err != nil {
+		return nil, err
+	}
 	return e, nil
 }
 
@@ -180,6 +209,9 @@ func (e *Engine) Observe(ev *sandboxevent.Event, sp Span, now int64) {
 	}
 	p := e.profile(id, now)
 	p.LastSeen = now
+	if ev.IsAgent() {
+		e.attachBuiltin(p)
+	}
 	learned := e.learned(p, now)
 	if ev.Version != "" && ev.Version != p.Version {
 		e.versionSeen(p, ev.Version, learned)
@@ -223,7 +255,11 @@ func (e *Engine) Observe(ev *sandboxevent.Event, sp Span, now int64) {
 		e.egressWindow(p, ev.EgressBytes, learned, sp, now)
 	}
 	probe := ev.IsProbe()
-	e.novelty(p, ev, probe, learned, inv, sp, now)
+	known := e.novelty(p, ev, probe, learned, inv, sp, now)
+	var ac agentCtx
+	if ev.IsAgent() {
+		ac = e.observeAgent(p, ev, known, learned, sp, now)
+	}
 	if ev.Outcome == sandboxevent.OutcomeDenied && e.s.Detectors.CapabilityDenied.Enabled {
 		gate := ev.Capability
 		if gate == "" {
@@ -236,7 +272,7 @@ func (e *Engine) Observe(ev *sandboxevent.Event, sp Span, now int64) {
 		target = Clip(target) // also the dedup key: a sender's 1 MiB host must not be kept
 		e.emit(Anomaly{Type: TypeCapabilityDenied, Severity: e.s.Detectors.CapabilityDenied.Severity, ExtensionID: p.ID,
 			Target: target, Observed: "denied " + target, Expected: "no denied capability decisions", Score: 1,
-			Learning: !learned, TraceID: sp.TraceID, SpanID: sp.SpanID, Time: now})
+			Learning: !learned, TraceID: sp.TraceID, SpanID: sp.SpanID, Time: now, Agent: ac.agentName(), Session: ac.session})
 	}
 	if probe {
 		e.recon(p, inv, learned, sp, now)
@@ -285,30 +321,31 @@ func (e *Engine) toggle(c profile.Class) Toggle {
 }
 
 // novelty learns or judges the event's target and capability, and keeps
-// the exfiltration state of the invocation.
-func (e *Engine) novelty(p *profile.Profile, ev *sandboxevent.Event, probe, learned bool, inv *tracestate.Invocation, sp Span, now int64) {
+// the exfiltration state of the invocation. It reports whether the
+// target was in the profile (true when there is none to judge).
+func (e *Engine) novelty(p *profile.Profile, ev *sandboxevent.Event, probe, learned bool, inv *tracestate.Invocation, sp Span, now int64) bool {
 	denied := ev.Outcome == sandboxevent.OutcomeDenied
 	if ev.Capability != "" && !denied {
 		e.judge(p, profile.ClassCapability, ev.Capability, learned, sp, now)
 	}
 	c, ok := classOf(ev)
 	if !ok || ev.Target == "" || denied {
-		return
+		return true
 	}
 	// A failed probe of a path or table is recon's signal, not a habit.
 	if probe && c != profile.ClassHost {
-		return
+		return true
 	}
 	target := e.norm(ev)
 	known := e.judgeRaw(p, c, target, ev.Target, learned, sp, now)
 	if !e.s.Detectors.Exfiltration.Enabled {
-		return
+		return known
 	}
 	if c == profile.ClassPath && ev.Outcome == sandboxevent.OutcomeOK && ev.IsRead() {
 		e.rememberRead(p, ev, target, known, sp, now)
 	}
 	if inv == nil {
-		return
+		return known
 	}
 	if ev.Outcome == sandboxevent.OutcomeOK && ev.IsRead() && !inv.Read {
 		inv.Read, inv.ReadTarget = true, Clip(target)
@@ -326,6 +363,7 @@ func (e *Engine) novelty(p *profile.Profile, ev *sandboxevent.Event, probe, lear
 			Expected: fmt.Sprintf("egress only to profile hosts (%d learned)", p.Sets[profile.ClassHost].Len()), Score: 1,
 			Learning: !learned, TraceID: sp.TraceID, SpanID: inv.EgressSpan, Time: now})
 	}
+	return known
 }
 
 func orConnect(op string) string {
@@ -516,6 +554,9 @@ func (e *Engine) finalize(inv *tracestate.Invocation, now int64) {
 	}
 	if p.Relearn > 0 {
 		p.Relearn--
+	}
+	if p.Tools.Relearn > 0 {
+		p.Tools.Relearn--
 	}
 	if !anomalous && !inv.ReconReported && !inv.ExfilReported {
 		for k := range inv.Counts {

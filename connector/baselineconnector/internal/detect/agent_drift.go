@@ -1,0 +1,121 @@
+package detect
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/sandwatch/sandwatch/connector/baselineconnector/internal/agentstate"
+	"github.com/sandwatch/sandwatch/connector/baselineconnector/internal/profile"
+	"github.com/sandwatch/sandwatch/internal/sandboxevent"
+)
+
+// listKey is the registry entry of a whole tools/list result, when an
+// emitter records one hash for the list instead of one per tool.
+const listKey = "\x00tools/list"
+
+// toolsLearned: the server's tool registry judges (the server is learned
+// and its registry is not relearning after an old save).
+func toolsLearned(p *profile.Profile, learned bool) bool { return learned && p.Tools.Relearn == 0 }
+
+// toolDrift judges one tool of server p, called or listed: a tool outside
+// the declared list, or new after learning, is new_tool; a description
+// hash that changed after learning is tool_description_changed.
+func (e *Engine) toolDrift(p *profile.Profile, tool string, desc uint64, how string, learned bool, ctx agentCtx, sp Span, now int64) {
+	judging := toolsLearned(p, learned)
+	limit := e.s.Limits.ToolLimit()
+	i := p.Tools.Lookup(tool)
+	if i < 0 && tool != listKey {
+		_, declared := p.Declared.Tool(tool)
+		switch {
+		case p.Declared.HasTools() && !declared:
+			e.newTool(p, tool, how, "one of the server's declared tools", !learned, ctx, sp, now)
+			return
+		case judging && !declared && !p.Tools.Full(limit):
+			e.newTool(p, tool, how, fmt.Sprintf("one of %d tools the server served while learning", p.Tools.Len()), false, ctx, sp, now)
+			return
+		}
+	}
+	if i < 0 {
+		if i = p.Tools.Add(tool, desc, limit); i < 0 {
+			return // full: quieter, never noisier
+		}
+	}
+	if desc == 0 {
+		return
+	}
+	old := p.Tools.Desc(i)
+	p.Tools.SetDesc(i, desc)
+	if old == 0 || old == desc || !judging {
+		return
+	}
+	if t := e.s.Detectors.ToolDescriptionChanged; t.Enabled {
+		name := tool
+		if tool == listKey {
+			name = "tools/list"
+		}
+		e.emit(Anomaly{Type: TypeToolDescriptionChanged, Severity: t.Severity, ExtensionID: p.ID, Target: Clip(name),
+			Observed: fmt.Sprintf("description of %s changed (hash %016x, was %016x)", Clip(name), desc, old),
+			Expected: "the description the server served while learning", Score: 1,
+			TraceID: sp.TraceID, SpanID: sp.SpanID, Time: now, Agent: ctx.agentName(), Session: ctx.session})
+	}
+}
+
+func (e *Engine) newTool(p *profile.Profile, tool, how, expected string, learning bool, ctx agentCtx, sp Span, now int64) {
+	t := e.s.Detectors.NewTool
+	if !t.Enabled {
+		return
+	}
+	e.emit(Anomaly{Type: TypeNewTool, Severity: t.Severity, ExtensionID: p.ID, Target: Clip(tool),
+		Observed: how + " tool " + Clip(tool), Expected: expected, Score: 1, Learning: learning,
+		TraceID: sp.TraceID, SpanID: sp.SpanID, Time: now, Agent: ctx.agentName(), Session: ctx.session})
+}
+
+// listedTools judges every tool of a tools/list result: each new one is
+// drift, each is offered to the agent (shadowing), and a hash of the
+// whole list, when that is what the emitter recorded, is compared.
+func (e *Engine) listedTools(p *profile.Profile, a *agentstate.Agent, ev *sandboxevent.Event, learned, agentLearned bool, ctx agentCtx, sp Span, now int64) {
+	list := ev.Agent.ListedTools
+	for n := 0; list != "" && n < e.s.Limits.ToolLimit(); n++ {
+		var tool string
+		tool, list, _ = strings.Cut(list, ",")
+		tool = strings.TrimSpace(tool)
+		if tool == "" {
+			continue
+		}
+		e.toolDrift(p, tool, 0, "listed", learned, ctx, sp, now)
+		e.shadowing(p, a, tool, agentLearned, ctx, sp, now)
+	}
+	if ev.Agent.DescriptionHash != 0 {
+		e.toolDrift(p, listKey, ev.Agent.DescriptionHash, "listed", learned, ctx, sp, now)
+	}
+}
+
+// listChanged: a server that announces a new tool list after learning
+// (or with a declared list) is drift, whatever the new list holds.
+func (e *Engine) listChanged(p *profile.Profile, learned bool, ctx agentCtx, sp Span, now int64) {
+	t := e.s.Detectors.ToolListChanged
+	if !t.Enabled || !(toolsLearned(p, learned) || p.Declared.HasTools()) {
+		return
+	}
+	e.emit(Anomaly{Type: TypeToolListChanged, Severity: t.Severity, ExtensionID: p.ID, Target: "notifications/tools/list_changed",
+		Observed: "the server announced that its tool list changed", Expected: fmt.Sprintf("the %d tools it served while learning", p.Tools.Len()),
+		Score: 1, TraceID: sp.TraceID, SpanID: sp.SpanID, Time: now, Agent: ctx.agentName(), Session: ctx.session})
+}
+
+// shadowing: one tool name served to an agent by two of its servers. The
+// servers an agent used while it learned are its installation; a second
+// server of a name after that is reported once per (agent, tool, server).
+func (e *Engine) shadowing(p *profile.Profile, a *agentstate.Agent, tool string, agentLearned bool, ctx agentCtx, sp Span, now int64) {
+	if tool == listKey {
+		return
+	}
+	prior := a.Served(tool, p.ID, e.agents.s.Limits.Tools)
+	t := e.s.Detectors.ToolShadowing
+	if prior == nil || !agentLearned || !t.Enabled {
+		return
+	}
+	e.emit(Anomaly{Type: TypeToolShadowing, Severity: t.Severity, ExtensionID: p.ID, Target: Clip(tool),
+		Observed: fmt.Sprintf("tool %s served by %s and by %s to agent %s", Clip(tool), p.ID, strings.Join(prior, ", "), a.Name),
+		Expected: "each tool name served by one of the agent's servers", Score: 1,
+		TraceID: sp.TraceID, SpanID: sp.SpanID, Time: now, Agent: a.Name, Session: ctx.session})
+}
