@@ -10,9 +10,8 @@ import (
 // command (curl, wget, a script's argument), or "": how an exec tool's
 // command reaches the network, when its arguments were captured.
 func HostFromCommand(cmd string) string {
-	lower := strings.ToLower(cmd)
 	for _, scheme := range []string{"https://", "http://"} {
-		i := strings.Index(lower, scheme)
+		i := indexFoldASCII(cmd, scheme)
 		if i < 0 {
 			continue
 		}
@@ -26,4 +25,26 @@ func HostFromCommand(cmd string) string {
 		}
 	}
 	return ""
+}
+
+// indexFoldASCII finds sub (lower-case ASCII) in s ignoring ASCII case;
+// byte offsets stay those of s (strings.ToLower may change lengths).
+func indexFoldASCII(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		j := 0
+		for j < len(sub) && lowerASCII(s[i+j]) == sub[j] {
+			j++
+		}
+		if j == len(sub) {
+			return i
+		}
+	}
+	return -1
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }

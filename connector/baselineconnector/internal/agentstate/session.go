@@ -68,6 +68,16 @@ type Session struct {
 	DenialReported bool
 }
 
+// latest returns the i-th most recent call (0 = the latest). Until the
+// ring is full next stays 0 and the latest is the last appended.
+func (r *ring) latest(i int) *Call {
+	n := len(r.calls)
+	return &r.calls[((r.next-1-i)%n+n)%n]
+}
+
+// LatestRead returns the i-th most recent read (0 = the latest), i < len.
+func (s *Session) LatestRead(i int) *Call { return s.Reads.latest(i) }
+
 // ReadCalls returns the remembered reads (shared: do not keep).
 func (s *Session) ReadCalls() []Call { return s.Reads.calls }
 

@@ -58,7 +58,9 @@ func (e *Engine) attachBuiltin(p *profile.Profile) {
 // agentCtx is who acted in an agent event: the agent and its session.
 type agentCtx struct {
 	agent   *agentstate.Agent
+	sess    *agentstate.Session
 	session string
+	dup     bool
 }
 
 func (c agentCtx) agentName() string {
@@ -107,35 +109,41 @@ func toolClass(p *profile.Profile, ev *sandboxevent.Event) sandboxevent.ToolClas
 	return ev.Agent.Class
 }
 
-// observeAgent runs the detectors of agents that chain tools on one
-// agent event of server p. known says whether the event's target was in
-// the server's profile; learned whether the server is.
-func (e *Engine) observeAgent(p *profile.Profile, ev *sandboxevent.Event, known, learned bool, sp Span, now int64) agentCtx {
+// agentContext finds the acting agent and its session for an agent
+// event; dup reports a call already judged (one call reported by the
+// agent, the MCP client and the MCP server is judged once).
+func (e *Engine) agentContext(ev *sandboxevent.Event, sp Span, now int64) agentCtx {
 	ag := &e.agents
 	a := ag.agents.Get(agentName(ev), now)
 	ctx := agentCtx{agent: a}
 	key := sessionKey(ev, sp)
-	var sess *agentstate.Session
-	if key != "" {
-		var created bool
-		sess, created = ag.sessions.Get(key, a.Name)
-		if created {
-			a.Sessions++
-		}
-		ctx.session = Clip(key)
-		// One call reported by the agent, the MCP client and the MCP
-		// server is judged once.
-		if sess.SeenCall(ev.Agent.CallKey) {
-			return ctx
-		}
+	if key == "" {
+		return ctx
 	}
+	sess, created := ag.sessions.Get(key, a.Name)
+	if created {
+		a.Sessions++
+	}
+	ctx.sess, ctx.session = sess, Clip(key)
+	ctx.dup = sess.SeenCall(ev.Agent.CallKey)
+	return ctx
+}
+
+// observeAgent runs the detectors of agents that chain tools on one
+// agent event of server p. known says whether the event's target was in
+// the server's profile; learned whether the server is.
+func (e *Engine) observeAgent(p *profile.Profile, ev *sandboxevent.Event, ctx agentCtx, known, learned bool, sp Span, now int64) {
+	if ctx.dup {
+		return
+	}
+	a := ctx.agent
 	agentLearned := e.agentLearned(a, now)
 	tool := ev.Agent.Tool
 	if tool != "" && ev.Agent.ListedTools == "" {
 		e.toolDrift(p, tool, ev.Agent.DescriptionHash, "called", learned, ctx, sp, now)
 		e.shadowing(p, a, tool, agentLearned, ctx, sp, now)
 		if !agentLearned {
-			a.Tools.Add(profile.Hash(p.ID+"\x00"+tool), p.ID+"\x00"+tool, ag.s.Limits.Tools)
+			a.Tools.Add(profile.Hash(p.ID+"\x00"+tool), p.ID+"\x00"+tool, e.agents.s.Limits.Tools)
 		}
 	}
 	if ev.Agent.ListedTools != "" {
@@ -147,10 +155,9 @@ func (e *Engine) observeAgent(p *profile.Profile, ev *sandboxevent.Event, known,
 	if ev.Outcome == sandboxevent.OutcomeDenied {
 		e.agentDenied(a, ctx, sp, now)
 	}
-	if sess != nil && ev.Outcome == sandboxevent.OutcomeOK {
-		e.crossTool(p, a, sess, ev, known, learned, agentLearned, ctx, sp, now)
+	if ctx.sess != nil && ev.Outcome == sandboxevent.OutcomeOK {
+		e.crossTool(p, a, ctx.sess, ev, known, learned, agentLearned, ctx, sp, now)
 	}
-	return ctx
 }
 
 // agentDenied counts a denial against the agent across all its servers:

@@ -45,8 +45,7 @@ func (e *Engine) crossTool(p *profile.Profile, a *agentstate.Agent, sess *agents
 			call.Private = true // the environment, credentials
 		}
 		sess.AddRead(call, limit)
-		reads := sess.ReadCalls()
-		r := &reads[len(reads)-1]
+		r := sess.LatestRead(0)
 		for i, egs := 0, sess.EgressCalls(); i < len(egs); i++ {
 			if e.judgeChain(r, &egs[i], ch) {
 				break
@@ -72,8 +71,8 @@ func (e *Engine) crossTool(p *profile.Profile, a *agentstate.Agent, sess *agents
 			}
 		}
 		reported := false
-		for i, reads := 0, sess.ReadCalls(); i < len(reads) && !reported; i++ {
-			reported = e.judgeChain(&reads[len(reads)-1-i], &call, ch) // latest read first
+		for i := 0; i < len(sess.ReadCalls()) && !reported; i++ {
+			reported = e.judgeChain(sess.LatestRead(i), &call, ch) // latest read first
 		}
 		if !reported {
 			sess.AddEgress(call, limit)

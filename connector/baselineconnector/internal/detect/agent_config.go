@@ -81,10 +81,10 @@ type AgentSettings struct {
 	BuiltinServers bool
 }
 
-// DefaultAgentSettings: 1,000 agents, 10,000 sessions of 8 reads and 8
+// DefaultAgentSettings: 256 agents, 4,096 sessions of 8 reads and 8
 // egress calls, 50 sessions of learning.
 func DefaultAgentSettings() AgentSettings {
-	return AgentSettings{MaxAgents: 1000, MaxSessions: 10000, SessionCalls: 8, LearnSessions: 50,
+	return AgentSettings{MaxAgents: 256, MaxSessions: 4096, SessionCalls: 8, LearnSessions: 50,
 		Limits: agentstate.DefaultLimits(), BuiltinServers: true}
 }
 

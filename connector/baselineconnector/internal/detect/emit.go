@@ -18,6 +18,9 @@ func (e *Engine) Report(a Anomaly) {
 // reported as one summary record when the interval ends.
 func (e *Engine) emit(a Anomaly) {
 	a.Count = 1
+	if a.Agent == "" && e.cur.agent != nil {
+		a.Agent, a.Session = e.cur.agent.Name, e.cur.session
+	}
 	if e.s.DedupInterval <= 0 {
 		e.out = append(e.out, a)
 		return

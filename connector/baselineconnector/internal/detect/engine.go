@@ -117,6 +117,8 @@ type Engine struct {
 	sens     *sensitive
 	audit    *auditCheck
 	agents   agentEngine
+	// cur is the agent context of the event being observed, if any.
+	cur agentCtx
 }
 
 type dedupEntry struct {
@@ -209,8 +211,12 @@ func (e *Engine) Observe(ev *sandboxevent.Event, sp Span, now int64) {
 	}
 	p := e.profile(id, now)
 	p.LastSeen = now
+	var ac agentCtx
 	if ev.IsAgent() {
 		e.attachBuiltin(p)
+		ac = e.agentContext(ev, sp, now)
+		e.cur = ac // every anomaly of this event names the agent (emit)
+		defer func() { e.cur = agentCtx{} }()
 	}
 	learned := e.learned(p, now)
 	if ev.Version != "" && ev.Version != p.Version {
@@ -256,9 +262,8 @@ func (e *Engine) Observe(ev *sandboxevent.Event, sp Span, now int64) {
 	}
 	probe := ev.IsProbe()
 	known := e.novelty(p, ev, probe, learned, inv, sp, now)
-	var ac agentCtx
 	if ev.IsAgent() {
-		ac = e.observeAgent(p, ev, known, learned, sp, now)
+		e.observeAgent(p, ev, ac, known, learned, sp, now)
 	}
 	if ev.Outcome == sandboxevent.OutcomeDenied && e.s.Detectors.CapabilityDenied.Enabled {
 		gate := ev.Capability
@@ -272,7 +277,7 @@ func (e *Engine) Observe(ev *sandboxevent.Event, sp Span, now int64) {
 		target = Clip(target) // also the dedup key: a sender's 1 MiB host must not be kept
 		e.emit(Anomaly{Type: TypeCapabilityDenied, Severity: e.s.Detectors.CapabilityDenied.Severity, ExtensionID: p.ID,
 			Target: target, Observed: "denied " + target, Expected: "no denied capability decisions", Score: 1,
-			Learning: !learned, TraceID: sp.TraceID, SpanID: sp.SpanID, Time: now, Agent: ac.agentName(), Session: ac.session})
+			Learning: !learned, TraceID: sp.TraceID, SpanID: sp.SpanID, Time: now})
 	}
 	if probe {
 		e.recon(p, inv, learned, sp, now)
