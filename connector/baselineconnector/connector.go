@@ -88,7 +88,9 @@ func engineSettings(cfg *Config, tpl *pathtemplate.Templater) detect.Settings {
 		MaxExtensions: cfg.MaxExtensions, MaxTraces: cfg.MaxTraces, IdleTimeout: cfg.IdleTimeout, TraceTTL: cfg.TraceTTL,
 		DedupInterval: cfg.DedupInterval, MaxDedup: 100000, Templater: tpl,
 		TemplateHosts: cfg.TemplateHosts, VersionRelearn: cfg.VersionRelearn, Sensitive: cfg.Sensitive,
+		Agents: cfg.Agents.settings(), MaxFolded: cfg.DedupMaxFolded,
 	}
+	s.Limits.MaxTools = cfg.Agents.MaxTools
 	if len(cfg.Profiles) > 0 {
 		s.Declared = make(map[string]*profile.DeclaredSpec, len(cfg.Profiles))
 		for id := range cfg.Profiles {

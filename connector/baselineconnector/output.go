@@ -68,7 +68,7 @@ func (b *baseline) drainLocked(now time.Time) plog.Logs {
 		r.SetSeverityNumber(severityNumber(a.Severity))
 		r.SetSeverityText(string(a.Severity))
 		r.SetEventName(EventName)
-		r.Body().SetStr(fmt.Sprintf("%s: extension %s: %s (expected %s)", a.Type, a.ExtensionID, a.Observed, a.Expected))
+		r.Body().SetStr(fmt.Sprintf("%s: extension %s: %s (expected %s)%s", a.Type, a.ExtensionID, a.Observed, a.Expected, foldedSuffix(a)))
 		at := r.Attributes()
 		at.EnsureCapacity(10)
 		at.PutStr(AttrType, a.Type)
@@ -89,6 +89,7 @@ func (b *baseline) drainLocked(now time.Time) plog.Logs {
 			state = "learning"
 		}
 		at.PutStr(AttrLearning, state)
+		putAgentAndFolded(at, a)
 		b.series.add(a.ExtensionID, a.Type, string(a.Severity), int64(a.Count))
 		b.tel.anomaly(a.Type, string(a.Severity), int64(a.Count))
 	}
