@@ -131,6 +131,16 @@ type AgentInfo struct {
 	ListedTools string
 	// ListChanged is set on notifications/tools/list_changed.
 	ListChanged bool
+	// ListedToolHashes holds, per entry of ListedTools, a hash of that
+	// tool's name and description (owned by the Event): a changed hash for
+	// the same (server, tool) is a changed description.
+	ListedToolHashes []uint64
+	// AwaitingSession is set on a record whose server is known only
+	// through its session (Traceloop) when that session's identity has not
+	// been seen yet: ExtensionID is empty. A consumer may hold the record
+	// briefly and classify it again once the session's initialize span
+	// has arrived (see agentsession.go).
+	AwaitingSession bool
 }
 
 // IsAgent reports whether the event came from agent telemetry.

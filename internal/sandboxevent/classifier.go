@@ -2,6 +2,7 @@ package sandboxevent
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -22,6 +23,10 @@ type slot struct {
 type Classifier struct {
 	keys   map[string]slot
 	denied []string
+	// agents is set when the agents extractor profile is on; sessions is
+	// its bounded per-session state (see agentsession.go).
+	agents   bool
+	sessions *SessionTable
 }
 
 // New builds a Classifier from cfg (which should have been validated).
@@ -58,8 +63,20 @@ func New(cfg Config) (*Classifier, error) {
 		return nil, err
 	}
 	for _, p := range profiles {
+		if extractorProfiles[p] {
+			continue
+		}
 		if err := add(builtinProfiles[p]); err != nil {
 			return nil, err
+		}
+	}
+	if slices.Contains(profiles, ProfileAgents) {
+		c.agents = true
+		c.sessions = NewSessionTable(cfg.AgentSessions)
+		for _, k := range agentMarkerKeys {
+			if _, dup := c.keys[k]; !dup {
+				c.keys[k] = slot{field: fAgent}
+			}
 		}
 	}
 	return c, nil
@@ -85,8 +102,8 @@ const (
 // found holds, per field, the best value seen so far and its rank
 // (0 = none; otherwise level*256 + priority + 1, lower wins).
 type found struct {
-	vals [numFields]pcommon.Value
-	rank [numFields]uint16
+	vals [numFoundFields]pcommon.Value
+	rank [numFoundFields]uint16
 }
 
 func (c *Classifier) scan(attrs pcommon.Map, level uint16, f *found) {
@@ -110,12 +127,21 @@ func (c *Classifier) scan(attrs pcommon.Map, level uint16, f *found) {
 // spans under one resource scans them once.
 type ResourceContext struct {
 	f found
+	// service is the resource's service.name: an MCP server's identity on
+	// its own spans, an agent's name on the agent's.
+	service string
 }
 
 // LoadResource fills rc from a resource's attributes.
 func (c *Classifier) LoadResource(attrs pcommon.Map, rc *ResourceContext) {
 	rc.f = found{}
+	rc.service = ""
 	c.scan(attrs, levelResource, &rc.f)
+	if c.agents {
+		if v, ok := attrs.Get("service.name"); ok {
+			rc.service = v.Str()
+		}
+	}
 }
 
 // ClassifySpan classifies span under the resource context rc (which may be
@@ -129,6 +155,9 @@ func (c *Classifier) ClassifySpan(span ptrace.Span, rc *ResourceContext, ev *Eve
 	status := span.Status()
 	isErr := status.Code() == ptrace.StatusCodeError
 	c.derive(&f, span.Name(), isErr, ev)
+	if c.agents && (f.rank[fAgent] != 0 || isAgentSpanName(span.Name())) && c.extractSpan(span, rc, ev) {
+		return
+	}
 	if isErr && ev.ErrorCode == "" {
 		ev.ErrorCode = errorCodeFromSpan(span)
 	}
@@ -147,6 +176,9 @@ func (c *Classifier) ClassifyLog(rec plog.LogRecord, rc *ResourceContext, ev *Ev
 	c.scan(rec.Attributes(), levelRecord, &f)
 	isErr := rec.SeverityNumber() >= plog.SeverityNumberError
 	c.derive(&f, rec.EventName(), isErr, ev)
+	if c.agents && (f.rank[fAgent] != 0 || isAgentEventName(rec.EventName())) {
+		c.extractLog(rec, rc, ev)
+	}
 }
 
 func valueString(v pcommon.Value) string {

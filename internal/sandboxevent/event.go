@@ -130,7 +130,13 @@ func (e *Event) Reset() { *e = Event{} }
 // IsEgress reports whether the operation sends data out of the sandbox:
 // an HTTP request with a body-carrying method, a network connect, or a
 // permitted fetch dispatch.
+//
+// For agent events the tool's class decides: a fetch-like tool (or an
+// http(s) resource read) is egress whatever its method.
 func (e *Event) IsEgress() bool {
+	if e.Agent.Emitter != EmitterNone {
+		return e.Agent.Class == ToolClassEgress
+	}
 	switch e.Kind {
 	case KindNet:
 		return true
@@ -145,7 +151,13 @@ func (e *Event) IsEgress() bool {
 
 // IsRead reports whether the operation reads data: a file read or open, or
 // a database read (SELECT, find, get...).
+//
+// For agent events the tool's class decides: a read tool, a resource read,
+// or a tool that returns secrets.
 func (e *Event) IsRead() bool {
+	if e.Agent.Emitter != EmitterNone {
+		return e.Agent.Class == ToolClassRead || e.Agent.Class == ToolClassSecrets
+	}
 	switch e.Kind {
 	case KindFS:
 		return e.Operation == "" || hasPrefixFold(e.Operation, "read") || hasPrefixFold(e.Operation, "open") || hasPrefixFold(e.Operation, "stat")

@@ -12,6 +12,7 @@ import (
 func (c *Classifier) EachSpan(td ptrace.Traces, fn func(span ptrace.Span, ev *Event, rs ptrace.ResourceSpans, ss ptrace.ScopeSpans)) {
 	var rc ResourceContext
 	var ev Event
+	c.LearnSessions(td) // a batch's session identities before its tool spans
 	rss := td.ResourceSpans()
 	for i := 0; i < rss.Len(); i++ {
 		rs := rss.At(i)

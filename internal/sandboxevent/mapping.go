@@ -165,8 +165,11 @@ var builtinProfiles = map[string]Mapping{
 
 // BuiltinProfiles returns the names of the built-in profiles, sorted.
 func BuiltinProfiles() []string {
-	names := make([]string, 0, len(builtinProfiles))
+	names := make([]string, 0, len(builtinProfiles)+len(extractorProfiles))
 	for n := range builtinProfiles {
+		names = append(names, n)
+	}
+	for n := range extractorProfiles {
 		names = append(names, n)
 	}
 	slices.Sort(names)
@@ -175,7 +178,7 @@ func BuiltinProfiles() []string {
 
 // DefaultProfiles is the profile list used when a config names none.
 func DefaultProfiles() []string {
-	return []string{ProfileGoose, ProfileJSAudit, ProfileWazero, ProfileContainer, ProfileSemconv, ProfileAuditLog}
+	return []string{ProfileGoose, ProfileJSAudit, ProfileWazero, ProfileContainer, ProfileSemconv, ProfileAuditLog, ProfileAgents}
 }
 
 // Config is the event-model section every sandwatch component embeds as
@@ -186,6 +189,8 @@ type Config struct {
 	Profiles []string `mapstructure:"profiles"`
 	// Mapping adds keys of the operator's own; they win over the profiles.
 	Mapping Mapping `mapstructure:"mapping"`
+	// AgentSessions bounds the agents profile's per-session state.
+	AgentSessions SessionConfig `mapstructure:"agent_sessions"`
 	// DeniedValues are decision values that mean "denied" (case-insensitive).
 	// Empty means the built-in list (denied, deny, blocked, block, rejected,
 	// forbidden, false).
@@ -198,7 +203,7 @@ var defaultDeniedValues = []string{"denied", "deny", "blocked", "block", "reject
 func (c *Config) Validate() error {
 	var errs []error
 	for _, p := range c.Profiles {
-		if _, ok := builtinProfiles[p]; !ok {
+		if _, ok := builtinProfiles[p]; !ok && !extractorProfiles[p] {
 			errs = append(errs, fmt.Errorf("event_model.profiles: unknown profile %q (known: %s)", p, strings.Join(BuiltinProfiles(), ", ")))
 		}
 	}
@@ -213,6 +218,9 @@ func (c *Config) Validate() error {
 		if v == "" {
 			errs = append(errs, errors.New("event_model.denied_values: empty value"))
 		}
+	}
+	if err := c.AgentSessions.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
