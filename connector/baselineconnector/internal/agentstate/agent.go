@@ -38,6 +38,11 @@ type Agent struct {
 	// Denial window (recon across the agent's servers).
 	WindowStart int64
 	WindowCount uint32
+	// Recent private reads and unknown-host egress calls of all the
+	// agent's sessions: the chain across servers when the emitter's
+	// sessions are per server connection (Traceloop, mcp.session.id), so
+	// no session spans two servers.
+	Recent Session
 }
 
 // Served records that server serves tool for this agent. It returns the

@@ -16,6 +16,8 @@ import (
 // Call is one tool call a session remembers.
 type Call struct {
 	Server, Tool string // owned, clipped copies
+	// Session is the key of the call's session (owned, clipped).
+	Session string
 	Class        sandboxevent.ToolClass
 	// Target is the path template or host ("" when content was not
 	// captured).
@@ -78,6 +80,21 @@ func (r *ring) latest(i int) *Call {
 // LatestRead returns the i-th most recent read (0 = the latest), i < len.
 func (s *Session) LatestRead(i int) *Call { return s.Reads.latest(i) }
 
+// LatestEgress returns the i-th most recent egress call (0 = the latest).
+func (s *Session) LatestEgress(i int) *Call { return s.Egress.latest(i) }
+
+// MarkReported marks the remembered call of (trace, span) reported, in
+// reads and egress calls, so a call kept in two scopes is named once.
+func (s *Session) MarkReported(trace [16]byte, span [8]byte) {
+	for _, r := range []*ring{&s.Reads, &s.Egress} {
+		for i := range r.calls {
+			if r.calls[i].TraceID == trace && r.calls[i].SpanID == span {
+				r.calls[i].Reported = true
+			}
+		}
+	}
+}
+
 // ReadCalls returns the remembered reads (shared: do not keep).
 func (s *Session) ReadCalls() []Call { return s.Reads.calls }
 
@@ -108,7 +125,7 @@ func (s *Session) SeenCall(key string) bool {
 }
 
 func own(c Call) Call {
-	c.Server, c.Tool, c.Target = Clip(c.Server), Clip(c.Tool), Clip(c.Target)
+	c.Server, c.Tool, c.Target, c.Session = Clip(c.Server), Clip(c.Tool), Clip(c.Target), Clip(c.Session)
 	return c
 }
 

@@ -155,7 +155,9 @@ func (e *Engine) observeAgent(p *profile.Profile, ev *sandboxevent.Event, ctx ag
 	if ev.Outcome == sandboxevent.OutcomeDenied {
 		e.agentDenied(a, ctx, sp, now)
 	}
-	if ctx.sess != nil && ev.Outcome == sandboxevent.OutcomeOK {
+	// A failed egress still tried to send (a refused upload is an attempt);
+	// a denied one did not, and a failed read returned nothing.
+	if ctx.sess != nil && ev.Outcome != sandboxevent.OutcomeDenied {
 		e.crossTool(p, a, ctx.sess, ev, known, learned, agentLearned, ctx, sp, now)
 	}
 }

@@ -74,18 +74,22 @@ func (e *Engine) newTool(p *profile.Profile, tool, how, expected string, learnin
 // drift, each is offered to the agent (shadowing), and a hash of the
 // whole list, when that is what the emitter recorded, is compared.
 func (e *Engine) listedTools(p *profile.Profile, a *agentstate.Agent, ev *sandboxevent.Event, learned, agentLearned bool, ctx agentCtx, sp Span, now int64) {
-	list := ev.Agent.ListedTools
+	list, hashes := ev.Agent.ListedTools, ev.Agent.ListedToolHashes
 	for n := 0; list != "" && n < e.s.Limits.ToolLimit(); n++ {
 		var tool string
 		tool, list, _ = strings.Cut(list, ",")
 		tool = strings.TrimSpace(tool)
+		var desc uint64 // one hash per listed tool, when the emitter gives them
+		if n < len(hashes) {
+			desc = hashes[n]
+		}
 		if tool == "" {
 			continue
 		}
-		e.toolDrift(p, tool, 0, "listed", learned, ctx, sp, now)
+		e.toolDrift(p, tool, desc, "listed", learned, ctx, sp, now)
 		e.shadowing(p, a, tool, agentLearned, ctx, sp, now)
 	}
-	if ev.Agent.DescriptionHash != 0 {
+	if ev.Agent.DescriptionHash != 0 && len(hashes) == 0 {
 		e.toolDrift(p, listKey, ev.Agent.DescriptionHash, "listed", learned, ctx, sp, now)
 	}
 }

@@ -346,3 +346,65 @@ func targets(as []Anomaly) []string {
 	}
 	return out
 }
+
+// Emitters that record one hash per listed tool (the Traceloop
+// tools/list output): a changed description names its tool, and the
+// whole-list hash is not judged besides.
+func TestToolDriftPerListedTool(t *testing.T) {
+	h := newHarness(t, agentSettings)
+	list := func(s string, hashes ...uint64) sandboxevent.Event {
+		ev := toolCall(s, "", sandboxevent.ToolClassDiscovery)
+		ev.Agent.Method, ev.Agent.ListedTools, ev.Agent.ListedToolHashes = "tools/list", "lookup,summarise", hashes
+		ev.Agent.DescriptionHash = hashes[0] ^ hashes[1]
+		return ev
+	}
+	for i := 0; i < 6; i++ {
+		got, _ := h.invoke("acme", list("l", 1, 2))
+		require.Empty(t, got)
+	}
+	got, _ := h.invoke("acme", list("d", 1, 3))
+	require.Equal(t, []string{TypeToolDescriptionChanged}, typesOf(got))
+	assert.Equal(t, "summarise", got[0].Target)
+}
+
+// A failed egress (the upload was refused) still completes the chain: the
+// attempt is the signal. A failed read does not start one.
+func TestCrossToolFailedEgress(t *testing.T) {
+	h := newHarness(t, agentSettings)
+	learnAgent(t, h, 8)
+	h.invoke("filesystem", readFile("f", "read_text_file", "/home/agent/.netrc"))
+	up := fetchURL("f", "fetch", "127.0.0.1")
+	up.Outcome = sandboxevent.OutcomeError
+	got, _ := h.invoke("fetch", up)
+	assert.Len(t, ofType(got, TypeCrossToolExfiltration), 1)
+
+	rd := readFile("g", "read_text_file", "/home/agent/.netrc")
+	rd.Outcome = sandboxevent.OutcomeError
+	h.invoke("filesystem", rd)
+	got, _ = h.invoke("fetch", fetchURL("g", "fetch", "drop.evil.example"))
+	assert.Empty(t, ofType(got, TypeCrossToolExfiltration))
+}
+
+// MCP client records (Traceloop) open one session per server connection:
+// the chain across two servers is judged across the agent's sessions.
+func TestCrossToolAcrossConnectionSessions(t *testing.T) {
+	h := newHarness(t, agentSettings)
+	tl := func(ev sandboxevent.Event) sandboxevent.Event {
+		ev.Agent.Emitter, ev.Agent.Side = sandboxevent.EmitterTraceloop, sandboxevent.SideMCPClient
+		return ev
+	}
+	for i := 0; i < 8; i++ {
+		h.invoke("secure-filesystem-server", tl(readFile(fmt.Sprintf("fs-%d", i), "read_text_file", "/tmp/ws/notes.md")))
+		h.invoke("mcp-servers/everything", tl(toolCall(fmt.Sprintf("all-%d", i), "get-sum", sandboxevent.ToolClassOther)))
+		up := tl(fetchURL(fmt.Sprintf("all-%d", i), "gzip-file-as-resource", "cdn.example.com"))
+		h.invoke("mcp-servers/everything", up)
+	}
+	_, readTrace := h.invoke("secure-filesystem-server", tl(readFile("fs-x", "read_text_file", "/tmp/ws/.env")))
+	got, upTrace := h.invoke("mcp-servers/everything", tl(fetchURL("all-x", "gzip-file-as-resource", "127.0.0.1")))
+	x := ofType(got, TypeCrossToolExfiltration)
+	require.Len(t, x, 1, "got %v", typesOf(got))
+	assert.Equal(t, upTrace, x[0].TraceID)
+	assert.Equal(t, readTrace, x[0].Related.TraceID)
+	assert.Contains(t, x[0].Observed, "(session fs-x)")
+	assert.Contains(t, x[0].Observed, "(session all-x)")
+}
