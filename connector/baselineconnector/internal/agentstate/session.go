@@ -18,7 +18,7 @@ type Call struct {
 	Server, Tool string // owned, clipped copies
 	// Session is the key of the call's session (owned, clipped).
 	Session string
-	Class        sandboxevent.ToolClass
+	Class   sandboxevent.ToolClass
 	// Target is the path template or host ("" when content was not
 	// captured).
 	Target string
