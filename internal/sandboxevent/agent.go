@@ -11,6 +11,30 @@ package sandboxevent
 // BlockType is the normalised MCP method or GenAI operation (see the
 // BlockType* constants), and Target is the path, host or command taken
 // from mcp.resource.uri or from the tool's captured arguments.
+//
+// How the agents profile (agentspan.go, agentlog.go) fills them:
+//   - ExtensionID, in order: an MCP server span's resource service.name;
+//     the tool name's prefix (<server>__<tool> Goose, mcp__<server>__<tool>
+//     Claude Code); an emitter's server field (mcp_server, mcp_server_name,
+//     Copilot's ...mcp_server_name, else its _hash; Claude's
+//     tool_parameters.mcp_server_name); for Traceloop, the serverInfo.name
+//     of the session's initialize span (agentsession.go); on an MCP client
+//     span, server.address (the MCP server, never an egress destination);
+//     otherwise the agent itself (its built-in tools: Bash, shell,
+//     read_file...). Empty while AwaitingSession.
+//   - Kind/Target: an egress tool or an http(s) URL -> http and the host
+//     (URL holds the URL); an exec tool -> exec and the executable (URL
+//     holds the first http(s) URL of the command line, if any); a path or
+//     file:// URI -> fs and the path; postgres:// and other database URIs
+//     -> db and the table. Without content capture only the kind a class
+//     implies is known and Target is empty.
+//   - Outcome: a policy refusal (server-filesystem's "Access denied - path
+//     outside allowed directories", a reject/denied/abort decision, a hook
+//     denial) is OutcomeDenied; any other failure (status ERROR, error.type,
+//     is_error, success=false) is OutcomeError with ErrorCode error.type or
+//     "tool_error"; Decision holds a log event's decision as recorded.
+//   - IsRead and IsEgress follow Class for agent events (event.go).
+//   - Counting once: IsCall and CallDeduper (agentdedupe.go).
 
 // Emitter names the convention a record was read under.
 type Emitter uint8
@@ -102,14 +126,16 @@ type AgentInfo struct {
 	Emitter Emitter
 	Side    Side
 	// Agent names the acting agent: gen_ai.agent.name, the agent's
-	// service.name, or the emitter's own id (claude-code, codex...).
+	// service.name, or the emitter's own id (claude-code, codex...). Empty
+	// on MCP server spans (the server does not know its agent).
 	Agent string
 	// Tool is the tool name without any server prefix.
 	Tool string
 	// Method is the MCP method as sent (tools/call, resources/read...).
 	Method string
 	// Session groups the calls of one agent session: gen_ai.conversation.id,
-	// mcp.session.id, session.id, conversation.id.
+	// mcp.session.id, session.id, conversation.id; for Traceloop the session
+	// span's ID in hex (one client connection to one server).
 	Session string
 	// Prompt groups the calls of one turn: prompt.id, prompt_id.
 	Prompt string

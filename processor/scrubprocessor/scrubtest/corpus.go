@@ -19,6 +19,12 @@ var Carriers = []string{
 	"link.attribute", "status.message", "resource.attribute", "scope.attribute",
 	"log.body.string", "log.body.map", "log.attribute",
 	"metric.sum.attribute", "metric.histogram.attribute", "metric.gauge.attribute",
+	// Agent telemetry: tool arguments and results as JSON strings (see
+	// agentcarriers.go); the secret must go and the JSON stay valid.
+	"gen_ai.tool.call.arguments", "gen_ai.tool.call.result",
+	"traceloop.entity.input", "traceloop.entity.output",
+	"claude_code.tool_parameters", "claude_code.tool_input",
+	"codex.arguments", "codex.output",
 }
 
 // Corpus is telemetry with planted credentials and benign values.
@@ -204,7 +210,9 @@ func (p *planter) plant(carrier, text string) {
 		dp.SetDoubleValue(1)
 		dp.Attributes().PutStr(key, text)
 	default:
-		panic("scrubtest: unknown carrier " + carrier)
+		if !p.plantAgent(carrier, text) {
+			panic("scrubtest: unknown carrier " + carrier)
+		}
 	}
 }
 

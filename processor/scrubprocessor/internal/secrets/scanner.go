@@ -135,13 +135,44 @@ func (s *Scanner) NumRules() int { return len(s.rules) }
 // candidate positions; at each, a rule compiled to a sequence matcher
 // matches in place, and a regex rule is noted for after the pass (see
 // hit). Nothing allocates unless a regex matches or v changes.
+//
+// A value holding JSON escapes (\u0041KIA..., https:\/\/..., a JSON
+// document nested in a JSON string) is also read decoded, and what is
+// found there is redacted in place (see jsonescape.go).
 func (s *Scanner) Scan(v string, counts []uint64) (string, bool) {
 	if len(v) < 3 {
 		return v, false
 	}
 	var fbuf [8]finding
+	fs := s.find(v, fbuf[:0])
+	if dec, offs := decodeJSONEscapes(v); dec != "" {
+		// Raw findings widen to whole escape sequences; the decoded
+		// form's findings map back to them.
+		for i := range fs {
+			fs[i].start, fs[i].end = snapToEscapes(offs, fs[i].start, fs[i].end)
+		}
+		n := len(fs)
+		fs = s.find(dec, fs)
+		for i := n; i < len(fs); i++ {
+			fs[i].start, fs[i].end = int(offs[fs[i].start]), int(offs[fs[i].end])
+		}
+	}
+	if len(fs) == 0 {
+		return v, false
+	}
+	if jsonShaped(v) {
+		fs = clampToJSONStrings(v, fs)
+	}
+	return s.redact(v, fs, counts), true
+}
+
+// find appends to fs the secrets in v.
+func (s *Scanner) find(v string, fs []finding) []finding {
+	if len(v) < 3 {
+		return fs
+	}
 	var pbuf [8]pending
-	fs, ps := fbuf[:0], pbuf[:0]
+	ps := pbuf[:0]
 	var done ruleSet
 	for i := s.kw.next(v, 0); i >= 0; i = s.kw.next(v, i+1) {
 		single, bucket := s.kw.at(v, i)
@@ -161,11 +192,7 @@ func (s *Scanner) Scan(v string, counts []uint64) (string, bool) {
 	for _, r := range s.always {
 		ps = append(ps, pending{rule: r, hi: len(v)})
 	}
-	fs = s.runPending(v, ps, fs)
-	if len(fs) == 0 {
-		return v, false
-	}
-	return s.redact(v, fs, counts), true
+	return s.runPending(v, ps, fs)
 }
 
 type finding struct {
@@ -361,6 +388,10 @@ func (s *Scanner) redact(v string, fs []finding, counts []uint64) string {
 	last := 0
 	for i := 0; i < len(fs); {
 		f := fs[i]
+		if f.end <= f.start { // emptied by clampToJSONStrings
+			i++
+			continue
+		}
 		end := f.end
 		j := i + 1
 		for j < len(fs) && fs[j].start < end {
