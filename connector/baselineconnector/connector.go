@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/connector"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.uber.org/zap"
@@ -36,6 +37,7 @@ type baseline struct {
 	mu      sync.Mutex // guards eng, audit and series
 	eng     *detect.Engine
 	audit   *kaudit.Parser
+	calls   *sandboxevent.CallDeduper // one agent tool call counted once
 	series  *series
 	logs    consumer.Logs
 	metrics consumer.Metrics
@@ -78,7 +80,7 @@ func newBaseline(cfg *Config, set connector.Settings) (*baseline, error) {
 		return nil, fmt.Errorf("baseline: telemetry: %w", err)
 	}
 	return &baseline{cfg: cfg, set: set, classifier: cls, rules: rl, tel: tel, now: time.Now, eng: eng, audit: kaudit.New(),
-		series: newSeries(cfg.MaxAnomalySeries, time.Now())}, nil
+		calls: sandboxevent.NewCallDeduper(0), series: newSeries(cfg.MaxAnomalySeries, time.Now())}, nil
 }
 
 func engineSettings(cfg *Config, tpl *pathtemplate.Templater) detect.Settings {
@@ -272,6 +274,7 @@ func (b *baseline) consumeTraces(ctx context.Context, td ptrace.Traces) error {
 	b.classifier.EachSpan(td, func(span ptrace.Span, ev *sandboxevent.Event, rs ptrace.ResourceSpans, ss ptrace.ScopeSpans) {
 		sp := detect.Span{TraceID: span.TraceID(), SpanID: span.SpanID(), IsRoot: span.ParentSpanID().IsEmpty(),
 			Start: int64(span.StartTimestamp()), End: int64(span.EndTimestamp())}
+		sp.Repeat = sandboxevent.IsCall(ev) && b.calls.Repeat(ev, span.SpanID(), span.ParentSpanID())
 		b.observe(ev, sp, ts)
 		if pr, ok := procs.of(rs.Resource()); ok && ev.ExtensionID != "" {
 			b.eng.ObserveProcess(pr, ev.ExtensionID, sp.TraceID, sp.SpanID, sp.Start, sp.End, ev.Target)
@@ -301,6 +304,7 @@ func (b *baseline) consumeLogs(ctx context.Context, in plog.Logs) error {
 		}
 		t := int64(rec.Timestamp())
 		sp := detect.Span{TraceID: rec.TraceID(), SpanID: rec.SpanID(), Start: t, End: t}
+		sp.Repeat = sandboxevent.IsCall(ev) && b.calls.Repeat(ev, pcommon.SpanID{}, pcommon.SpanID{})
 		b.observe(ev, sp, ts)
 		if pr, ok := procs.of(rl.Resource()); ok && ev.ExtensionID != "" && sp.TraceID != ([16]byte{}) {
 			b.eng.ObserveProcess(pr, ev.ExtensionID, sp.TraceID, sp.SpanID, sp.Start, sp.End, ev.Target)

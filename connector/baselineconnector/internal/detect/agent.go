@@ -110,8 +110,9 @@ func toolClass(p *profile.Profile, ev *sandboxevent.Event) sandboxevent.ToolClas
 }
 
 // agentContext finds the acting agent and its session for an agent
-// event; dup reports a call already judged (one call reported by the
-// agent, the MCP client and the MCP server is judged once).
+// event; dup reports a call already counted (one call reported by the
+// agent, the MCP client and the MCP server counts once; its records still
+// feed the chains, whose anomalies name each call once).
 func (e *Engine) agentContext(ev *sandboxevent.Event, sp Span, now int64) agentCtx {
 	ag := &e.agents
 	a := ag.agents.Get(agentName(ev), now)
@@ -125,7 +126,10 @@ func (e *Engine) agentContext(ev *sandboxevent.Event, sp Span, now int64) agentC
 		a.Sessions++
 	}
 	ctx.sess, ctx.session = sess, Clip(key)
-	ctx.dup = sess.SeenCall(ev.Agent.CallKey)
+	// A call reported again (by the MCP client or server after the agent)
+	// is counted once: a repeat key within the session, or the connector's
+	// CallDeduper (sp.Repeat).
+	ctx.dup = sess.SeenCall(ev.Agent.CallKey) || sp.Repeat
 	return ctx
 }
 
@@ -133,9 +137,6 @@ func (e *Engine) agentContext(ev *sandboxevent.Event, sp Span, now int64) agentC
 // agent event of server p. known says whether the event's target was in
 // the server's profile; learned whether the server is.
 func (e *Engine) observeAgent(p *profile.Profile, ev *sandboxevent.Event, ctx agentCtx, known, learned bool, sp Span, now int64) {
-	if ctx.dup {
-		return
-	}
 	a := ctx.agent
 	agentLearned := e.agentLearned(a, now)
 	tool := ev.Agent.Tool
@@ -152,7 +153,7 @@ func (e *Engine) observeAgent(p *profile.Profile, ev *sandboxevent.Event, ctx ag
 	if ev.Agent.ListChanged {
 		e.listChanged(p, learned, ctx, sp, now)
 	}
-	if ev.Outcome == sandboxevent.OutcomeDenied {
+	if ev.Outcome == sandboxevent.OutcomeDenied && !ctx.dup {
 		e.agentDenied(a, ctx, sp, now)
 	}
 	// A failed egress still tried to send (a refused upload is an attempt);

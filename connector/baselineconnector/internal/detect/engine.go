@@ -55,6 +55,12 @@ type Span struct {
 	IsRoot  bool
 	Start   int64 // unix ns, 0 when unknown
 	End     int64
+	// Repeat: the record reports an agent tool call already observed (by
+	// the agent, the MCP client or the MCP server; sandboxevent's
+	// CallDeduper). It is counted once: only its targets and the agent
+	// detectors see it again (the server's record may carry the content
+	// the agent's lacked).
+	Repeat bool
 }
 
 // Anomaly is one detection.
@@ -229,7 +235,7 @@ func (e *Engine) Observe(ev *sandboxevent.Event, sp Span, now int64) {
 		inv = e.traces.Get(sp.TraceID, p.ID, now)
 		e.C.TracesDropped = e.traces.Dropped
 	}
-	if inv != nil && !inv.Done {
+	if inv != nil && !inv.Done && !sp.Repeat {
 		if inv.Spans == 0 {
 			inv.FirstSpan = sp.SpanID
 		}
@@ -254,10 +260,10 @@ func (e *Engine) Observe(ev *sandboxevent.Event, sp Span, now int64) {
 	}
 	// A failed block's duration is its client's timeout, not the
 	// extension's behaviour: only successful blocks are judged and learned.
-	if ev.BlockType != "" && ev.Outcome == sandboxevent.OutcomeOK && sp.End > sp.Start && sp.Start > 0 && !sp.IsRoot {
+	if ev.BlockType != "" && ev.Outcome == sandboxevent.OutcomeOK && sp.End > sp.Start && sp.Start > 0 && !sp.IsRoot && !sp.Repeat {
 		e.blockDuration(p, ev.BlockType, float64(sp.End-sp.Start)/1e6, learned, sp, now)
 	}
-	if ev.EgressBytes > 0 && ev.Outcome != sandboxevent.OutcomeDenied {
+	if ev.EgressBytes > 0 && ev.Outcome != sandboxevent.OutcomeDenied && !sp.Repeat {
 		e.egressWindow(p, ev.EgressBytes, learned, sp, now)
 	}
 	probe := ev.IsProbe()
@@ -265,7 +271,7 @@ func (e *Engine) Observe(ev *sandboxevent.Event, sp Span, now int64) {
 	if ev.IsAgent() {
 		e.observeAgent(p, ev, ac, known, learned, sp, now)
 	}
-	if ev.Outcome == sandboxevent.OutcomeDenied && e.s.Detectors.CapabilityDenied.Enabled {
+	if ev.Outcome == sandboxevent.OutcomeDenied && e.s.Detectors.CapabilityDenied.Enabled && !sp.Repeat {
 		gate := ev.Capability
 		if gate == "" {
 			gate = ev.Kind.String()
@@ -279,7 +285,7 @@ func (e *Engine) Observe(ev *sandboxevent.Event, sp Span, now int64) {
 			Target: target, Observed: "denied " + target, Expected: "no denied capability decisions", Score: 1,
 			Learning: !learned, TraceID: sp.TraceID, SpanID: sp.SpanID, Time: now})
 	}
-	if probe {
+	if probe && !sp.Repeat {
 		e.recon(p, inv, learned, sp, now)
 	}
 }
