@@ -39,6 +39,9 @@ type Config struct {
 	Exemplars ExemplarsConfig `mapstructure:"exemplars"`
 	// Targets opts in to sandbox.target.operations (per host, table...).
 	Targets TargetsConfig `mapstructure:"targets"`
+	// Agents: counting agent tool calls once, and waiting for a session's
+	// identity (see agents.go).
+	Agents AgentsConfig `mapstructure:"agents"`
 }
 
 // HistogramConfig holds explicit bucket bounds.
@@ -84,6 +87,7 @@ func createDefaultConfig() *Config {
 		Histogram:              HistogramConfig{Buckets: append([]time.Duration(nil), defaultBuckets...)},
 		Exemplars:              ExemplarsConfig{Enabled: true, MaxPerDataPoint: 2},
 		Targets:                TargetsConfig{Types: []string{"host", "table"}, TopK: 100},
+		Agents:                 AgentsConfig{DedupeMaxCalls: sandboxevent.DefaultDedupeMax, SessionWait: 5 * time.Second, MaxWaiting: 10000},
 	}
 }
 
@@ -144,6 +148,15 @@ func (c *Config) Validate() error {
 		if c.Targets.TopK < 1 || c.Targets.TopK > 100_000 {
 			add("targets.top_k: %d is out of range; use 1..100000 (default 100)", c.Targets.TopK)
 		}
+	}
+	if c.Agents.DedupeMaxCalls < 1 || c.Agents.DedupeMaxCalls > 10_000_000 {
+		add("agents.dedupe_max_calls: %d is out of range; use 1..10000000 (default %d)", c.Agents.DedupeMaxCalls, sandboxevent.DefaultDedupeMax)
+	}
+	if c.Agents.SessionWait < 0 || c.Agents.SessionWait > 10*time.Minute {
+		add("agents.session_wait: %v is out of range; use 0 (do not wait) to 10m (default 5s)", c.Agents.SessionWait)
+	}
+	if c.Agents.MaxWaiting < 0 || c.Agents.MaxWaiting > 1_000_000 {
+		add("agents.max_waiting: %d is out of range; use 0..1000000 (default 10000)", c.Agents.MaxWaiting)
 	}
 	if strings.ContainsFunc(c.UnknownExtension, func(r rune) bool { return r < 0x20 }) {
 		add("unknown_extension: %q contains control characters", c.UnknownExtension)

@@ -29,8 +29,15 @@ type sandboxMetrics struct {
 	tel        *telemetry
 	release    func()
 
-	mu  sync.Mutex // guards agg
+	mu  sync.Mutex // guards agg and the agent state below
 	agg *aggregate.Aggregator
+	// dedupe counts an agent call once; held are spans waiting for their
+	// session's identity (agents.go); repeats and unresolved are counted
+	// for the own telemetry since the last report.
+	dedupe     *sandboxevent.CallDeduper
+	held       []heldSpan
+	repeats    int64
+	unresolved int64
 
 	lifeMu sync.Mutex // guards refs, stop, done
 	refs   int
@@ -54,7 +61,8 @@ func newSandboxMetrics(set connector.Settings, cfg *Config, next consumer.Metric
 	}
 	return &sandboxMetrics{
 		cfg: cfg, logger: set.Logger, classifier: classifier, next: next, tel: tel,
-		agg: aggregate.New(aggregatorConfig(cfg), time.Now().UnixNano()),
+		agg:    aggregate.New(aggregatorConfig(cfg), time.Now().UnixNano()),
+		dedupe: sandboxevent.NewCallDeduper(cfg.Agents.DedupeMaxCalls),
 	}, nil
 }
 
@@ -116,6 +124,9 @@ func (c *sandboxMetrics) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	c.mu.Lock()
+	c.releaseHeld(time.Now().UnixNano(), true)
+	c.mu.Unlock()
 	c.flush(ctx)
 	c.tel.shutdown()
 	if c.release != nil {
@@ -145,10 +156,14 @@ func (c *sandboxMetrics) flush(ctx context.Context) {
 	sm := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty()
 	sm.Scope().SetName(metadata.ScopeName)
 	c.mu.Lock()
-	c.agg.Collect(time.Now().UnixNano(), sm.Metrics())
+	now := time.Now().UnixNano()
+	c.releaseHeld(now, false)
+	c.agg.Collect(now, sm.Metrics())
 	st := c.agg.Stats()
+	ag := c.agentStats()
 	c.mu.Unlock()
 	c.tel.record(ctx, st, 0)
+	c.tel.recordAgents(ctx, ag)
 	if sm.Metrics().Len() == 0 {
 		return
 	}
@@ -160,24 +175,18 @@ func (c *sandboxMetrics) flush(ctx context.Context) {
 // ConsumeTraces classifies every span and aggregates it.
 func (c *sandboxMetrics) ConsumeTraces(ctx context.Context, td ptrace.Traces) error {
 	now := time.Now().UnixNano()
-	var sp aggregate.Span
 	c.mu.Lock()
-	c.classifier.EachSpan(td, func(span ptrace.Span, ev *sandboxevent.Event, _ ptrace.ResourceSpans, _ ptrace.ScopeSpans) {
-		start, end := span.StartTimestamp(), span.EndTimestamp()
-		sp.Root = span.ParentSpanID().IsEmpty()
-		sp.Duration = 0
-		if end > start {
-			sp.Duration = float64(end-start) / 1e9
-		}
-		sp.Exemplar.TraceID = span.TraceID()
-		sp.Exemplar.SpanID = span.SpanID()
-		sp.Exemplar.Time = end
-		c.agg.RecordSpan(ev, &sp, now)
+	c.classifier.EachSpan(td, func(span ptrace.Span, ev *sandboxevent.Event, rs ptrace.ResourceSpans, _ ptrace.ScopeSpans) {
+		c.recordSpan(span, ev, rs, now, true)
 	})
 	c.agg.EndBatch()
+	// This batch may have named the sessions of spans held from earlier ones.
+	c.releaseHeld(now, false)
 	st := c.agg.Stats()
+	ag := c.agentStats()
 	c.mu.Unlock()
 	c.tel.record(ctx, st, 0)
+	c.tel.recordAgents(ctx, ag)
 	return nil
 }
 
@@ -199,12 +208,18 @@ func (c *sandboxMetrics) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 			}
 			exp = &ex
 		}
+		if sandboxevent.IsCall(ev) && c.dedupe.Repeat(ev, pcommon.SpanID{}, pcommon.SpanID{}) {
+			c.repeats++
+			return
+		}
 		c.agg.RecordLog(ev, exp, now)
 	})
 	c.agg.EndBatch()
 	st := c.agg.Stats()
+	ag := c.agentStats()
 	c.mu.Unlock()
 	c.tel.record(ctx, st, malformed)
+	c.tel.recordAgents(ctx, ag)
 	return nil
 }
 

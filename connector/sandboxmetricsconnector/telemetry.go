@@ -18,6 +18,9 @@ type telemetry struct {
 	overflowed   metric.Int64Counter
 	unattributed metric.Int64Counter
 	malformed    metric.Int64Counter
+	repeats      metric.Int64Counter
+	unresolved   metric.Int64Counter
+	waiting      atomic.Int64
 	reg          metric.Registration
 }
 
@@ -40,6 +43,22 @@ func newTelemetry(set component.TelemetrySettings) (*telemetry, error) {
 		metric.WithUnit("{record}")); err != nil {
 		return nil, fmt.Errorf("sandbox_metrics telemetry: %w", err)
 	}
+	if t.repeats, err = meter.Int64Counter("otelcol_sandbox_metrics_agent_repeats",
+		metric.WithDescription("Agent tool-call records not counted because they report a call already counted (the agent's, the MCP client's and the MCP server's record of one call)."),
+		metric.WithUnit("{record}")); err != nil {
+		return nil, fmt.Errorf("sandbox_metrics telemetry: %w", err)
+	}
+	if t.unresolved, err = meter.Int64Counter("otelcol_sandbox_metrics_agent_unresolved",
+		metric.WithDescription("Agent spans whose MCP server is known only through their session, recorded without it because the session's initialize span did not arrive within agents.session_wait (or agents.max_waiting was reached)."),
+		metric.WithUnit("{span}")); err != nil {
+		return nil, fmt.Errorf("sandbox_metrics telemetry: %w", err)
+	}
+	waitingGauge, err := meter.Int64ObservableGauge("otelcol_sandbox_metrics_agent_waiting",
+		metric.WithDescription("Agent spans held, waiting for their session's identity."),
+		metric.WithUnit("{span}"))
+	if err != nil {
+		return nil, fmt.Errorf("sandbox_metrics telemetry: %w", err)
+	}
 	gauge, err := meter.Int64ObservableGauge("otelcol_sandbox_metrics_series",
 		metric.WithDescription("Live series held by the sandbox_metrics connector, overflow series included."),
 		metric.WithUnit("{series}"))
@@ -48,8 +67,9 @@ func newTelemetry(set component.TelemetrySettings) (*telemetry, error) {
 	}
 	if t.reg, err = meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		o.ObserveInt64(gauge, t.series.Load())
+		o.ObserveInt64(waitingGauge, t.waiting.Load())
 		return nil
-	}, gauge); err != nil {
+	}, gauge, waitingGauge); err != nil {
 		return nil, fmt.Errorf("sandbox_metrics telemetry: %w", err)
 	}
 	return t, nil
@@ -68,6 +88,26 @@ func (t *telemetry) record(ctx context.Context, st aggregate.Stats, malformed in
 	if st.Unattributed > 0 {
 		t.unattributed.Add(ctx, int64(st.Unattributed))
 	}
+}
+
+// agentStats are the agent counters since the last report.
+type agentStats struct{ repeats, unresolved, waiting int64 }
+
+// agentStats takes the agent counters (c.mu is held).
+func (c *sandboxMetrics) agentStats() agentStats {
+	st := agentStats{repeats: c.repeats, unresolved: c.unresolved, waiting: int64(len(c.held))}
+	c.repeats, c.unresolved = 0, 0
+	return st
+}
+
+func (t *telemetry) recordAgents(ctx context.Context, st agentStats) {
+	if st.repeats > 0 {
+		t.repeats.Add(ctx, st.repeats)
+	}
+	if st.unresolved > 0 {
+		t.unresolved.Add(ctx, st.unresolved)
+	}
+	t.waiting.Store(st.waiting)
 }
 
 func (t *telemetry) shutdown() {

@@ -21,7 +21,8 @@ import (
 //     the client span when params._meta propagation is on, mcp-go's
 //     tool.<name> handler under its dispatcher), or
 //   - it is a span that a counted call record named as its parent (the
-//     same chain arriving child first, as one process exports it).
+//     same chain arriving child first, as one process exports it), or
+//   - it is a span already seen (an exporter's retry of a batch).
 //
 // Limits: a chain of three arriving middle last (server, then agent, then
 // client) is counted twice, since nothing links server and agent until
@@ -79,7 +80,9 @@ func (d *CallDeduper) Repeat(ev *Event, span, parent pcommon.SpanID) bool {
 	if d.parents.has(sid) {
 		repeat = true
 	}
-	d.spans.add(sid)
+	if !d.spans.add(sid) {
+		repeat = true // the same span again: an exporter's retry
+	}
 	if !parent.IsEmpty() {
 		d.parents.add(pid)
 	}

@@ -207,6 +207,10 @@ func (a *Aggregator) RecordSpan(ev *sandboxevent.Event, sp *Span, now int64) {
 		return
 	}
 	ex := &sp.Exemplar
+	if ev.IsAgent() {
+		a.recordAgent(ev, ext, h0, ex, sp, now)
+		return
+	}
 	if sp.Root {
 		outcome := ev.Outcome.String()
 		a.count(Invocations, int(ev.Outcome), Labels{ext, outcome}, h0, ex, now)
@@ -225,6 +229,16 @@ func (a *Aggregator) RecordSpan(ev *sandboxevent.Event, sp *Span, now int64) {
 // something about a sandbox operation count (a kind other than "other", or
 // a capability or decision); ex may be nil when the record has no trace.
 func (a *Aggregator) RecordLog(ev *sandboxevent.Event, ex *Exemplar, now int64) {
+	if ev.IsAgent() {
+		if !sandboxevent.IsCall(ev) && ev.BlockType != sandboxevent.BlockTypeDecision {
+			return // api_request, user_prompt...: not a tool's record
+		}
+		ext, h0, ok := a.extension(ev)
+		if ok {
+			a.recordAgent(ev, ext, h0, ex, nil, now)
+		}
+		return
+	}
 	if ev.Kind == sandboxevent.KindOther && ev.Capability == "" && ev.Decision == "" {
 		return
 	}

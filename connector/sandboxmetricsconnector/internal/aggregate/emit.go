@@ -98,6 +98,9 @@ func (a *Aggregator) writeAttrs(d Def, s *series, overflow bool, attrs pcommon.M
 	}
 	attrs.EnsureCapacity(len(d.Labels))
 	for i, name := range d.Labels {
+		if s.labels[i] == "" && d.Optional[i] {
+			continue // tool: only agent series carry it
+		}
 		attrs.PutStr(name, s.labels[i])
 	}
 }

@@ -24,6 +24,8 @@ type Def struct {
 	Unit        string
 	Histogram   bool
 	Labels      []string
+	// Optional marks labels left out of a series whose value is empty.
+	Optional [maxLabels]bool
 }
 
 // OverflowAttr marks the series into which measurements beyond the
@@ -36,8 +38,9 @@ const OverflowAttr = "otel.metric.overflow"
 var Defs = [NumMetrics]Def{
 	Operations: {
 		Name: "sandbox.operations", Unit: "{operation}",
-		Description: "Sandbox operations by extension, operation kind and outcome (ok, error, denied).",
-		Labels:      []string{"extension", "kind", "outcome"},
+		Description: "Sandbox operations by extension, operation kind and outcome (ok, error, denied); agent tool calls also by tool (the MCP server or agent tool set is the extension), each call counted once.",
+		Labels:      []string{"extension", "kind", "outcome", "tool"},
+		Optional:    [maxLabels]bool{3: true},
 	},
 	Errors: {
 		Name: "sandbox.errors", Unit: "{error}",

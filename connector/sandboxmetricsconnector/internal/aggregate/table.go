@@ -13,7 +13,7 @@ import (
 )
 
 // maxLabels is the most attributes a series of this package carries.
-const maxLabels = 3
+const maxLabels = 4
 
 // Labels is a series' attribute values, in the order of its metric's label
 // names. Values may alias pdata memory: the table copies them only when it

@@ -127,6 +127,46 @@ func snapToEscapes(offs []int32, start, end int) (int, int) {
 	return int(offs[k]), int(offs[e])
 }
 
+// findInJSONStrings also reads every string of a JSON document on its own,
+// decoded: a rule that wants its secret followed by a space or the end of
+// the value (curl -u 'user:pass') must not miss it because a closing quote
+// follows in the document.
+func (s *Scanner) findInJSONStrings(v string, fs []finding) []finding {
+	for i := 0; i < len(v); i++ {
+		if v[i] != '"' {
+			continue
+		}
+		start := i + 1
+		j := start
+		for j < len(v) && v[j] != '"' {
+			if v[j] == '\\' {
+				j++
+			}
+			j++
+		}
+		if j > len(v) {
+			j = len(v)
+		}
+		if j-start >= 8 {
+			raw := v[start:j]
+			n := len(fs)
+			if dec, offs := decodeJSONEscapes(raw); dec != "" {
+				fs = s.find(dec, fs)
+				for k := n; k < len(fs); k++ {
+					fs[k].start, fs[k].end = start+int(offs[fs[k].start]), start+int(offs[fs[k].end])
+				}
+			} else {
+				fs = s.find(raw, fs)
+				for k := n; k < len(fs); k++ {
+					fs[k].start, fs[k].end = start+fs[k].start, start+fs[k].end
+				}
+			}
+		}
+		i = j
+	}
+	return fs
+}
+
 // jsonShaped: the value starts (after spaces) like a JSON object or array.
 func jsonShaped(v string) bool {
 	for i := 0; i < len(v); i++ {

@@ -157,10 +157,14 @@ func (s *Scanner) Scan(v string, counts []uint64) (string, bool) {
 			fs[i].start, fs[i].end = int(offs[fs[i].start]), int(offs[fs[i].end])
 		}
 	}
+	json := jsonShaped(v)
+	if json {
+		fs = s.findInJSONStrings(v, fs)
+	}
 	if len(fs) == 0 {
 		return v, false
 	}
-	if jsonShaped(v) {
+	if json {
 		fs = clampToJSONStrings(v, fs)
 	}
 	return s.redact(v, fs, counts), true
