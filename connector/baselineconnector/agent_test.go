@@ -1,6 +1,7 @@
 package baselineconnector
 
 import (
+	"context"
 	"encoding/binary"
 	"strings"
 	"testing"
@@ -145,4 +146,70 @@ func TestAgentDetectorsOnRecordedTraceloopSpans(t *testing.T) {
 	require.Len(t, d, 1, "got %v", types(recs))
 	assert.Equal(t, "secure-filesystem-server", d[0].Ext)
 	assert.Equal(t, [16]byte(traces["read_text_file.tool"]), d[0].TraceID)
+}
+
+// split moves the spans named name of td into a batch of their own.
+func split(td ptrace.Traces, name string) ptrace.Traces {
+	out := ptrace.NewTraces()
+	rss := td.ResourceSpans()
+	for i := 0; i < rss.Len(); i++ {
+		rs := rss.At(i)
+		ors := out.ResourceSpans().AppendEmpty()
+		rs.Resource().CopyTo(ors.Resource())
+		oss := ors.ScopeSpans().AppendEmpty()
+		for j := 0; j < rs.ScopeSpans().Len(); j++ {
+			rs.ScopeSpans().At(j).Spans().RemoveIf(func(sp ptrace.Span) bool {
+				if sp.Name() != name {
+					return false
+				}
+				sp.CopyTo(oss.Spans().AppendEmpty())
+				return true
+			})
+		}
+	}
+	return out
+}
+
+// Traceloop tool spans that arrive before their session's initialize span
+// (another batch) are held until it names their server, then judged.
+func TestAgentSpansHeldForTheirSession(t *testing.T) {
+	r := newRig(t, func(c *Config) {
+		c.DedupInterval = 0
+		c.LearnInvocations = 20
+		c.Agents.LearnSessions = 10
+	})
+	for n := uint32(0); n < 30; n++ {
+		td, _ := replay(t, n, benign)
+		r.feed(td, plog.NewLogs())
+		r.advance(time.Second)
+	}
+	td, traces := replay(t, 101, func(name string, attrs pcommon.Map, st ptrace.Status) bool {
+		if !benign(name, attrs, st) {
+			return false
+		}
+		rewrite(attrs, "traceloop.entity.input", "/tmp/mcpt/ws/docs/notes.md", "/home/agent/.ssh/id_rsa")
+		rewrite(attrs, "traceloop.entity.input", "https://cdn.example.com/logo.png", "http://127.0.0.1:8931/collect")
+		return true
+	})
+	inits := split(td, "initialize.mcp")
+	r.feed(td, plog.NewLogs()) // tools first: held
+	require.Empty(t, ofType(r.records(), detect.TypeCrossToolExfiltration))
+	assert.NotEmpty(t, r.b.held)
+	r.advance(time.Second)
+	r.feed(inits, plog.NewLogs())
+	x := ofType(r.records(), detect.TypeCrossToolExfiltration)
+	require.Len(t, x, 1, "got %v", types(r.records()))
+	assert.Equal(t, [16]byte(traces["gzip-file-as-resource.tool"]), x[0].TraceID)
+	assert.Empty(t, r.b.held)
+
+	// A session whose initialize never comes: released after session_wait.
+	td, _ = replay(t, 102, benign)
+	split(td, "initialize.mcp")
+	r.feed(td, plog.NewLogs())
+	require.NotEmpty(t, r.b.held)
+	before := r.b.eng.C.Unattributed
+	r.advance(6 * time.Second)
+	r.b.tick(context.Background(), false)
+	assert.Empty(t, r.b.held)
+	assert.Greater(t, r.b.eng.C.Unattributed, before)
 }

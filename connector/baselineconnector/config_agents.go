@@ -3,6 +3,7 @@ package baselineconnector
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/sandwatch/sandwatch/connector/baselineconnector/internal/agentstate"
 	"github.com/sandwatch/sandwatch/connector/baselineconnector/internal/detect"
@@ -25,12 +26,18 @@ type AgentsConfig struct {
 	// reference MCP servers (filesystem, fetch, everything, memory, git,
 	// github) to servers of those names that have no declared profile.
 	BuiltinServers bool `mapstructure:"builtin_servers"`
+	// SessionWait holds a span whose server is known only through its
+	// session (Traceloop) until the session's initialize span arrives, at
+	// most this long (0: observe it at once, unattributed).
+	SessionWait time.Duration `mapstructure:"session_wait"`
+	// MaxWaiting caps the spans held at once; beyond, observed at once.
+	MaxWaiting int `mapstructure:"max_waiting"`
 }
 
 func defaultAgentsConfig() AgentsConfig {
 	d := detect.DefaultAgentSettings()
 	return AgentsConfig{MaxAgents: d.MaxAgents, MaxSessions: d.MaxSessions, SessionCalls: d.SessionCalls,
-		LearnSessions: d.LearnSessions, MaxTools: 256, BuiltinServers: true}
+		LearnSessions: d.LearnSessions, MaxTools: 256, BuiltinServers: true, SessionWait: 5 * time.Second, MaxWaiting: 10000}
 }
 
 func (a AgentsConfig) validate() error {
@@ -45,6 +52,8 @@ func (a AgentsConfig) validate() error {
 	check("session_calls", a.SessionCalls >= 1 && a.SessionCalls <= 256, fmt.Sprintf("must be between 1 and 256 (got %d, default 8)", a.SessionCalls))
 	check("learn_sessions", a.LearnSessions > 0, "must be at least 1 (default 50)")
 	check("max_tools", a.MaxTools >= 1 && a.MaxTools <= 4096, fmt.Sprintf("must be between 1 and 4096 (got %d, default 256)", a.MaxTools))
+	check("session_wait", a.SessionWait >= 0 && a.SessionWait <= time.Minute, fmt.Sprintf("must be between 0 and 1m (got %s, default 5s)", a.SessionWait))
+	check("max_waiting", a.MaxWaiting >= 0, fmt.Sprintf("must be >= 0 (got %d, default 10000)", a.MaxWaiting))
 	return errors.Join(errs...)
 }
 

@@ -38,6 +38,7 @@ type baseline struct {
 	eng     *detect.Engine
 	audit   *kaudit.Parser
 	calls   *sandboxevent.CallDeduper // one agent tool call counted once
+	held    []heldSpan                // spans awaiting their session (hold.go)
 	series  *series
 	logs    consumer.Logs
 	metrics consumer.Metrics
@@ -198,6 +199,7 @@ func (b *baseline) loop() {
 func (b *baseline) tick(ctx context.Context, final bool) {
 	now := b.now()
 	b.mu.Lock()
+	b.releaseHeldLocked(now.UnixNano(), final)
 	if final {
 		b.eng.Flush(now.UnixNano())
 	} else {
@@ -272,6 +274,9 @@ func (b *baseline) consumeTraces(ctx context.Context, td ptrace.Traces) error {
 	b.mu.Lock()
 	var procs processCache
 	b.classifier.EachSpan(td, func(span ptrace.Span, ev *sandboxevent.Event, rs ptrace.ResourceSpans, ss ptrace.ScopeSpans) {
+		if b.holdSpan(span, ev, rs, ts) {
+			return
+		}
 		sp := detect.Span{TraceID: span.TraceID(), SpanID: span.SpanID(), IsRoot: span.ParentSpanID().IsEmpty(),
 			Start: int64(span.StartTimestamp()), End: int64(span.EndTimestamp())}
 		sp.Repeat = sandboxevent.IsCall(ev) && b.calls.Repeat(ev, span.SpanID(), span.ParentSpanID())
@@ -285,6 +290,7 @@ func (b *baseline) consumeTraces(ctx context.Context, td ptrace.Traces) error {
 			})
 		}
 	})
+	b.releaseHeldLocked(ts, false) // this batch may have named their sessions
 	b.eng.EndBatch(ts)
 	ld := b.drainLocked(now)
 	b.mu.Unlock()
