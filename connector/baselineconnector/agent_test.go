@@ -21,7 +21,7 @@ import (
 // testdata/samples/AGENTS.md) as run n of the same harness: fresh trace
 // and span ids (so fresh sessions), times shifted by n seconds, spans
 // dropped or rewritten by edit (return false to drop).
-func replay(t *testing.T, n uint32, edit func(name string, attrs pcommon.Map, st ptrace.Status) bool) (ptrace.Traces, map[string]pcommon.TraceID) {
+func replay(t testing.TB, n uint32, edit func(name string, attrs pcommon.Map, st ptrace.Status) bool) (ptrace.Traces, map[string]pcommon.TraceID) {
 	td := samples.Traces(t, "traceloop_mcp.json")
 	byName := map[string]pcommon.TraceID{}
 	remap8 := func(id pcommon.SpanID) pcommon.SpanID {
