@@ -187,8 +187,10 @@ func (b *baseline) buildMetrics(now time.Time) pmetric.Metrics {
 	for _, o := range st.Overflow {
 		overflow += o
 	}
+	ag := b.eng.AgentStats()
 	for reason, n := range map[string]uint64{"profile_evicted": b.eng.C.Evicted, "trace_untracked": b.eng.C.TracesDropped,
-		"target_summarised": overflow, "audit_record_dropped": b.eng.AuditStats().Dropped} {
+		"target_summarised": overflow, "audit_record_dropped": b.eng.AuditStats().Dropped,
+		"agent_evicted": ag.AgentsEvicted, "session_evicted": ag.SessionsEvicted, "tool_unregistered": ag.ToolsOverflowed} {
 		dp := ds.DataPoints().AppendEmpty()
 		dp.SetStartTimestamp(b.series.start)
 		dp.SetTimestamp(ts)

@@ -179,3 +179,21 @@ func (e *Engine) agentDenied(a *agentstate.Agent, ctx agentCtx, sp Span, now int
 		Expected: fmt.Sprintf("fewer than %d per %s", d.WindowProbes, d.Window), Score: 1,
 		Learning: !a.Learned, TraceID: sp.TraceID, SpanID: sp.SpanID, Time: now, Agent: a.Name, Session: ctx.session})
 }
+
+// AgentStats are the bounded agent state's counters, for metrics.
+type AgentStats struct {
+	Agents, Sessions               int
+	AgentsEvicted, SessionsEvicted uint64
+	ToolsOverflowed                uint64
+}
+
+// AgentStats walks the agent state and the tool registries (call at
+// metric intervals, not per span).
+func (e *Engine) AgentStats() AgentStats {
+	s := AgentStats{Agents: e.agents.agents.Len(), Sessions: e.agents.sessions.Len(),
+		AgentsEvicted: e.agents.agents.Evicted, SessionsEvicted: e.agents.sessions.Evicted}
+	for _, p := range e.profiles.Values() {
+		s.ToolsOverflowed += p.Tools.Overflow()
+	}
+	return s
+}
