@@ -138,18 +138,15 @@ func isEgressCall(class sandboxevent.ToolClass, ev *sandboxevent.Event) bool {
 	case ev.Agent.Tool == "" && ev.TargetType == sandboxevent.TargetHost:
 		return true
 	case class == sandboxevent.ToolClassExec:
-		return ev.TargetType == sandboxevent.TargetCommand && agentstate.HostFromCommand(ev.Target) != ""
+		return ev.URL != "" // the event model's URL of a command (curl -X POST https://...)
 	}
 	return false
 }
 
 // egressHost is where an egress call went, "" when not captured.
 func egressHost(ev *sandboxevent.Event) string {
-	switch ev.TargetType {
-	case sandboxevent.TargetHost:
+	if ev.TargetType == sandboxevent.TargetHost {
 		return ev.Target
-	case sandboxevent.TargetCommand:
-		return agentstate.HostFromCommand(ev.Target)
 	}
 	if ev.URL != "" {
 		return sandboxevent.HostFromURL(ev.URL)

