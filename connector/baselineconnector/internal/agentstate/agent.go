@@ -45,16 +45,22 @@ type Agent struct {
 	Recent Session
 }
 
-// Served records that server serves tool for this agent. It returns the
-// servers that already served the same name (a shadowing) when server is
-// new for it; nil otherwise. Bounded by maxTools names and
+// Served records that server serves tool for this agent and returns the
+// other servers that serve the same name (a shadowing), nil when none.
+// While the agent learns every server is recorded (its installation);
+// after, a server that shadows a name is not recorded, so each of its
+// calls is reported again (every attack trace reachable), while a server
+// with a name of its own is. Bounded by maxTools names and
 // maxServersPerTool servers per name.
-func (a *Agent) Served(tool, server string, maxTools int) []string {
+func (a *Agent) Served(tool, server string, maxTools int, learning bool) []string {
 	srv := a.servedBy[tool]
 	for _, s := range srv {
 		if s == server {
 			return nil
 		}
+	}
+	if len(srv) > 0 && !learning {
+		return srv
 	}
 	if srv == nil && len(a.servedBy) >= maxTools {
 		return nil
@@ -62,11 +68,10 @@ func (a *Agent) Served(tool, server string, maxTools int) []string {
 	if a.servedBy == nil {
 		a.servedBy = make(map[string][]string, 8)
 	}
-	prior := srv
 	if len(srv) < maxServersPerTool {
 		a.servedBy[Clip(tool)] = append(srv, Clip(server))
 	}
-	return prior
+	return srv
 }
 
 // ToolNames is how many tool names shadowing tracks.

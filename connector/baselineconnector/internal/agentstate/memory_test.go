@@ -38,7 +38,7 @@ func TestMemoryAtCaps(t *testing.T) {
 		for j := 0; j < lim.Tools; j++ {
 			n := fmt.Sprintf("server-%02d\x00tool_name_%03d", j%16, j)
 			a.Tools.Add(profile.Hash(n), n, lim.Tools)
-			a.Served(fmt.Sprintf("tool_name_%03d", j), fmt.Sprintf("server-%02d", j%16), lim.Tools)
+			a.Served(fmt.Sprintf("tool_name_%03d", j), fmt.Sprintf("server-%02d", j%16), lim.Tools, true)
 		}
 		for j := 0; j < lim.Pairs; j++ {
 			n := fmt.Sprintf("server-%02d/read_tool_%03d>server-%02d/egress_%03d", j%7, j, j%5, j)

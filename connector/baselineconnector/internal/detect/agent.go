@@ -55,6 +55,16 @@ func (e *Engine) attachBuiltin(p *profile.Profile) {
 	}
 }
 
+// agentTargetQuiet: the event being observed is an agent tool call, whose
+// paths and hosts the model chose (a fetch tool reaches any URL, a
+// filesystem tool reads any file of the workspace), so a target new to
+// the server is not reported by itself unless the operator asks
+// (agents.report_target_novelty); it still counts as never seen for the
+// cross-tool chains, and declared roots and hosts are still enforced.
+func (e *Engine) agentTargetQuiet() bool {
+	return e.cur.agent != nil && !e.s.Agents.ReportTargetNovelty
+}
+
 // agentCtx is who acted in an agent event: the agent and its session.
 type agentCtx struct {
 	agent   *agentstate.Agent

@@ -79,6 +79,10 @@ type AgentSettings struct {
 	// BuiltinServers attaches the shipped declared profiles of reference
 	// MCP servers (internal/mcpservers) to servers that have none.
 	BuiltinServers bool
+	// ReportTargetNovelty reports new_path and new_destination for the
+	// targets of agent tool calls, as for any extension (default off:
+	// the model chooses them; see agentTargetQuiet).
+	ReportTargetNovelty bool
 }
 
 // DefaultAgentSettings: 256 agents, 4,096 sessions of 8 reads and 8

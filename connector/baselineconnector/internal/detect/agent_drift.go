@@ -44,10 +44,15 @@ func (e *Engine) toolDrift(p *profile.Profile, tool string, desc uint64, how str
 		return
 	}
 	old := p.Tools.Desc(i)
-	p.Tools.SetDesc(i, desc)
-	if old == 0 || old == desc || !judging {
+	if old == 0 || !judging {
+		p.Tools.SetDesc(i, desc) // learning, or the first description recorded
 		return
 	}
+	if old == desc {
+		return
+	}
+	// The learned description stays the reference: a description that
+	// changes back and forth is reported each time it differs.
 	if t := e.s.Detectors.ToolDescriptionChanged; t.Enabled {
 		name := tool
 		if tool == listKey {
@@ -55,7 +60,7 @@ func (e *Engine) toolDrift(p *profile.Profile, tool string, desc uint64, how str
 		}
 		e.emit(Anomaly{Type: TypeToolDescriptionChanged, Severity: t.Severity, ExtensionID: p.ID, Target: Clip(name),
 			Observed: fmt.Sprintf("description of %s changed (hash %016x, was %016x)", Clip(name), desc, old),
-			Expected: "the description the server served while learning", Score: 1,
+			Expected: "the description the server served while it learned", Score: 1,
 			TraceID: sp.TraceID, SpanID: sp.SpanID, Time: now, Agent: ctx.agentName(), Session: ctx.session})
 	}
 }
@@ -108,14 +113,15 @@ func (e *Engine) listChanged(p *profile.Profile, learned bool, ctx agentCtx, sp 
 
 // shadowing: one tool name served to an agent by two of its servers. The
 // servers an agent used while it learned are its installation; a second
-// server of a name after that is reported once per (agent, tool, server).
+// server of a name after that is reported on each of its calls and
+// listings (dedup folds the repeats, and lists their traces).
 func (e *Engine) shadowing(p *profile.Profile, a *agentstate.Agent, tool string, agentLearned bool, ctx agentCtx, sp Span, now int64) {
 	if tool == listKey {
 		return
 	}
-	prior := a.Served(tool, p.ID, e.agents.s.Limits.Tools)
+	prior := a.Served(tool, p.ID, e.agents.s.Limits.Tools, !agentLearned)
 	t := e.s.Detectors.ToolShadowing
-	if prior == nil || !agentLearned || !t.Enabled {
+	if len(prior) == 0 || !agentLearned || !t.Enabled {
 		return
 	}
 	e.emit(Anomaly{Type: TypeToolShadowing, Severity: t.Severity, ExtensionID: p.ID, Target: Clip(tool),

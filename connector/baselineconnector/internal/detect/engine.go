@@ -413,7 +413,7 @@ func (e *Engine) judgeRaw(p *profile.Profile, c profile.Class, target, raw strin
 		p.Sets[c].Add(h, target, e.s.Limits.MaxTargets[c])
 		return false
 	}
-	if t := e.toggle(c); t.Enabled {
+	if t := e.toggle(c); t.Enabled && (declared || !e.agentTargetQuiet()) {
 		exp := fmt.Sprintf("one of %d learned %s", p.Sets[c].Len(), c)
 		if declared {
 			exp += " or the declared patterns"
