@@ -29,7 +29,10 @@ func TestDetectionQualityAgents(t *testing.T) {
 	// their own: they are judged (and counted toward learning) when idle.
 	// A 1ms idle_timeout and a tick after every session make that
 	// deterministic here (in production: idle_timeout, 2s, after them).
-	r := newRig(t, func(c *Config) { c.DedupInterval = 0; c.IdleTimeout, c.TraceTTL = time.Millisecond, 10*time.Millisecond })
+	r := newRig(t, func(c *Config) {
+		c.DedupInterval = 0
+		c.IdleTimeout, c.TraceTTL = time.Millisecond, 10*time.Millisecond
+	})
 	settle := func() {
 		r.advance(5 * time.Millisecond)
 		r.b.tick(context.Background(), false)
