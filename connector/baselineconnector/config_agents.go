@@ -32,6 +32,12 @@ type AgentsConfig struct {
 	SessionWait time.Duration `mapstructure:"session_wait"`
 	// MaxWaiting caps the spans held at once; beyond, observed at once.
 	MaxWaiting int `mapstructure:"max_waiting"`
+	// ReportTargetNovelty reports new_path and new_destination for the
+	// paths and hosts of agent tool calls as for any extension. Off by
+	// default: the model chooses them (a fetch tool reaches any URL), so
+	// alone they are noise; they still count as never seen for the
+	// cross-tool chains, and declared roots and hosts are enforced.
+	ReportTargetNovelty bool `mapstructure:"report_target_novelty"`
 }
 
 func defaultAgentsConfig() AgentsConfig {
@@ -59,5 +65,6 @@ func (a AgentsConfig) validate() error {
 
 func (a AgentsConfig) settings() detect.AgentSettings {
 	return detect.AgentSettings{MaxAgents: a.MaxAgents, MaxSessions: a.MaxSessions, SessionCalls: a.SessionCalls,
-		LearnSessions: a.LearnSessions, Limits: agentstate.DefaultLimits(), BuiltinServers: a.BuiltinServers}
+		LearnSessions: a.LearnSessions, Limits: agentstate.DefaultLimits(), BuiltinServers: a.BuiltinServers,
+		ReportTargetNovelty: a.ReportTargetNovelty}
 }
