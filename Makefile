@@ -10,10 +10,15 @@ VERSITYGW := $(TOOLS)/versitygw-$(VERSITYGW_VERSION)
 # Emulators for the gs:// and azblob:// archive tests.
 FAKEGCS_VERSION := v1.56.1
 FAKEGCS := $(TOOLS)/fake-gcs-server-$(FAKEGCS_VERSION)
+# The linter of `make lint`, beside gofmt and go vet.
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK := $(TOOLS)/staticcheck-$(STATICCHECK_VERSION)
 AZURITE_VERSION := 3.37.0
 AZURITE := $(TOOLS)/azurite-$(AZURITE_VERSION)/node_modules/.bin/azurite-blob
 # The JS host kit's npm install (see its rule below).
 HOSTKIT_JS_STAMP := sdk/js/node_modules/.installed
+# The MCP harness of test/mcp: real MCP servers, client and instrumentation from npm.
+MCP_HARNESS_STAMP := test/mcp/harness/node_modules/.installed
 NODE_PREFIX := $(abspath $(dir $(shell command -v node 2>/dev/null))..)
 # Every Go source of the root module: the collector is rebuilt only when one changes.
 GO_SOURCES := $(shell find . -name '*.go' -not -path './cmd/sandwatch/*' -not -path './.tools/*' -not -path './data/*' -not -path './sdk/*' -not -path './deploy/*') go.mod go.sum
@@ -58,7 +63,7 @@ run: build
 # (versitygw) and a GCS emulator (fake-gcs-server), both built from the Go
 # module proxy, Azurite (npm), and the JS host kit's npm packages. Every
 # step is a no-op when already done.
-deps: $(VERSITYGW) $(FAKEGCS) $(AZURITE) $(HOSTKIT_JS_STAMP)
+deps: $(VERSITYGW) $(FAKEGCS) $(AZURITE) $(HOSTKIT_JS_STAMP) $(MCP_HARNESS_STAMP)
 	@command -v prometheus >/dev/null && command -v promtool >/dev/null || \
 	  (export DEBIAN_FRONTEND=noninteractive; (apt-get update -qq || sudo apt-get update -qq) && \
 	   (apt-get install -y -qq --no-install-recommends prometheus >/dev/null || sudo apt-get install -y -qq --no-install-recommends prometheus >/dev/null))
@@ -75,6 +80,14 @@ $(HOSTKIT_JS_STAMP): sdk/js/package.json sdk/js/package-lock.json
 	  (export DEBIAN_FRONTEND=noninteractive; (apt-get update -qq || sudo apt-get update -qq) && \
 	   (apt-get install -y -qq --no-install-recommends build-essential python3 >/dev/null || sudo apt-get install -y -qq --no-install-recommends build-essential python3 >/dev/null))
 	cd sdk/js && $(if $(wildcard $(NODE_PREFIX)/include/node/node.h),npm_config_nodedir=$(NODE_PREFIX)) npm ci --no-audit --no-fund
+	touch $@
+
+# test/mcp's harness: @modelcontextprotocol/server-filesystem and
+# server-everything 2026.8.31, @modelcontextprotocol/sdk 1.32.2 and
+# @traceloop/instrumentation-mcp 0.27.0, pinned by the lock file (pure JS,
+# no build step). Re-runs only when the lock file changes.
+$(MCP_HARNESS_STAMP): test/mcp/harness/package.json test/mcp/harness/package-lock.json
+	cd test/mcp/harness && npm ci --no-audit --no-fund
 	touch $@
 
 $(VERSITYGW):
@@ -129,11 +142,19 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/... ./processor/... ./connector/... ./exporter/... | tee bench/go-bench.txt
 	$(GO) run ./bench/harness --duration $(BENCH_DURATION) --out bench/results.md
 
-lint:
+$(STATICCHECK):
+	@mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	mv $(TOOLS)/staticcheck $(STATICCHECK)
+
+# gofmt, go vet and staticcheck (its default checks) over every module of ours.
+lint: | $(STATICCHECK)
 	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './cmd/sandwatch/*' -not -path './.tools/*' -not -path './sdk/js/node_modules/*')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	cd sdk/go && $(GO) vet ./...
+	$(STATICCHECK) ./...
+	cd sdk/go && $(STATICCHECK) ./...
 
 clean:
 	rm -rf bin data cmd/sandwatch/sandwatch

@@ -161,3 +161,18 @@ func contains(s, sub string) bool {
 	}
 	return false
 }
+
+func TestAgentsConfigValidate(t *testing.T) {
+	for field, mutate := range map[string]func(c *Config){
+		"agents.dedupe_max_calls": func(c *Config) { c.Agents.DedupeMaxCalls = 0 },
+		"agents.session_wait":     func(c *Config) { c.Agents.SessionWait = -time.Second },
+		"agents.max_waiting":      func(c *Config) { c.Agents.MaxWaiting = -1 },
+	} {
+		cfg := createDefaultConfig()
+		mutate(cfg)
+		assert.ErrorContains(t, cfg.Validate(), field)
+	}
+	cfg := createDefaultConfig()
+	cfg.EventModel.AgentSessions.MaxSessions = -3
+	assert.ErrorContains(t, cfg.Validate(), "event_model.agent_sessions.max_sessions")
+}

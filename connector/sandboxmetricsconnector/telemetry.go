@@ -53,6 +53,9 @@ func newTelemetry(set component.TelemetrySettings) (*telemetry, error) {
 		metric.WithUnit("{span}")); err != nil {
 		return nil, fmt.Errorf("sandbox_metrics telemetry: %w", err)
 	}
+	// Published at 0 from the start, so a dashboard shows 0, not no data.
+	t.repeats.Add(context.Background(), 0)
+	t.unresolved.Add(context.Background(), 0)
 	waitingGauge, err := meter.Int64ObservableGauge("otelcol_sandbox_metrics_agent_waiting",
 		metric.WithDescription("Agent spans held, waiting for their session's identity."),
 		metric.WithUnit("{span}"))

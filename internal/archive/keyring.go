@@ -96,5 +96,5 @@ func ParseKeySource(s string) (KeySource, error) {
 	case "env":
 		return KeySource{ID: id, Env: val}, nil
 	}
-	return KeySource{}, fmt.Errorf("--key %q: the source is file: or env:", s)
+	return KeySource{}, fmt.Errorf("--key %q: the source must be file:PATH or env:NAME", s)
 }

@@ -88,6 +88,7 @@ func TestClassifyTraceloopSample(t *testing.T) {
 	assert.NotEqual(t, got[0].Agent.Session, got[6].Agent.Session)
 	assert.Equal(t, "http://127.0.0.1:9/upload", got[7].URL)
 	assert.Equal(t, "denied", got[3].ErrorClass(), "a path outside the allowed roots is a denial")
+	assert.Equal(t, CapabilityMCPRoots, got[3].Capability)
 }
 
 // TestTraceloopSessionOrder: the tool spans of a session classify the same
@@ -217,6 +218,7 @@ func TestClassifyCodingAgentLogs(t *testing.T) {
 		assert.Equal(t, "https://paste.evil.example/upload", got[2].URL, "the destination of a command line")
 		assert.Equal(t, "ENOENT", got[5].ErrorClass())
 		assert.Equal(t, "p-1", got[1].Agent.Prompt)
+		assert.Equal(t, CapabilityToolDecision, got[4].Capability)
 	})
 	t.Run("codex", func(t *testing.T) {
 		got := classifyAllLogs(c, samples.Logs(t, "codex_logs.json"))

@@ -128,6 +128,21 @@ type outputFacts struct {
 }
 
 func (o *outputFacts) read(s string, wantList bool) {
+	// One listed tool is a name and a description in either order (JS
+	// keeps insertion order, other encoders sort keys): a key seen twice
+	// starts the next tool.
+	var name, desc string
+	var hasName, hasDesc bool
+	flush := func() {
+		if hasName {
+			if len(o.listed) > 0 {
+				o.listed = append(o.listed, ',')
+			}
+			o.listed = append(o.listed, name...)
+			o.hashes = append(o.hashes, fnvString(fnvString(fnvOffset, name)^0xff, desc))
+		}
+		name, desc, hasName, hasDesc = "", "", false, false
+	}
 	walkJSON(s, func(parent, key, str string, isStr bool) bool {
 		switch {
 		case (key == "is_error" || key == "isError") && !isStr:
@@ -137,16 +152,19 @@ func (o *outputFacts) read(s string, wantList bool) {
 		case key == "text" && isStr && o.text == "":
 			o.text = str
 		case wantList && parent == "tools" && key == "name" && isStr:
-			if len(o.listed) > 0 {
-				o.listed = append(o.listed, ',')
+			if hasName {
+				flush()
 			}
-			o.listed = append(o.listed, str...)
-			o.hashes = append(o.hashes, fnvString(fnvOffset, str))
-		case wantList && parent == "tools" && key == "description" && isStr && len(o.hashes) > 0:
-			o.hashes[len(o.hashes)-1] = fnvString(o.hashes[len(o.hashes)-1]^0xff, str)
+			name, hasName = str, true
+		case wantList && parent == "tools" && key == "description" && isStr:
+			if hasDesc {
+				flush()
+			}
+			desc, hasDesc = str, true
 		}
 		return true
 	})
+	flush()
 	for _, h := range o.hashes {
 		o.listHash = fnvUint64(o.listHash, h)
 	}

@@ -154,6 +154,9 @@ func (c *Classifier) agentOutcome(ev *Event, isErr bool, errType, statusMsg stri
 	switch {
 	case isPolicyDenial(msg), isPolicyDenial(errType):
 		ev.Outcome = OutcomeDenied
+		if containsFold(msg, "outside allowed") {
+			ev.Capability = CapabilityMCPRoots
+		}
 	default:
 		ev.Outcome = OutcomeError
 		ev.ErrorCode = errType
@@ -165,6 +168,17 @@ func (c *Classifier) agentOutcome(ev *Event, isErr bool, errType, statusMsg stri
 		}
 	}
 }
+
+// Capability values of agent denials.
+const (
+	// CapabilityMCPRoots: a server refused a path outside its allowed
+	// roots (server-filesystem's "Access denied - path outside allowed
+	// directories").
+	CapabilityMCPRoots = "mcp.roots"
+	// CapabilityToolDecision: the agent's user, config or hook refused a
+	// tool call (a reject/denied/abort decision).
+	CapabilityToolDecision = "tool_decision"
+)
 
 // isPolicyDenial recognises the refusals of a server's or agent's policy,
 // as the real servers word them (server-filesystem's "Access denied - path

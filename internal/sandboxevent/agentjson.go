@@ -22,26 +22,48 @@ const maxJSONDepth = 16
 
 // jsonVisit receives a scalar: parent is the key of the enclosing object
 // ("" at the top), key the value's own key (an array's elements carry the
-// array's key),
-// str the decoded string (isStr) or the raw literal of a number, true,
-// false or null. Returning false stops the walk.
+// array's key, so the elements of "paths": [...] and the members of
+// "tools": [{...}] are seen with it), str the decoded string (isStr) or
+// the raw literal of a number, true, false or null. Returning false stops
+// the walk.
 type jsonVisit func(parent, key, str string, isStr bool) bool
 
-type jsonWalker struct {
-	s     string
-	i     int
-	depth int
-	visit jsonVisit
-	stop  bool
+// walkJSON walks the first MaxJSONBytes of s. visit is only called, never
+// kept, so a method value or closure passed here stays on the stack.
+func walkJSON(s string, visit jsonVisit) {
+	var w jsonWalker
+	w.reset(s)
+	for {
+		parent, key, str, isStr, ok := w.next()
+		if !ok || !visit(parent, key, str, isStr) {
+			return
+		}
+	}
 }
 
-// walkJSON walks the first MaxJSONBytes of s.
-func walkJSON(s string, visit jsonVisit) {
+// jsonFrame is an open object or array: key is the key it was found
+// under, parent the key of the container that holds it.
+type jsonFrame struct {
+	key, parent string
+	array       bool
+}
+
+// jsonWalker is a pull parser: next returns the scalars in document
+// order. It keeps an explicit stack (no recursion, no callback).
+type jsonWalker struct {
+	s       string
+	i       int
+	stack   [maxJSONDepth]jsonFrame
+	depth   int
+	started bool
+	done    bool
+}
+
+func (w *jsonWalker) reset(s string) {
 	if len(s) > MaxJSONBytes {
 		s = s[:MaxJSONBytes]
 	}
-	w := jsonWalker{s: s, visit: visit}
-	w.value("", "")
+	w.s, w.i, w.depth, w.started, w.done = s, 0, 0, false, false
 }
 
 func (w *jsonWalker) ws() {
@@ -55,28 +77,81 @@ func (w *jsonWalker) ws() {
 	}
 }
 
-// value reads one value whose key is key inside parent.
-func (w *jsonWalker) value(parent, key string) {
-	w.ws()
-	if w.stop || w.i >= len(w.s) {
-		w.stop = true
-		return
-	}
-	switch c := w.s[w.i]; c {
-	case '{':
-		w.object(key)
-	case '[':
-		w.array(parent, key)
-	case '"':
-		str, ok := w.str()
-		if !ok {
-			w.stop = true
-			return
+// next returns the next scalar; ok is false at the end of the document,
+// at the byte bound, past the depth bound, or at malformed input.
+func (w *jsonWalker) next() (parent, key, str string, isStr, ok bool) {
+	for !w.done {
+		w.ws()
+		if w.i >= len(w.s) {
+			break
 		}
-		if !w.visit(parent, key, str, true) {
-			w.stop = true
+		c := w.s[w.i]
+		switch {
+		case w.depth == 0:
+			if w.started {
+				w.done = true
+				continue
+			}
+			w.started = true
+		case !w.stack[w.depth-1].array:
+			f := &w.stack[w.depth-1]
+			switch c {
+			case '}':
+				w.depth--
+				w.i++
+				continue
+			case ',':
+				w.i++
+				continue
+			case '"':
+			default:
+				w.done = true
+				continue
+			}
+			k, good := w.str()
+			w.ws()
+			if !good || w.i >= len(w.s) || w.s[w.i] != ':' {
+				w.done = true
+				continue
+			}
+			w.i++
+			w.ws()
+			if w.i >= len(w.s) {
+				w.done = true
+				continue
+			}
+			parent, key, c = f.key, k, w.s[w.i]
+		default:
+			f := &w.stack[w.depth-1]
+			switch c {
+			case ']':
+				w.depth--
+				w.i++
+				continue
+			case ',':
+				w.i++
+				continue
+			}
+			parent, key = f.parent, f.key
 		}
-	default:
+		switch c {
+		case '{', '[':
+			if w.depth == maxJSONDepth {
+				w.done = true
+				continue
+			}
+			w.stack[w.depth] = jsonFrame{key: key, parent: parent, array: c == '['}
+			w.depth++
+			w.i++
+			continue
+		case '"':
+			v, good := w.str()
+			if !good {
+				w.done = true
+				continue
+			}
+			return parent, key, v, true, true
+		}
 		start := w.i
 		for w.i < len(w.s) {
 			c := w.s[w.i]
@@ -86,81 +161,13 @@ func (w *jsonWalker) value(parent, key string) {
 			w.i++
 		}
 		if w.i == start {
-			w.stop = true
-			return
-		}
-		if !w.visit(parent, key, w.s[start:w.i], false) {
-			w.stop = true
-		}
-	}
-}
-
-func (w *jsonWalker) object(key string) {
-	w.i++ // '{'
-	if w.depth++; w.depth > maxJSONDepth {
-		w.stop = true
-		return
-	}
-	defer func() { w.depth-- }()
-	for !w.stop {
-		w.ws()
-		if w.i >= len(w.s) {
-			w.stop = true
-			return
-		}
-		if w.s[w.i] == '}' {
-			w.i++
-			return
-		}
-		if w.s[w.i] == ',' {
-			w.i++
+			w.done = true
 			continue
 		}
-		if w.s[w.i] != '"' {
-			w.stop = true
-			return
-		}
-		k, ok := w.str()
-		if !ok {
-			w.stop = true
-			return
-		}
-		w.ws()
-		if w.i >= len(w.s) || w.s[w.i] != ':' {
-			w.stop = true
-			return
-		}
-		w.i++
-		w.value(key, k)
+		return parent, key, w.s[start:w.i], false, true
 	}
-}
-
-// array visits its elements under the array's own key, so that the
-// elements of "paths": [...] and the members of "tools": [{...}] are seen
-// with that key.
-func (w *jsonWalker) array(parent, key string) {
-	w.i++ // '['
-	if w.depth++; w.depth > maxJSONDepth {
-		w.stop = true
-		return
-	}
-	defer func() { w.depth-- }()
-	for !w.stop {
-		w.ws()
-		if w.i >= len(w.s) {
-			w.stop = true
-			return
-		}
-		switch w.s[w.i] {
-		case ']':
-			w.i++
-			return
-		case ',':
-			w.i++
-			continue
-		}
-		w.value(parent, key)
-	}
+	w.done = true
+	return "", "", "", false, false
 }
 
 // str reads a JSON string at w.i (on the opening quote). Without escapes it

@@ -171,8 +171,12 @@ func (c *Classifier) extractLog(rec plog.LogRecord, rc *ResourceContext, ev *Eve
 	switch {
 	case decision != "" && (c.isDenied(decision) || equalFold(decision, "abort")):
 		ev.Outcome = OutcomeDenied
+		ev.Capability = CapabilityToolDecision
 	case failed && (isPolicyDenial(a.errText) || isPolicyDenial(a.errType)):
 		ev.Outcome = OutcomeDenied
+		if containsFold(a.errText, "outside allowed") {
+			ev.Capability = CapabilityMCPRoots
+		}
 	case failed:
 		ev.Outcome = OutcomeError
 		ev.ErrorCode = a.errType

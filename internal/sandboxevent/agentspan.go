@@ -165,7 +165,10 @@ func (c *Classifier) extractSpan(span ptrace.Span, rc *ResourceContext, ev *Even
 			walkJSON(a.tlIn, args.take)
 			args.captured = true
 		}
-		if a.tlOut != "" {
+		// The output is read for a listing, and for the error text of a
+		// failure without a status message: a tool's result can be a
+		// whole file, and Traceloop sets the status on is_error anyway.
+		if a.tlOut != "" && (ag.Method == "tools/list" || (isErr && statusMsg == "")) {
 			out.read(a.tlOut, ag.Method == "tools/list")
 		}
 	case a.method != "" || a.mcpTool != "":
@@ -197,7 +200,7 @@ func (c *Classifier) extractSpan(span ptrace.Span, rc *ResourceContext, ev *Even
 		if a.hasArgs {
 			args.readValue(a.args)
 		}
-		if a.hasResult && a.result.Type() == pcommon.ValueTypeStr {
+		if a.hasResult && a.result.Type() == pcommon.ValueTypeStr && (ag.Method == "tools/list" || (isErr && statusMsg == "")) {
 			out.read(a.result.Str(), ag.Method == "tools/list")
 		}
 		ag.ContentCaptured = args.captured || a.hasResult
@@ -245,11 +248,7 @@ func (c *Classifier) extractSpan(span ptrace.Span, rc *ResourceContext, ev *Even
 		if a.filePath != "" && args.path == "" {
 			args.path, args.captured = a.filePath, true
 		}
-		ag.ContentCaptured = args.captured
-		if a.hasResult && a.result.Type() == pcommon.ValueTypeStr {
-			out.read(a.result.Str(), false)
-			ag.ContentCaptured = true
-		}
+		ag.ContentCaptured = args.captured || a.hasResult
 		if op != "execute_tool" && op != "tool_call" {
 			ag.Method = ""
 			ext := keyTableExt
@@ -307,10 +306,7 @@ func (c *Classifier) extractSpan(span ptrace.Span, rc *ResourceContext, ev *Even
 // encodes it: mcp__<server>__<tool> (Claude Code, and Codex for MCP tools)
 // and <extension>__<tool> (Goose).
 func splitToolName(tool string) (server, name string) {
-	rest := tool
-	if strings.HasPrefix(rest, "mcp__") {
-		rest = rest[len("mcp__"):]
-	}
+	rest := strings.TrimPrefix(tool, "mcp__")
 	if i := strings.Index(rest, "__"); i > 0 && i+2 < len(rest) {
 		return rest[:i], rest[i+2:]
 	}

@@ -92,6 +92,12 @@ func toolSetFor(name string) map[string]ToolClass {
 	return nil
 }
 
+// ToolClassOf is the class the event model gives tool on the server (or
+// agent) named server: its declared table when the server is known
+// (server-filesystem, server-everything, fetch, Goose's developer, Claude
+// Code, Codex and Gemini CLI built-ins), else the words of the tool name.
+func ToolClassOf(server, tool string) ToolClass { return classifyTool(server, tool) }
+
 // classifyTool returns the class of tool on the server (or agent) named
 // set: the declared table first, then the words of the name.
 func classifyTool(set, tool string) ToolClass {

@@ -42,6 +42,14 @@ type Options struct {
 	// SecretRatio turns this fraction of the high-rate spans into HTTP
 	// calls carrying credentials (simulate.AddSecrets).
 	SecretRatio float64
+
+	// Agents sends AI-agent sessions instead of sandbox extensions (see
+	// agents.go): AgentEmitters is the mix, Content and Meta the fractions
+	// of agents with content capture and _meta propagation on.
+	Agents        bool
+	AgentEmitters []string
+	Content       float64
+	Meta          float64
 }
 
 // NewCommand returns the simulate command.
@@ -56,9 +64,17 @@ with attack scenarios injected at random times after --attack-after.
 
 Scenarios: ` + strings.Join(simulate.Scenarios(), ", ") + ` (or "all").
 
+--agents sends AI-agent sessions instead: agents calling the tools of MCP
+servers (filesystem, fetch, github, postgres, everything), reported as
+GenAI execute_tool spans, MCP client/server spans, @traceloop spans and
+Claude Code, Codex and Gemini CLI log events (--agent-emitters), with
+content capture (--content) and _meta propagation (--meta) on for a
+fraction of the agents. Agent scenarios: ` + strings.Join(simulate.AgentScenarios(), ", ") + `.
+
 --high-rate sends pre-encoded batches as fast as the receiver takes them
 (for benchmarks) and prints the achieved rate.`,
 		Example: `  sandwatchctl simulate --duration 30s --scenario exfiltration,recon
+  sandwatchctl simulate --agents --noise --scenario agent-exfiltration,agent-outside-roots
   sandwatchctl simulate --protocol unix --endpoint ./data/otlp.sock
   sandwatchctl simulate --high-rate --duration 20s --json`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -92,6 +108,10 @@ Scenarios: ` + strings.Join(simulate.Scenarios(), ", ") + ` (or "all").
 	f.BoolVar(&o.JSON, "json", false, "print the summary as JSON")
 	f.Float64Var(&o.Noise, "noise", 0, fmt.Sprintf("benign noise level: retries after 5xx/timeouts, variable pagination, rotating CDN/regional hosts, slow runs, version updates adding a host (0 = clean, --noise alone = %g, max %g)", simulate.DefaultNoise, simulate.MaxNoise))
 	f.Lookup("noise").NoOptDefVal = fmt.Sprint(simulate.DefaultNoise)
+	f.BoolVar(&o.Agents, "agents", false, "send AI-agent sessions (MCP tool calls) instead of sandbox extensions; --extensions is the number of agents")
+	f.StringSliceVar(&o.AgentEmitters, "agent-emitters", simulate.AgentEmitters(), "agents: the emitter mix, round-robin over the agents")
+	f.Float64Var(&o.Content, "content", 0.5, "agents: fraction that capture tool arguments and results (0 = content capture off everywhere)")
+	f.Float64Var(&o.Meta, "meta", 0.5, "agents: fraction of MCP-convention agents that propagate trace context in params._meta")
 	return cmd
 }
 
@@ -114,6 +134,19 @@ func (o *Options) validate() error {
 		o.Scenarios = simulate.Scenarios()
 	}
 	known := simulate.Scenarios()
+	if o.Agents {
+		if o.HighRate {
+			return fmt.Errorf("--agents: not with --high-rate (use the realistic mode)")
+		}
+		ao := o.agentOptions()
+		if err := ao.Validate(); err != nil {
+			return fmt.Errorf("--agents: %w", err)
+		}
+		known = simulate.AgentScenarios()
+		if slices.Contains(o.Scenarios, "all") || (len(o.Scenarios) > 0 && slices.Equal(o.Scenarios, simulate.Scenarios())) {
+			o.Scenarios = known
+		}
+	}
 	for _, s := range o.Scenarios {
 		if !slices.Contains(known, s) {
 			return fmt.Errorf("--scenario %q: known scenarios are %s", s, strings.Join(known, ", "))

@@ -16,7 +16,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/sandwatch/sandwatch/internal/otlpsend"
-	"github.com/sandwatch/sandwatch/internal/simulate"
 )
 
 // Summary is what a run reports.
@@ -113,7 +112,7 @@ func runRealistic(ctx context.Context, out io.Writer, o Options) error {
 		defer f.Close()
 		truth = json.NewEncoder(f)
 	}
-	g := simulate.New(simulate.Options{Seed: o.Seed, Extensions: o.Extensions, Noise: o.Noise})
+	g := newSource(o)
 	var c counters
 	start := time.Now()
 	var invocations, injected int64

@@ -142,8 +142,8 @@ func TestHTTPCallAllowedAndDenied(t *testing.T) {
 	a0, a1 := attrs(calls[0]), attrs(calls[1])
 	want0 := map[string]string{AttrPluginID: "ping-checker", AttrMethod: "GET", AttrURL: allowed, AttrDecision: DecisionAllowed, AttrRule: "127.0.0.1"}
 	for k, v := range want0 {
-		if a0[k].Emit() != v {
-			t.Errorf("allowed call: %s = %q, want %q", k, a0[k].Emit(), v)
+		if a0[k].String() != v {
+			t.Errorf("allowed call: %s = %q, want %q", k, a0[k].String(), v)
 		}
 	}
 	if a0[AttrStatusCode].AsInt64() != 200 || calls[0].Status().Code == codes.Error {

@@ -180,4 +180,3 @@ type ruleSet [maxRules / 64]uint64
 
 func (s *ruleSet) set(i int)      { s[i>>6] |= 1 << (i & 63) }
 func (s *ruleSet) has(i int) bool { return s[i>>6]&(1<<(i&63)) != 0 }
-func (s *ruleSet) clear()         { *s = ruleSet{} }

@@ -12,7 +12,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"math/bits"
 	"slices"
 	"strings"
 
@@ -40,14 +39,13 @@ type Options struct {
 
 // Scanner is immutable and safe for concurrent use.
 type Scanner struct {
-	rules    []compiledRule
-	markers  []string
-	kw       *keywordIndex
-	always   []int // rules without keywords
-	allow    []glob.Glob
-	fpKey    []byte
-	fpLen    int
-	maxRules int
+	rules   []compiledRule
+	markers []string
+	kw      *keywordIndex
+	always  []int // rules without keywords
+	allow   []glob.Glob
+	fpKey   []byte
+	fpLen   int
 }
 
 // New compiles the rule set.
@@ -448,5 +446,3 @@ func (s *Scanner) Marker(name, secret string) string {
 	}
 	return "[REDACTED:" + name + ":" + s.fingerprint(secret) + "]"
 }
-
-func trailingZeros(x uint64) int { return bits.TrailingZeros64(x) }
