@@ -29,6 +29,10 @@ type Agent struct {
 	FirstSeen int64
 	Sessions  uint64
 	Learned   bool
+	// AgentSide: the agent reports itself (GenAI spans, coding-agent
+	// events); then only its own sessions count toward learning, not the
+	// per-connection sessions of its MCP client and server records.
+	AgentSide bool
 	// Tools are "server\x00tool" of every tool the agent used or was
 	// offered; Pairs "readServer/readTool>egressServer/egressTool" orders
 	// seen in its sessions; Hosts its egress destinations.

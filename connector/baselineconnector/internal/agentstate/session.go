@@ -165,5 +165,9 @@ func (t *Sessions) Get(key, agent string) (s *Session, created bool) {
 	return s, true
 }
 
+// Peek returns the session of key without creating it or touching its
+// recency.
+func (t *Sessions) Peek(key string) (*Session, bool) { return t.lru.Peek(key) }
+
 // Len is the number of sessions held.
 func (t *Sessions) Len() int { return t.lru.Len() }

@@ -80,14 +80,6 @@ func (c agentCtx) agentName() string {
 	return c.agent.Name
 }
 
-// agentName names the acting agent: its own name, else the emitter.
-func agentName(ev *sandboxevent.Event) string {
-	if ev.Agent.Agent != "" {
-		return ev.Agent.Agent
-	}
-	return ev.Agent.Emitter.String()
-}
-
 // sessionKey groups the calls of one agent session: the session id, the
 // prompt id, else the trace.
 func sessionKey(ev *sandboxevent.Event, sp Span) string {
@@ -125,14 +117,27 @@ func toolClass(p *profile.Profile, ev *sandboxevent.Event) sandboxevent.ToolClas
 // feed the chains, whose anomalies name each call once).
 func (e *Engine) agentContext(ev *sandboxevent.Event, sp Span, now int64) agentCtx {
 	ag := &e.agents
-	a := ag.agents.Get(agentName(ev), now)
-	ctx := agentCtx{agent: a}
 	key := sessionKey(ev, sp)
+	name := ev.Agent.Agent
+	if name == "" && key != "" {
+		// An MCP server's span names no agent; the client's span of the
+		// same session (mcp.session.id) does.
+		if s, ok := ag.sessions.Peek(key); ok && s.Agent != "" {
+			name = s.Agent
+		}
+	}
+	if name == "" {
+		name = ev.Agent.Emitter.String()
+	}
+	a := ag.agents.Get(name, now)
+	ctx := agentCtx{agent: a}
 	if key == "" {
 		return ctx
 	}
 	sess, created := ag.sessions.Get(key, a.Name)
-	if created {
+	self := ev.Agent.Side == sandboxevent.SideAgent
+	a.AgentSide = a.AgentSide || self
+	if created && (self || !a.AgentSide) {
 		a.Sessions++
 	}
 	ctx.sess, ctx.session = sess, Clip(key)

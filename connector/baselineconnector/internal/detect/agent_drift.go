@@ -17,21 +17,30 @@ const listKey = "\x00tools/list"
 // and its registry is not relearning after an old save).
 func toolsLearned(p *profile.Profile, learned bool) bool { return learned && p.Tools.Relearn == 0 }
 
-// toolDrift judges one tool of server p, called or listed: a tool outside
-// the declared list, or new after learning, is new_tool; a description
-// hash that changed after learning is tool_description_changed.
+// toolDrift judges one tool of server p, called or listed. A tool outside
+// the server's declared list is new_tool from its first call or listing.
+// After learning, a tool the server never served (called or listed) is
+// new_tool, and so is the first call of a tool it only listed while it
+// learned (Traceloop lists every tool each session): the declared list
+// says what the server may do, the learned registry what this
+// installation does. A description hash that differs from the learned
+// one is tool_description_changed.
 func (e *Engine) toolDrift(p *profile.Profile, tool string, desc uint64, how string, learned bool, ctx agentCtx, sp Span, now int64) {
 	judging := toolsLearned(p, learned)
 	limit := e.s.Limits.ToolLimit()
+	called := how == "called"
 	i := p.Tools.Lookup(tool)
-	if i < 0 && tool != listKey {
+	if tool != listKey {
 		_, declared := p.Declared.Tool(tool)
 		switch {
-		case p.Declared.HasTools() && !declared:
+		case i < 0 && p.Declared.HasTools() && !declared:
 			e.newTool(p, tool, how, "one of the server's declared tools", !learned, ctx, sp, now)
 			return
-		case judging && !declared && !p.Tools.Full(limit):
+		case i < 0 && judging && !p.Tools.Full(limit):
 			e.newTool(p, tool, how, fmt.Sprintf("one of %d tools the server served while learning", p.Tools.Len()), false, ctx, sp, now)
+			return
+		case i >= 0 && judging && called && !p.Tools.Called(i):
+			e.newTool(p, tool, how, "a tool the server's learned calls include (it was only listed)", false, ctx, sp, now)
 			return
 		}
 	}
@@ -39,6 +48,9 @@ func (e *Engine) toolDrift(p *profile.Profile, tool string, desc uint64, how str
 		if i = p.Tools.Add(tool, desc, limit); i < 0 {
 			return // full: quieter, never noisier
 		}
+	}
+	if called && !judging {
+		p.Tools.SetCalled(i)
 	}
 	if desc == 0 {
 		return

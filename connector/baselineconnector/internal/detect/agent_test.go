@@ -192,6 +192,7 @@ func TestCrossToolCallReportedThrice(t *testing.T) {
 }
 
 func TestToolDrift(t *testing.T) {
+	var nt []Anomaly
 	h := newHarness(t, agentSettings)
 	srv := "acme-tools" // no shipped profile: learned
 	for i := 0; i < 6; i++ {
@@ -209,7 +210,7 @@ func TestToolDrift(t *testing.T) {
 
 	// A tool called for the first time after learning.
 	got, _ := h.invoke(srv, toolCall("d1", "export_all", sandboxevent.ToolClassEgress))
-	nt := ofType(got, TypeNewTool)
+	nt = ofType(got, TypeNewTool)
 	require.Len(t, nt, 1)
 	assert.Equal(t, "export_all", nt[0].Target)
 	assert.Equal(t, "called tool export_all", nt[0].Observed)
@@ -250,10 +251,16 @@ func TestToolDrift(t *testing.T) {
 	snaps := h.e.Snapshot()
 	h2 := newHarness(t, agentSettings)
 	h2.e.Restore(snaps)
-	got, _ = h2.invoke(srv, toolCall("r", "summarise", sandboxevent.ToolClassOther))
+	got, _ = h2.invoke(srv, toolCall("r", "lookup", sandboxevent.ToolClassOther))
 	assert.Empty(t, got)
 	got, _ = h2.invoke(srv, toolCall("r", "export_all", sandboxevent.ToolClassOther))
 	assert.Len(t, ofType(got, TypeNewTool), 1)
+	// summarise was only listed while the server learned: its first call
+	// is new too (the installation never used it).
+	got, _ = h2.invoke(srv, toolCall("r", "summarise", sandboxevent.ToolClassOther))
+	nt = ofType(got, TypeNewTool)
+	require.Len(t, nt, 1)
+	assert.Contains(t, nt[0].Expected, "only listed")
 }
 
 // A profile saved before tool drift existed learns its tools again.

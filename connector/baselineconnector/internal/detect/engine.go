@@ -286,7 +286,12 @@ func (e *Engine) Observe(ev *sandboxevent.Event, sp Span, now int64) {
 			Learning: !learned, TraceID: sp.TraceID, SpanID: sp.SpanID, Time: now})
 	}
 	if probe && !sp.Repeat {
-		e.recon(p, inv, learned, sp, now)
+		// An MCP server is shared by every agent that runs it: its window
+		// across invocations counts denials only, not the missing files
+		// and 404s of many agents' ordinary work (agentDenied keeps the
+		// window per agent).
+		windowed := !ev.IsAgent() || ev.Outcome == sandboxevent.OutcomeDenied
+		e.recon(p, inv, learned, windowed, sp, now)
 	}
 }
 
@@ -432,7 +437,7 @@ func (e *Engine) judgeRaw(p *profile.Profile, c profile.Class, target, raw strin
 // (3 per invocation: 3 + 6 x 1.5 = 12).
 var probeFloors = profile.Floors{FloorRel: 0.5}
 
-func (e *Engine) recon(p *profile.Profile, inv *tracestate.Invocation, learned bool, sp Span, now int64) {
+func (e *Engine) recon(p *profile.Profile, inv *tracestate.Invocation, learned, windowed bool, sp Span, now int64) {
 	d := e.s.Detectors.Recon
 	if inv != nil {
 		inv.Probes++
@@ -440,7 +445,9 @@ func (e *Engine) recon(p *profile.Profile, inv *tracestate.Invocation, learned b
 	if now-p.WindowStart > int64(d.Window) {
 		p.WindowStart, p.WindowCount = now, 0
 	}
-	p.WindowCount++
+	if windowed {
+		p.WindowCount++
+	}
 	if !d.Enabled {
 		return
 	}
@@ -456,7 +463,7 @@ func (e *Engine) recon(p *profile.Profile, inv *tracestate.Invocation, learned b
 			Learning: !learned, TraceID: sp.TraceID, SpanID: sp.SpanID, Time: now})
 		return
 	}
-	if p.WindowCount == d.WindowProbes && (inv == nil || !inv.ReconReported) {
+	if windowed && p.WindowCount == d.WindowProbes && (inv == nil || !inv.ReconReported) {
 		e.emit(Anomaly{Type: TypeRecon, Severity: d.Severity, ExtensionID: p.ID, Target: "window",
 			Observed: fmt.Sprintf("%d failed attempts within %s", p.WindowCount, d.Window),
 			Expected: fmt.Sprintf("fewer than %d per %s", d.WindowProbes, d.Window), Score: float64(p.WindowCount) / float64(d.WindowProbes),

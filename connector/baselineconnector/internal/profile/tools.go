@@ -8,6 +8,8 @@ const DefaultMaxTools = 256
 type ToolEntry struct {
 	Name string `json:"name"`
 	Desc uint64 `json:"desc,omitempty"`
+	// Called: the tool was called, not only listed.
+	Called bool `json:"called,omitempty"`
 }
 
 // Tools is an MCP server's tool registry, for drift detection: which tools
@@ -53,6 +55,12 @@ func (t *Tools) Add(tool string, desc uint64, limit int) int {
 	return len(t.entries) - 1
 }
 
+// Called reports whether entry i was called (not only listed).
+func (t *Tools) Called(i int) bool { return t.entries[i].Called }
+
+// SetCalled marks entry i called.
+func (t *Tools) SetCalled(i int) { t.entries[i].Called = true }
+
 // Desc returns the description hash of entry i.
 func (t *Tools) Desc(i int) uint64 { return t.entries[i].Desc }
 
@@ -75,7 +83,7 @@ func (t *Tools) Entries() []ToolEntry { return append([]ToolEntry(nil), t.entrie
 func (t *Tools) Restore(entries []ToolEntry, limit int) {
 	for _, e := range entries {
 		if i := t.Add(e.Name, e.Desc, limit); i >= 0 {
-			t.entries[i].Desc = e.Desc
+			t.entries[i].Desc, t.entries[i].Called = e.Desc, e.Called
 		}
 	}
 }
