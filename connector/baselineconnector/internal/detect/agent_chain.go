@@ -189,8 +189,8 @@ func (e *Engine) judgeChain(r, eg *agentstate.Call, ch chain) bool {
 	switch {
 	case eg.Target != "" && r.Private && d.CrossToolExfiltration.Enabled:
 		a = Anomaly{Type: TypeCrossToolExfiltration, Severity: d.CrossToolExfiltration.Severity,
-			Observed: fmt.Sprintf("read %s with %s/%s in trace %s (session %s), then %s/%s to %s in trace %s (session %s) %s later (agent %s)",
-				r.Target, r.Server, r.Tool, hex.EncodeToString(r.TraceID[:]), r.Session, eg.Server, eg.Tool, eg.Target,
+			Observed: fmt.Sprintf("%s with %s/%s in trace %s (session %s), then %s/%s to %s in trace %s (session %s) %s later (agent %s)",
+				readWhat(r), r.Server, r.Tool, hex.EncodeToString(r.TraceID[:]), r.Session, eg.Server, eg.Tool, eg.Target,
 				hex.EncodeToString(eg.TraceID[:]), eg.Session, time.Duration(eg.Start-r.Start).Round(time.Millisecond), ch.a.Name),
 			Expected: fmt.Sprintf("egress only to hosts of the agent's (%d learned) and the tool's profiles within %s of a private read", ch.a.Hosts.Len(), horizon)}
 	case !ch.agentScope && (!r.Content || !eg.Content) && !ch.a.Pairs.Contains(h) && d.CrossToolSequence.Enabled:
@@ -213,6 +213,15 @@ func (e *Engine) judgeChain(r, eg *agentstate.Call, ch chain) bool {
 	a.Related = TraceRef{TraceID: r.TraceID, SpanID: r.SpanID}
 	e.emit(a)
 	return true
+}
+
+// readWhat says what a private read took: the path, or the class of a
+// tool without one (get-env returns the environment).
+func readWhat(r *agentstate.Call) string {
+	if r.Target != "" {
+		return "read " + r.Target
+	}
+	return "took " + r.Class.String()
 }
 
 // orTool is what a chain anomaly is about: the host, else the tool.
