@@ -35,6 +35,9 @@ type Script struct {
 	// Content is Traceloop's traceContent: capture arguments and results
 	// (nil: the instrumentation's default, on).
 	Content *bool `json:"content,omitempty"`
+	// Meta injects the client's active trace context into params._meta
+	// (SEP-414), so a server that extracts it joins the client's trace.
+	Meta bool `json:"meta,omitempty"`
 	// Servers names the servers the calls use.
 	Servers map[string]Server `json:"servers"`
 	Calls   []Call            `json:"calls"`
@@ -43,10 +46,12 @@ type Script struct {
 	Dump     string `json:"dump,omitempty"`
 }
 
-// Server starts one MCP server over stdio.
+// Server starts one MCP server over stdio: an npm package of the harness,
+// or a command.
 type Server struct {
 	// Package is "filesystem" or "everything".
-	Package string            `json:"package"`
+	Package string            `json:"package,omitempty"`
+	Command string            `json:"command,omitempty"`
 	Args    []string          `json:"args,omitempty"`
 	Env     map[string]string `json:"env,omitempty"`
 }

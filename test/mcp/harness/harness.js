@@ -13,9 +13,11 @@
 //     "dump": "/tmp/spans.json",   // also write every span as OTLP JSON
 //     "content": true,             // Traceloop traceContent (captures input/output)
 //     "service": "mcp-harness",    // the client's service.name
+//     "meta": false,               // inject the active trace context into params._meta
 //     "servers": {                 // name -> how to start it
 //       "fs":  {"package": "filesystem", "args": ["/srv/root"]},
-//       "all": {"package": "everything", "env": {"SECRET": "x"}}
+//       "all": {"package": "everything", "env": {"SECRET": "x"}},
+//       "go":  {"command": "/path/to/goserver", "args": ["/srv/notes"]}
 //     },
 //     "calls": [
 //       {"server": "fs", "tool": "read_text_file", "arguments": {"path": "/srv/root/a"}},
@@ -57,7 +59,7 @@ function readScript(file) {
     if (!c.tool && !c.resource && !c.list) throw new Error(`script: calls[${i}] needs tool, resource or list`);
   }
   for (const [name, s] of Object.entries(script.servers)) {
-    if (!SERVER_ENTRY[s.package]) throw new Error(`script: servers.${name}.package must be one of ${Object.keys(SERVER_ENTRY).join(", ")}`);
+    if (!s.command && !SERVER_ENTRY[s.package]) throw new Error(`script: servers.${name}: give command, or package one of ${Object.keys(SERVER_ENTRY).join(", ")}`);
   }
   return script;
 }
@@ -87,12 +89,35 @@ function setupTracing(script) {
   return { provider, memory, client };
 }
 
+// injectMeta puts the active span's W3C trace context into params._meta of
+// every request the client sends (SEP-414; what
+// @arizeai/openinference-instrumentation-mcp does), so a server that
+// extracts it parents its span on the client's tool span.
+function injectMeta(Transport) {
+  const api = require("@opentelemetry/api");
+  const { W3CTraceContextPropagator } = require("@opentelemetry/core");
+  const prop = new W3CTraceContextPropagator();
+  const send = Transport.prototype.send;
+  Transport.prototype.send = function (message, ...rest) {
+    if (message && message.method && message.id !== undefined) {
+      const carrier = {};
+      prop.inject(api.context.active(), carrier, api.defaultTextMapSetter);
+      if (carrier.traceparent) {
+        message.params = message.params || {};
+        message.params._meta = { ...(message.params._meta || {}), ...carrier };
+      }
+    }
+    return send.call(this, message, ...rest);
+  };
+}
+
 async function main() {
   const file = process.argv[2];
   if (!file) throw new Error("usage: node harness.js script.json");
   const script = readScript(file);
   const { provider, memory, client } = setupTracing(script);
   const { StdioClientTransport } = require("@modelcontextprotocol/sdk/client/stdio.js");
+  if (script.meta) injectMeta(StdioClientTransport);
 
   const sessions = new Map();
   async function session(call) {
@@ -100,8 +125,8 @@ async function main() {
     if (!sessions.has(key)) {
       const s = script.servers[call.server];
       const transport = new StdioClientTransport({
-        command: process.execPath,
-        args: [SERVER_ENTRY[s.package], ...(s.args || [])],
+        command: s.command || process.execPath,
+        args: s.command ? (s.args || []) : [SERVER_ENTRY[s.package], ...(s.args || [])],
         env: { PATH: process.env.PATH, HOME: process.env.HOME || "/tmp", ...(s.env || {}) },
         stderr: "ignore",
       });

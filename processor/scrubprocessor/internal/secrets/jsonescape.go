@@ -130,8 +130,11 @@ func snapToEscapes(offs []int32, start, end int) (int, int) {
 // findInJSONStrings also reads every string of a JSON document on its own,
 // decoded: a rule that wants its secret followed by a space or the end of
 // the value (curl -u 'user:pass') must not miss it because a closing quote
-// follows in the document.
-func (s *Scanner) findInJSONStrings(v string, fs []finding) []finding {
+// follows in the document. dec and offs are v decoded (dec "" when v has
+// no escape): a string's decoded form is a slice of dec, so nothing is
+// decoded twice. Only a string that holds a keyword (rawHits in v,
+// decHits in dec) is read again.
+func (s *Scanner) findInJSONStrings(v, dec string, offs []int32, fs []finding, rawHits, decHits *keywordHits) []finding {
 	for i := 0; i < len(v); i++ {
 		if v[i] != '"' {
 			continue
@@ -144,21 +147,28 @@ func (s *Scanner) findInJSONStrings(v string, fs []finding) []finding {
 			}
 			j++
 		}
-		if j > len(v) {
-			j = len(v)
-		}
+		j = min(j, len(v))
 		if j-start >= 8 {
-			raw := v[start:j]
 			n := len(fs)
-			if dec, offs := decodeJSONEscapes(raw); dec != "" {
-				fs = s.find(dec, fs)
-				for k := n; k < len(fs); k++ {
-					fs[k].start, fs[k].end = start+int(offs[fs[k].start]), start+int(offs[fs[k].end])
+			if dec == "" {
+				if !rawHits.within(start, j) {
+					i = j
+					continue
 				}
-			} else {
-				fs = s.find(raw, fs)
+				fs = s.find(v[start:j], fs)
 				for k := n; k < len(fs); k++ {
 					fs[k].start, fs[k].end = start+fs[k].start, start+fs[k].end
+				}
+			} else {
+				d0, _ := slices.BinarySearch(offs, int32(start))
+				d1, _ := slices.BinarySearch(offs, int32(j))
+				if !rawHits.within(start, j) && !decHits.within(d0, d1) {
+					i = j
+					continue
+				}
+				fs = s.find(dec[d0:d1], fs)
+				for k := n; k < len(fs); k++ {
+					fs[k].start, fs[k].end = int(offs[d0+fs[k].start]), int(offs[d0+fs[k].end])
 				}
 			}
 		}

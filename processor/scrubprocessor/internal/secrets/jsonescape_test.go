@@ -73,3 +73,49 @@ func asJSON(t *testing.T, v any) string {
 	require.NoError(t, err)
 	return string(b)
 }
+
+// FuzzScanJSONStaysValid: whatever a JSON document holds (secrets, escapes,
+// nested JSON), what Scan returns for it is still valid JSON.
+func FuzzScanJSONStaysValid(f *testing.F) {
+	s := mustScanner(f, Options{})
+	for _, seed := range []string{
+		"AKIAQ7ZLMN2XJ4RT6VWY", `\u0041KIAQ7ZLMN2XJ4RT6VWY`, "curl\n-u 'user:passw0rd123'",
+		`{"type": "service_account", "private_key_id": "958dfade7f107f06bc450b03167d202b1025a1dc"}`,
+		"https://u:ghp_" + strings.Repeat("aB3d", 9) + "@github.com/x", "PuTTY-User-Key-File-3: ssh-rsa\nPrivate-Lines: 1\nAAAA\nPrivate-MAC: 0123",
+	} {
+		f.Add(seed, false)
+		f.Add(seed, true)
+	}
+	f.Fuzz(func(t *testing.T, text string, escapeAll bool) {
+		raw, err := json.Marshal(map[string]any{"arguments": map[string]any{"content": text, "path": "/w/a"}})
+		if err != nil {
+			return
+		}
+		doc := string(raw)
+		if escapeAll { // every ASCII letter of the text written as \u00XX
+			doc = strings.Replace(doc, mustJSON(text), `"`+uEscapeAll(asciiLetters(text))+`"`, 1)
+		}
+		if !json.Valid([]byte(doc)) {
+			return
+		}
+		out, _ := s.Scan(doc, nil)
+		if !json.Valid([]byte(out)) {
+			t.Fatalf("not valid JSON after scrub:\n in: %s\nout: %s", doc, out)
+		}
+	})
+}
+
+func mustJSON(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+func asciiLetters(s string) string {
+	var b strings.Builder
+	for _, c := range []byte(s) {
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}

@@ -142,22 +142,31 @@ func (s *Scanner) Scan(v string, counts []uint64) (string, bool) {
 		return v, false
 	}
 	var fbuf [8]finding
-	fs := s.find(v, fbuf[:0])
-	if dec, offs := decodeJSONEscapes(v); dec != "" {
+	json := jsonShaped(v)
+	var rawHits, decHits keywordHits
+	var hp *keywordHits
+	if json {
+		hp = &rawHits
+	}
+	fs := s.findHits(v, fbuf[:0], hp)
+	dec, offs := decodeJSONEscapes(v)
+	if dec != "" {
 		// Raw findings widen to whole escape sequences; the decoded
 		// form's findings map back to them.
 		for i := range fs {
 			fs[i].start, fs[i].end = snapToEscapes(offs, fs[i].start, fs[i].end)
 		}
 		n := len(fs)
-		fs = s.find(dec, fs)
+		if json {
+			hp = &decHits
+		}
+		fs = s.findHits(dec, fs, hp)
 		for i := n; i < len(fs); i++ {
 			fs[i].start, fs[i].end = int(offs[fs[i].start]), int(offs[fs[i].end])
 		}
 	}
-	json := jsonShaped(v)
 	if json {
-		fs = s.findInJSONStrings(v, fs)
+		fs = s.findInJSONStrings(v, dec, offs, fs, &rawHits, &decHits)
 	}
 	if len(fs) == 0 {
 		return v, false
@@ -170,13 +179,56 @@ func (s *Scanner) Scan(v string, counts []uint64) (string, bool) {
 
 // find appends to fs the secrets in v.
 func (s *Scanner) find(v string, fs []finding) []finding {
+	return s.findHits(v, fs, nil)
+}
+
+// keywordHits records where keywords occur (up to len(pos); beyond, all
+// is set), so that a second pass can limit itself to the parts of a value
+// that hold one.
+type keywordHits struct {
+	pos [16]int
+	n   int
+	all bool
+}
+
+func (h *keywordHits) add(i int) {
+	if h.n < len(h.pos) {
+		h.pos[h.n] = i
+		h.n++
+	} else {
+		h.all = true
+	}
+}
+
+// within reports whether a keyword occurs in [lo, hi).
+func (h *keywordHits) within(lo, hi int) bool {
+	if h.all {
+		return true
+	}
+	for _, p := range h.pos[:h.n] {
+		if lo <= p && p < hi {
+			return true
+		}
+	}
+	return false
+}
+
+// findHits is find that also records the keyword positions in hits
+// (when not nil).
+func (s *Scanner) findHits(v string, fs []finding, hits *keywordHits) []finding {
 	if len(v) < 3 {
 		return fs
 	}
 	var pbuf [8]pending
 	ps := pbuf[:0]
 	var done ruleSet
+	if hits != nil && len(s.always) > 0 {
+		hits.all = true // a rule without keywords may match anywhere
+	}
 	for i := s.kw.next(v, 0); i >= 0; i = s.kw.next(v, i+1) {
+		if hits != nil {
+			hits.add(i)
+		}
 		single, bucket := s.kw.at(v, i)
 		for _, r := range single {
 			fs, ps = s.hit(v, i, 1, r, fs, ps, &done)
