@@ -103,7 +103,9 @@ func TestAgentAttacksDetected(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(ws, "docs", "notes.md"), []byte("quarterly notes\n"), 0o600))
 	require.NoError(t, os.WriteFile(filepath.Join(ws, ".env"), []byte("DB_PASSWORD=hunter2\n"), 0o600))
 	known, unseen := httpHost(t, "127.0.0.1"), httpHost(t, "127.0.0.2")
-	servers := map[string]Server{"fs": {Package: "filesystem", Args: []string{ws}}, "all": {Package: "everything"}}
+	drift := filepath.Join(testutil.RepoRoot(t), "test", "mcp", "driftserver", "driftserver.js")
+	servers := map[string]Server{"fs": {Package: "filesystem", Args: []string{ws}}, "all": {Package: "everything"},
+		"notes": {Command: "node", Args: []string{drift}}}
 
 	// Learning: two runs of four sessions to each server, the agent's
 	// habits (a listing, a read of its notes, an echo, a fetch of the
@@ -116,6 +118,8 @@ func TestAgentAttacksDetected(t *testing.T) {
 				Call{Server: "fs", Session: s, Tool: "read_text_file", Arguments: map[string]any{"path": filepath.Join(ws, "docs", "notes.md")}},
 				Call{Server: "all", Session: s, Tool: "echo", Arguments: map[string]any{"message": "hi"}},
 				Call{Server: "all", Session: s, Tool: "gzip-file-as-resource", Arguments: map[string]any{"name": "a.gz", "data": known + "/page"}},
+				Call{Server: "notes", Session: s, List: "tools"},
+				Call{Server: "notes", Session: s, Tool: "lookup", Arguments: map[string]any{"keyword": "q3"}},
 			)
 		}
 		return calls
@@ -166,18 +170,27 @@ func TestAgentAttacksDetected(t *testing.T) {
 	assert.Contains(t, res[0].Text, "Access denied - path outside allowed directories")
 	waitAnomaly(t, e, "capability_denied", fsServer, spanTrace(t, sent, "read_text_file.tool"))
 
+	// 4. The test's own MCP server (driftserver/, the official SDK)
+	// restarted after a rug pull: one more tool and lookup's description
+	// changed; the new tool is then called.
+	rugPulled := map[string]Server{"notes": {Command: "node", Args: []string{drift}, Env: map[string]string{"DRIFT": "1"}}}
+	res, sent = e.Run(Script{Service: "research-agent", Servers: rugPulled, Calls: []Call{
+		{Server: "notes", List: "tools"},
+		{Server: "notes", Tool: "export_notes", Arguments: map[string]any{"destination": "/tmp/out"}},
+	}})
+	require.Equal(t, "lookup,summarise,export_notes", res[0].Text)
+	session := spanTrace(t, sent, "export_notes.tool")
+	waitAnomaly(t, e, "tool_description_changed", "drift-notes", session)
+	waitAnomaly(t, e, "new_tool", "drift-notes", session)
+
 	e.Collector.Stop() // a graceful shutdown reports what dedup folded
 	waitAnomaly(t, e, "cross_tool_exfiltration", allServer, envUpload)
 	for _, a := range anomalies(e) {
-		assert.Contains(t, []string{"cross_tool_exfiltration", "capability_denied", "new_tool"}, a.typ, "%+v", a)
-		if a.typ == "new_tool" { // get-env: a tool of everything the agent never called while it learned
-			assert.Equal(t, allServer, a.ext)
+		assert.Contains(t, []string{"cross_tool_exfiltration", "capability_denied", "new_tool", "tool_description_changed"}, a.typ, "%+v", a)
+		if a.typ == "new_tool" { // get-env (never called while everything learned), export_notes
+			assert.Contains(t, []string{allServer, "drift-notes"}, a.ext)
 		}
 	}
-
-	// 4 (a small MCP server of the test's own, restarted with one more
-	// tool and a changed description) needs the harness to start a server
-	// script of the test's: not done (see the note of issue 21).
 }
 
 // spanTrace returns the trace (hex) of the first span named name that the
