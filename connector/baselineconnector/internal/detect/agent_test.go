@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -453,4 +454,20 @@ func TestCrossToolShellEgress(t *testing.T) {
 	ls.TargetType, ls.Target, ls.Agent.ContentCaptured = sandboxevent.TargetCommand, "ls", true
 	got, _ = h.invoke("developer", ls)
 	assert.Empty(t, ofType(got, TypeCrossToolExfiltration))
+}
+
+// A server's calls within an agent's trace span the agent's think time:
+// that range is not judged as the server's duration.
+func TestAgentInvocationDurationNotJudged(t *testing.T) {
+	h := newHarness(t, agentSettings)
+	learnAgent(t, h, 30) // invocations of 1 ms calls under a 100 ms root
+	tid := h.nextTrace()
+	for i, at := range []int64{0, 40_000} { // two calls 40 s apart in one trace
+		ev := readFile("slow", "read_text_file", "/work/project/README.md")
+		ev.ExtensionID = "filesystem"
+		h.e.Observe(&ev, Span{TraceID: tid, SpanID: childSpan(i), Start: h.now + at*ms, End: h.now + at*ms + ms}, h.now)
+	}
+	h.now += int64(time.Minute)
+	h.e.Tick(h.now)
+	assert.Empty(t, ofType(h.drain(), TypeDurationOutlier))
 }

@@ -239,6 +239,7 @@ func (e *Engine) Observe(ev *sandboxevent.Event, sp Span, now int64) {
 		if inv.Spans == 0 {
 			inv.FirstSpan = sp.SpanID
 		}
+		inv.Agent = inv.Agent || ev.IsAgent()
 		inv.Spans++
 		if int(ev.Kind) < len(inv.Counts) {
 			inv.Counts[ev.Kind]++
@@ -557,6 +558,9 @@ func (e *Engine) finalize(inv *tracestate.Invocation, now int64) {
 		}
 	}
 	ms := inv.DurationMillis()
+	if inv.Agent {
+		ms = 0 // the agent's think time, not the server's work (per-call durations are still judged)
+	}
 	if d := e.s.Detectors.DurationOutlier; d.Enabled && learned && ms > 0 && p.Duration.N >= e.s.MinSamples {
 		f := profile.Floors{FloorAbs: d.FloorAbs, FloorRel: d.FloorRel}
 		if s := p.Duration.Score(ms, f); s >= d.Sigma && ms >= d.MinRatio*max(p.Duration.Mean, 1) {
