@@ -7,6 +7,9 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // CPUSeconds returns the user+system CPU time pid has used.
@@ -48,4 +51,15 @@ func RSSMiB(pid int) (cur, peak float64) {
 		}
 	}
 	return cur, peak
+}
+
+// ThreadCPU is the CPU time the calling OS thread has used (lock the
+// goroutine to its thread first): a benchmark's own cost on a machine
+// shared with other work, where wall time measures the neighbours too.
+func ThreadCPU() time.Duration {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+		panic(err)
+	}
+	return time.Duration(ts.Nano())
 }

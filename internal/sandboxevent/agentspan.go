@@ -20,6 +20,14 @@ const (
 // isAgentSpanName recognises agent spans by name alone: Traceloop request
 // spans carry no attribute at all when content capture is off.
 func isAgentSpanName(name string) bool {
+	// Fast reject for the names of every other span: agent span names end
+	// in "p" (.mcp), "n" (mcp.client.session) or start with e/i.
+	if len(name) < 8 {
+		return false
+	}
+	if last, first := name[len(name)-1], name[0]|0x20; last != 'p' && last != 'n' && first != 'e' && first != 'i' {
+		return false
+	}
 	switch {
 	case name == traceloopSession, name == traceloopInitialize, name == "ping.mcp":
 		return true

@@ -14,8 +14,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processortest"
-	"golang.org/x/sys/unix"
 
+	"github.com/sandwatch/sandwatch/internal/procstat"
 	"github.com/sandwatch/sandwatch/internal/simulate"
 	"github.com/sandwatch/sandwatch/processor/scrubprocessor"
 	"github.com/sandwatch/sandwatch/processor/scrubprocessor/internal/secrets"
@@ -118,14 +118,6 @@ func secretHeavyBatch(n int) ptrace.Traces {
 	return td
 }
 
-func threadCPU() time.Duration {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
-		panic(err)
-	}
-	return time.Duration(ts.Nano())
-}
-
 // BenchmarkProcessors runs scrub and contrib redaction side by side on
 // the same batches, the realistic mix and the secret-heavy one. Run with
 // -cpu 1; spans/cpu-s is per CPU-second of the consuming thread (robust
@@ -165,11 +157,11 @@ func BenchmarkProcessors(b *testing.B) {
 					td := ptrace.NewTraces()
 					mix.src.CopyTo(td)
 					b.StartTimer()
-					t0 := threadCPU()
+					t0 := procstat.ThreadCPU()
 					if err := p.ConsumeTraces(ctx, td); err != nil {
 						b.Fatal(err)
 					}
-					cpu += threadCPU() - t0
+					cpu += procstat.ThreadCPU() - t0
 				}
 				b.ReportMetric(float64(spans)*float64(b.N)/b.Elapsed().Seconds(), "spans/s")
 				b.ReportMetric(float64(spans)*float64(b.N)/cpu.Seconds(), "spans/cpu-s")
