@@ -471,3 +471,16 @@ func TestAgentInvocationDurationNotJudged(t *testing.T) {
 	h.e.Tick(h.now)
 	assert.Empty(t, ofType(h.drain(), TypeDurationOutlier))
 }
+
+// The declared list says what a server may do, the learned registry what
+// this installation does: a declared tool the server never served while it
+// learned is new_tool when first called after.
+func TestDeclaredToolNeverUsedIsNew(t *testing.T) {
+	h := newHarness(t, agentSettings)
+	learnAgent(t, h, 8) // filesystem: read_text_file only
+	got, _ := h.invoke("filesystem", toolCall("m", "move_file", sandboxevent.ToolClassWrite))
+	nt := ofType(got, TypeNewTool)
+	require.Len(t, nt, 1, "got %v", typesOf(got))
+	assert.False(t, nt[0].Learning)
+	assert.Contains(t, nt[0].Expected, "tools the server served while learning")
+}
