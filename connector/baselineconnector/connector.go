@@ -54,9 +54,10 @@ type baseline struct {
 	release     func()
 	// noSave is set when stored state could not be read: never clobber
 	// a file this build does not understand.
-	noSave      bool
-	lastSave    time.Time
-	lastMetrics time.Time
+	noSave       bool
+	noSaveAgents bool // the same for the agent profiles (persist_agents.go)
+	lastSave     time.Time
+	lastMetrics  time.Time
 }
 
 func newBaseline(cfg *Config, set connector.Settings) (*baseline, error) {
@@ -173,6 +174,7 @@ func (b *baseline) loadState(ctx context.Context, host component.Host) error {
 	b.eng.Restore(snaps)
 	b.mu.Unlock()
 	b.set.Logger.Info("baseline: profiles loaded", zap.Int("profiles", len(snaps)))
+	b.loadAgents(ctx)
 	return nil
 }
 
@@ -221,7 +223,10 @@ func (b *baseline) save(ctx context.Context, now time.Time) error {
 	b.mu.Lock()
 	snaps := b.eng.Snapshot()
 	b.mu.Unlock()
-	return persist.Save(ctx, b.client, snaps, now)
+	if err := persist.Save(ctx, b.client, snaps, now); err != nil {
+		return err
+	}
+	return b.saveAgents(ctx, now)
 }
 
 func (b *baseline) Shutdown(ctx context.Context) error {

@@ -212,3 +212,11 @@ func (e *Engine) AgentStats() AgentStats {
 	}
 	return s
 }
+
+// AgentSnapshots returns every agent profile's serialisable form.
+func (e *Engine) AgentSnapshots() []agentstate.AgentSnapshot { return e.agents.agents.Snapshot() }
+
+// RestoreAgents loads persisted agent profiles.
+func (e *Engine) RestoreAgents(snaps []agentstate.AgentSnapshot) {
+	e.agents.agents.Restore(snaps, e.agents.s.Limits)
+}
