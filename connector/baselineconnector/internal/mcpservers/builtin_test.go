@@ -1,11 +1,16 @@
 package mcpservers
 
 import (
+	"encoding/json"
+	"maps"
+	"os"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sandwatch/sandwatch/internal/samples"
 	"github.com/sandwatch/sandwatch/internal/sandboxevent"
 )
 
@@ -60,5 +65,58 @@ func TestShippedClasses(t *testing.T) {
 		got, ok := d.Tool(c.tool)
 		require.True(t, ok, "%s/%s", c.server, c.tool)
 		assert.Equal(t, c.want, got, "%s/%s", c.server, c.tool)
+	}
+}
+
+// The shipped filesystem list is exactly what the real server lists: the
+// tools/list output recorded from @modelcontextprotocol/server-filesystem
+// 2026.8.31 by test/mcp's harness (testdata/samples/traceloop_mcp.json).
+func TestFilesystemListMatchesTheRealServer(t *testing.T) {
+	td := samples.Traces(t, "traceloop_mcp.json")
+	var listed []string
+	rss := td.ResourceSpans()
+	for i := 0; i < rss.Len(); i++ {
+		for j := 0; j < rss.At(i).ScopeSpans().Len(); j++ {
+			spans := rss.At(i).ScopeSpans().At(j).Spans()
+			for k := 0; k < spans.Len(); k++ {
+				if spans.At(k).Name() != "tools/list.mcp" {
+					continue
+				}
+				out, _ := spans.At(k).Attributes().Get("traceloop.entity.output")
+				var list struct {
+					Tools []struct{ Name string } `json:"tools"`
+				}
+				require.NoError(t, json.Unmarshal([]byte(out.Str()), &list))
+				for _, tl := range list.Tools {
+					listed = append(listed, tl.Name)
+				}
+			}
+		}
+	}
+	require.Len(t, listed, 14)
+	assert.ElementsMatch(t, listed, slices.Collect(maps.Keys(Find("secure-filesystem-server").Spec.Tools)))
+}
+
+// Every tool the real servers listed (testdata/tools_list.json, recorded
+// through test/mcp's harness) is in the shipped list, with a class: a
+// fresh installation raises no new_tool.
+func TestRealServersListedToolsAreShipped(t *testing.T) {
+	raw, err := os.ReadFile("testdata/tools_list.json")
+	require.NoError(t, err)
+	var rec map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(raw, &rec))
+	for server, list := range rec {
+		if server == "source" {
+			continue
+		}
+		var tools []string
+		require.NoError(t, json.Unmarshal(list, &tools))
+		require.NotEmpty(t, tools)
+		d, err := Find(server).Spec.Compile()
+		require.NoError(t, err, server)
+		for _, tool := range tools {
+			_, ok := d.Tool(tool)
+			assert.True(t, ok, "%s lists %s, the shipped profile lacks it", server, tool)
+		}
 	}
 }
