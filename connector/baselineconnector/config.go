@@ -68,6 +68,10 @@ type Config struct {
 	// MaxAnomalySeries caps (extension, type, severity) series; beyond it
 	// extension is reported as "_other".
 	MaxAnomalySeries int `mapstructure:"max_anomaly_series"`
+	// DedupMaxFolded traces of folded repeats a dedup summary lists.
+	DedupMaxFolded int `mapstructure:"dedup_max_folded"`
+	// Agents bound the state of agents that chain tools (config_agents.go).
+	Agents AgentsConfig `mapstructure:"agents"`
 }
 
 // TargetLimit is the exact targets kept per class; beyond it a Bloom
@@ -108,6 +112,8 @@ func createDefaultConfig() component.Config {
 		SaveInterval:     time.Minute,
 		MetricsInterval:  10 * time.Second,
 		MaxAnomalySeries: 10000,
+		DedupMaxFolded:   detect.DefaultMaxFolded,
+		Agents:           defaultAgentsConfig(),
 	}
 }
 
@@ -138,6 +144,10 @@ func (c *Config) Validate() error {
 	positive("save_interval", c.SaveInterval > 0, "must be a positive duration such as 1m")
 	positive("metrics_interval", c.MetricsInterval > 0, "must be a positive duration such as 10s")
 	positive("max_anomaly_series", c.MaxAnomalySeries > 0, "must be at least 1")
+	positive("dedup_max_folded", c.DedupMaxFolded >= 1 && c.DedupMaxFolded <= 1024, "must be between 1 and 1024 (default 32)")
+	if err := c.Agents.validate(); err != nil {
+		errs = append(errs, err)
+	}
 	for i, n := range c.MaxTargets.limits().MaxTargets {
 		positive("max_targets."+profile.Class(i).String(), n > 0 && n <= 4096, "must be between 1 and 4096")
 	}

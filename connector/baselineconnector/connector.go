@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/connector"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.uber.org/zap"
@@ -38,6 +39,8 @@ type baseline struct {
 	audit *kaudit.Parser
 	// auditState: what the kernel cross-check has warned about (unreported_audit.go).
 	auditState auditState
+	calls      *sandboxevent.CallDeduper // one agent tool call counted once
+	held       []heldSpan                // spans awaiting their session (hold.go)
 	series     *series
 	logs       consumer.Logs
 	metrics    consumer.Metrics
@@ -53,9 +56,10 @@ type baseline struct {
 	release     func()
 	// noSave is set when stored state could not be read: never clobber
 	// a file this build does not understand.
-	noSave      bool
-	lastSave    time.Time
-	lastMetrics time.Time
+	noSave       bool
+	noSaveAgents bool // the same for the agent profiles (persist_agents.go)
+	lastSave     time.Time
+	lastMetrics  time.Time
 }
 
 func newBaseline(cfg *Config, set connector.Settings) (*baseline, error) {
@@ -80,7 +84,7 @@ func newBaseline(cfg *Config, set connector.Settings) (*baseline, error) {
 		return nil, fmt.Errorf("baseline: telemetry: %w", err)
 	}
 	return &baseline{cfg: cfg, set: set, classifier: cls, rules: rl, tel: tel, now: time.Now, eng: eng, audit: newAuditParser(cfg),
-		series: newSeries(cfg.MaxAnomalySeries, time.Now())}, nil
+		calls: sandboxevent.NewCallDeduper(0), series: newSeries(cfg.MaxAnomalySeries, time.Now())}, nil
 }
 
 func engineSettings(cfg *Config, tpl *pathtemplate.Templater) detect.Settings {
@@ -90,7 +94,9 @@ func engineSettings(cfg *Config, tpl *pathtemplate.Templater) detect.Settings {
 		MaxExtensions: cfg.MaxExtensions, MaxTraces: cfg.MaxTraces, IdleTimeout: cfg.IdleTimeout, TraceTTL: cfg.TraceTTL,
 		DedupInterval: cfg.DedupInterval, MaxDedup: 100000, Templater: tpl,
 		TemplateHosts: cfg.TemplateHosts, VersionRelearn: cfg.VersionRelearn, Sensitive: cfg.Sensitive,
+		Agents: cfg.Agents.settings(), MaxFolded: cfg.DedupMaxFolded,
 	}
+	s.Limits.MaxTools = cfg.Agents.MaxTools
 	if len(cfg.Profiles) > 0 {
 		s.Declared = make(map[string]*profile.DeclaredSpec, len(cfg.Profiles))
 		for id := range cfg.Profiles {
@@ -170,6 +176,7 @@ func (b *baseline) loadState(ctx context.Context, host component.Host) error {
 	b.eng.Restore(snaps)
 	b.mu.Unlock()
 	b.set.Logger.Info("baseline: profiles loaded", zap.Int("profiles", len(snaps)))
+	b.loadAgents(ctx)
 	return nil
 }
 
@@ -197,6 +204,7 @@ func (b *baseline) tick(ctx context.Context, final bool) {
 	now := b.now()
 	b.mu.Lock()
 	b.flushAuditLocked(now)
+	b.releaseHeldLocked(now.UnixNano(), final)
 	if final {
 		b.eng.Flush(now.UnixNano())
 	} else {
@@ -218,7 +226,10 @@ func (b *baseline) save(ctx context.Context, now time.Time) error {
 	b.mu.Lock()
 	snaps := b.eng.Snapshot()
 	b.mu.Unlock()
-	return persist.Save(ctx, b.client, snaps, now)
+	if err := persist.Save(ctx, b.client, snaps, now); err != nil {
+		return err
+	}
+	return b.saveAgents(ctx, now)
 }
 
 func (b *baseline) Shutdown(ctx context.Context) error {
@@ -273,9 +284,14 @@ func (b *baseline) consumeTraces(ctx context.Context, td ptrace.Traces) error {
 	b.classifier.EachSpan(td, func(span ptrace.Span, ev *sandboxevent.Event, rs ptrace.ResourceSpans, ss ptrace.ScopeSpans) {
 		sp := detect.Span{TraceID: span.TraceID(), SpanID: span.SpanID(), IsRoot: span.ParentSpanID().IsEmpty(),
 			Start: int64(span.StartTimestamp()), End: int64(span.EndTimestamp())}
+		// A flagged span is reported before any hold: it never teaches.
 		if b.identityMismatch(rs.Resource().Attributes(), span.Attributes(), ev, sp, ts) {
 			return
 		}
+		if b.holdSpan(span, ev, rs, ts) {
+			return
+		}
+		sp.Repeat = sandboxevent.IsCall(ev) && b.calls.Repeat(ev, span.SpanID(), span.ParentSpanID())
 		b.observe(ev, sp, ts)
 		if pr, ok := procs.of(rs.Resource()); ok && ev.ExtensionID != "" {
 			b.eng.ObserveProcess(pr, ev.ExtensionID, sp.TraceID, sp.SpanID, sp.Start, sp.End, ev.Target)
@@ -287,6 +303,7 @@ func (b *baseline) consumeTraces(ctx context.Context, td ptrace.Traces) error {
 			})
 		}
 	})
+	b.releaseHeldLocked(ts, false) // this batch may have named their sessions
 	b.eng.EndBatch(ts)
 	ld := b.drainLocked(now)
 	b.mu.Unlock()
@@ -312,6 +329,7 @@ func (b *baseline) consumeLogs(ctx context.Context, in plog.Logs) error {
 		}
 		t := int64(rec.Timestamp())
 		sp := detect.Span{TraceID: rec.TraceID(), SpanID: rec.SpanID(), Start: t, End: t}
+		sp.Repeat = sandboxevent.IsCall(ev) && b.calls.Repeat(ev, pcommon.SpanID{}, pcommon.SpanID{})
 		b.observe(ev, sp, ts)
 		if pr, ok := procs.of(rl.Resource()); ok && ev.ExtensionID != "" && sp.TraceID != ([16]byte{}) {
 			b.eng.ObserveProcess(pr, ev.ExtensionID, sp.TraceID, sp.SpanID, sp.Start, sp.End, ev.Target)

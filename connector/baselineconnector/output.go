@@ -68,7 +68,7 @@ func (b *baseline) drainLocked(now time.Time) plog.Logs {
 		r.SetSeverityNumber(severityNumber(a.Severity))
 		r.SetSeverityText(string(a.Severity))
 		r.SetEventName(EventName)
-		r.Body().SetStr(fmt.Sprintf("%s: extension %s: %s (expected %s)", a.Type, a.ExtensionID, a.Observed, a.Expected))
+		r.Body().SetStr(fmt.Sprintf("%s: extension %s: %s (expected %s)%s", a.Type, a.ExtensionID, a.Observed, a.Expected, foldedSuffix(a)))
 		at := r.Attributes()
 		at.EnsureCapacity(10)
 		at.PutStr(AttrType, a.Type)
@@ -90,6 +90,7 @@ func (b *baseline) drainLocked(now time.Time) plog.Logs {
 		}
 		at.PutStr(AttrLearning, state)
 		putAttribution(at, a)
+		putAgentAndFolded(at, a)
 		b.series.add(a.ExtensionID, a.Type, string(a.Severity), int64(a.Count))
 		b.tel.anomaly(a.Type, string(a.Severity), int64(a.Count))
 	}
@@ -187,7 +188,9 @@ func (b *baseline) buildMetrics(now time.Time) pmetric.Metrics {
 	for _, o := range st.Overflow {
 		overflow += o
 	}
-	reasons := map[string]uint64{"profile_evicted": b.eng.C.Evicted, "trace_untracked": b.eng.C.TracesDropped, "target_summarised": overflow}
+	ag := b.eng.AgentStats()
+	reasons := map[string]uint64{"profile_evicted": b.eng.C.Evicted, "trace_untracked": b.eng.C.TracesDropped, "target_summarised": overflow,
+		"agent_evicted": ag.AgentsEvicted, "session_evicted": ag.SessionsEvicted, "tool_unregistered": ag.ToolsOverflowed}
 	for r, n := range b.auditDropped() {
 		reasons[r] = n
 	}

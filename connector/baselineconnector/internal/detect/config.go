@@ -119,6 +119,8 @@ type Detectors struct {
 	CapabilityDenied Toggle               `mapstructure:"capability_denied"`
 	EgressVolume     EgressVolumeDetector `mapstructure:"egress_volume"`
 	UnreportedAccess UnreportedDetector   `mapstructure:"unreported_access"`
+	// Agents that chain tools (agent_config.go).
+	AgentDetectors `mapstructure:",squash"`
 }
 
 // DefaultDetectors are tuned for well under 1 false positive per 10,000
@@ -137,6 +139,7 @@ func DefaultDetectors() Detectors {
 		EgressVolume: EgressVolumeDetector{StatDetector: StatDetector{Enabled: true, Severity: SeverityError, Sigma: 8, MinRatio: 3, FloorAbs: 1 << 20, FloorRel: 0.5},
 			Window: time.Minute},
 		UnreportedAccess: DefaultUnreported(),
+		AgentDetectors:   DefaultAgentDetectors(),
 	}
 }
 
@@ -156,6 +159,7 @@ func (d *Detectors) Check() error {
 		d.CapabilityDenied.check("capability_denied"),
 		d.EgressVolume.check("egress_volume"),
 		d.UnreportedAccess.check("unreported_access"),
+		d.AgentDetectors.check(),
 	)
 }
 

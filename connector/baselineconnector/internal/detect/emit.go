@@ -18,6 +18,9 @@ func (e *Engine) Report(a Anomaly) {
 // reported as one summary record when the interval ends.
 func (e *Engine) emit(a Anomaly) {
 	a.Count = 1
+	if a.Agent == "" && e.cur.agent != nil {
+		a.Agent, a.Session = e.cur.agent.Name, e.cur.session
+	}
 	if e.s.DedupInterval <= 0 {
 		e.out = append(e.out, a)
 		return
@@ -27,15 +30,14 @@ func (e *Engine) emit(a Anomaly) {
 		if a.Time-d.last < int64(e.s.DedupInterval) {
 			d.suppressed++
 			d.latest = a
+			d.fold(a, e.maxFolded())
 			e.C.Suppressed++
 			return
 		}
 		// The interval ended before a tick flushed it: report what it
 		// suppressed before the new occurrence, so no count is lost.
 		if d.suppressed > 0 {
-			r := d.latest
-			r.Count, r.Repeat, r.Time = d.suppressed, true, a.Time
-			e.out = append(e.out, r)
+			e.out = append(e.out, d.summary(a.Time))
 		}
 		d.last, d.suppressed = a.Time, 0
 		e.out = append(e.out, a)
@@ -63,9 +65,7 @@ func (e *Engine) flushDedup(now int64, force bool) {
 			continue
 		}
 		if d.suppressed > 0 {
-			r := d.latest
-			r.Count, r.Repeat, r.Time = d.suppressed, true, now
-			e.out = append(e.out, r)
+			e.out = append(e.out, d.summary(now))
 			d.suppressed, d.last = 0, now
 			continue
 		}
@@ -117,6 +117,11 @@ func (e *Engine) Snapshot() []profile.Snapshot {
 func (e *Engine) Restore(snaps []profile.Snapshot) {
 	for i := range snaps {
 		p := profile.FromSnapshot(&snaps[i], e.s.Limits)
+		if p.Learned && !snaps[i].ToolsKnown {
+			// Saved before tool drift existed: learn its tools quietly
+			// for as long as a new extension learns.
+			p.Tools.Relearn = uint32(min(e.s.LearnInvocations, 1<<20))
+		}
 		e.attachDeclared(p)
 		e.profiles.Add(p.ID, p)
 	}

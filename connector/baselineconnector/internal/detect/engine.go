@@ -40,6 +40,11 @@ type Settings struct {
 	VersionRelearn uint32
 	// Sensitive paths and addresses (exfiltration, unreported_access).
 	Sensitive SensitiveConfig
+	// Agents bound the state of agents that chain tools (agent_config.go).
+	Agents AgentSettings
+	// MaxFolded is how many traces of folded repeats a dedup summary lists
+	// (0 = DefaultMaxFolded).
+	MaxFolded int
 }
 
 // Span is what the engine needs of a span or log record besides its
@@ -50,6 +55,12 @@ type Span struct {
 	IsRoot  bool
 	Start   int64 // unix ns, 0 when unknown
 	End     int64
+	// Repeat: the record reports an agent tool call already observed (by
+	// the agent, the MCP client or the MCP server; sandboxevent's
+	// CallDeduper). It is counted once: only its targets and the agent
+	// detectors see it again (the server's record may carry the content
+	// the agent's lacked).
+	Repeat bool
 }
 
 // Anomaly is one detection.
@@ -75,6 +86,22 @@ type Anomaly struct {
 	// Attribution says how the record was tied to the invocation.
 	Candidates  [][16]byte
 	Attribution string
+	// Folded are the traces of the occurrences a summary stands for (at
+	// most MaxFolded), FoldedUnlisted how many more it does not list.
+	Folded         []TraceRef
+	FoldedUnlisted uint64
+	// Agent and Session name the acting agent and its session, for the
+	// anomalies of agent telemetry.
+	Agent, Session string
+	// Related is another trace the anomaly names (the read of a cross-tool
+	// chain); zero when none.
+	Related TraceRef
+}
+
+// TraceRef names one span of one trace.
+type TraceRef struct {
+	TraceID [16]byte
+	SpanID  [8]byte
 }
 
 // Counters are the engine's own bounded telemetry.
@@ -100,12 +127,19 @@ type Engine struct {
 	hosts    hostTemplates
 	sens     *sensitive
 	audit    *auditCheck
+	agents   agentEngine
+	// cur is the agent context of the event being observed, if any.
+	cur agentCtx
 }
 
 type dedupEntry struct {
 	last       int64
 	suppressed uint64
 	latest     Anomaly
+	// folded are the traces of the suppressed occurrences (bounded),
+	// unlisted how many more there were (fold.go).
+	folded   []TraceRef
+	unlisted uint64
 }
 
 // New builds an engine; declared specs must compile.
@@ -132,6 +166,9 @@ func New(s Settings) (*Engine, error) {
 		return nil, err
 	}
 	e.audit = newAuditCheck(s.Detectors.UnreportedAccess)
+	if err := e.agents.init(&e.s.Agents); err != nil {
+		return nil, err
+	}
 	return e, nil
 }
 
@@ -185,6 +222,13 @@ func (e *Engine) Observe(ev *sandboxevent.Event, sp Span, now int64) {
 	}
 	p := e.profile(id, now)
 	p.LastSeen = now
+	var ac agentCtx
+	if ev.IsAgent() {
+		e.attachBuiltin(p)
+		ac = e.agentContext(ev, sp, now)
+		e.cur = ac // every anomaly of this event names the agent (emit)
+		defer func() { e.cur = agentCtx{} }()
+	}
 	learned := e.learned(p, now)
 	if ev.Version != "" && ev.Version != p.Version {
 		e.versionSeen(p, ev.Version, learned)
@@ -196,10 +240,11 @@ func (e *Engine) Observe(ev *sandboxevent.Event, sp Span, now int64) {
 		inv = e.traces.Get(sp.TraceID, p.ID, now)
 		e.C.TracesDropped = e.traces.Dropped
 	}
-	if inv != nil && !inv.Done {
+	if inv != nil && !inv.Done && !sp.Repeat {
 		if inv.Spans == 0 {
 			inv.FirstSpan = sp.SpanID
 		}
+		inv.Agent = inv.Agent || ev.IsAgent()
 		inv.Spans++
 		if int(ev.Kind) < len(inv.Counts) {
 			inv.Counts[ev.Kind]++
@@ -221,15 +266,18 @@ func (e *Engine) Observe(ev *sandboxevent.Event, sp Span, now int64) {
 	}
 	// A failed block's duration is its client's timeout, not the
 	// extension's behaviour: only successful blocks are judged and learned.
-	if ev.BlockType != "" && ev.Outcome == sandboxevent.OutcomeOK && sp.End > sp.Start && sp.Start > 0 && !sp.IsRoot {
+	if ev.BlockType != "" && ev.Outcome == sandboxevent.OutcomeOK && sp.End > sp.Start && sp.Start > 0 && !sp.IsRoot && !sp.Repeat {
 		e.blockDuration(p, ev.BlockType, float64(sp.End-sp.Start)/1e6, learned, sp, now)
 	}
-	if ev.EgressBytes > 0 && ev.Outcome != sandboxevent.OutcomeDenied {
+	if ev.EgressBytes > 0 && ev.Outcome != sandboxevent.OutcomeDenied && !sp.Repeat {
 		e.egressWindow(p, ev.EgressBytes, learned, sp, now)
 	}
 	probe := ev.IsProbe()
-	e.novelty(p, ev, probe, learned, inv, sp, now)
-	if ev.Outcome == sandboxevent.OutcomeDenied && e.s.Detectors.CapabilityDenied.Enabled {
+	known := e.novelty(p, ev, probe, learned, inv, sp, now)
+	if ev.IsAgent() {
+		e.observeAgent(p, ev, ac, known, learned, sp, now)
+	}
+	if ev.Outcome == sandboxevent.OutcomeDenied && e.s.Detectors.CapabilityDenied.Enabled && !sp.Repeat {
 		gate := ev.Capability
 		if gate == "" {
 			gate = ev.Kind.String()
@@ -243,8 +291,13 @@ func (e *Engine) Observe(ev *sandboxevent.Event, sp Span, now int64) {
 			Target: target, Observed: "denied " + target, Expected: "no denied capability decisions", Score: 1,
 			Learning: !learned, TraceID: sp.TraceID, SpanID: sp.SpanID, Time: now})
 	}
-	if probe {
-		e.recon(p, inv, learned, sp, now)
+	if probe && !sp.Repeat {
+		// An MCP server is shared by every agent that runs it: its window
+		// across invocations counts denials only, not the missing files
+		// and 404s of many agents' ordinary work (agentDenied keeps the
+		// window per agent).
+		windowed := !ev.IsAgent() || ev.Outcome == sandboxevent.OutcomeDenied
+		e.recon(p, inv, learned, windowed, sp, now)
 	}
 }
 
@@ -290,30 +343,31 @@ func (e *Engine) toggle(c profile.Class) Toggle {
 }
 
 // novelty learns or judges the event's target and capability, and keeps
-// the exfiltration state of the invocation.
-func (e *Engine) novelty(p *profile.Profile, ev *sandboxevent.Event, probe, learned bool, inv *tracestate.Invocation, sp Span, now int64) {
+// the exfiltration state of the invocation. It reports whether the
+// target was in the profile (true when there is none to judge).
+func (e *Engine) novelty(p *profile.Profile, ev *sandboxevent.Event, probe, learned bool, inv *tracestate.Invocation, sp Span, now int64) bool {
 	denied := ev.Outcome == sandboxevent.OutcomeDenied
 	if ev.Capability != "" && !denied {
 		e.judge(p, profile.ClassCapability, ev.Capability, learned, sp, now)
 	}
 	c, ok := classOf(ev)
 	if !ok || ev.Target == "" || denied {
-		return
+		return true
 	}
 	// A failed probe of a path or table is recon's signal, not a habit.
 	if probe && c != profile.ClassHost {
-		return
+		return true
 	}
 	target := e.norm(ev)
 	known := e.judgeRaw(p, c, target, ev.Target, learned, sp, now)
 	if !e.s.Detectors.Exfiltration.Enabled {
-		return
+		return known
 	}
 	if c == profile.ClassPath && ev.Outcome == sandboxevent.OutcomeOK && ev.IsRead() {
 		e.rememberRead(p, ev, target, known, sp, now)
 	}
 	if inv == nil {
-		return
+		return known
 	}
 	if ev.Outcome == sandboxevent.OutcomeOK && ev.IsRead() && !inv.Read {
 		inv.Read, inv.ReadTarget = true, Clip(target)
@@ -331,6 +385,7 @@ func (e *Engine) novelty(p *profile.Profile, ev *sandboxevent.Event, probe, lear
 			Expected: fmt.Sprintf("egress only to profile hosts (%d learned)", p.Sets[profile.ClassHost].Len()), Score: 1,
 			Learning: !learned, TraceID: sp.TraceID, SpanID: inv.EgressSpan, Time: now})
 	}
+	return known
 }
 
 func orConnect(op string) string {
@@ -369,7 +424,7 @@ func (e *Engine) judgeRaw(p *profile.Profile, c profile.Class, target, raw strin
 		p.Sets[c].Add(h, target, e.s.Limits.MaxTargets[c])
 		return false
 	}
-	if t := e.toggle(c); t.Enabled {
+	if t := e.toggle(c); t.Enabled && (declared || !e.agentTargetQuiet()) {
 		exp := fmt.Sprintf("one of %d learned %s", p.Sets[c].Len(), c)
 		if declared {
 			exp += " or the declared patterns"
@@ -388,7 +443,7 @@ func (e *Engine) judgeRaw(p *profile.Profile, c profile.Class, target, raw strin
 // (3 per invocation: 3 + 6 x 1.5 = 12).
 var probeFloors = profile.Floors{FloorRel: 0.5}
 
-func (e *Engine) recon(p *profile.Profile, inv *tracestate.Invocation, learned bool, sp Span, now int64) {
+func (e *Engine) recon(p *profile.Profile, inv *tracestate.Invocation, learned, windowed bool, sp Span, now int64) {
 	d := e.s.Detectors.Recon
 	if inv != nil {
 		inv.Probes++
@@ -396,7 +451,9 @@ func (e *Engine) recon(p *profile.Profile, inv *tracestate.Invocation, learned b
 	if now-p.WindowStart > int64(d.Window) {
 		p.WindowStart, p.WindowCount = now, 0
 	}
-	p.WindowCount++
+	if windowed {
+		p.WindowCount++
+	}
 	if !d.Enabled {
 		return
 	}
@@ -412,7 +469,7 @@ func (e *Engine) recon(p *profile.Profile, inv *tracestate.Invocation, learned b
 			Learning: !learned, TraceID: sp.TraceID, SpanID: sp.SpanID, Time: now})
 		return
 	}
-	if p.WindowCount == d.WindowProbes && (inv == nil || !inv.ReconReported) {
+	if windowed && p.WindowCount == d.WindowProbes && (inv == nil || !inv.ReconReported) {
 		e.emit(Anomaly{Type: TypeRecon, Severity: d.Severity, ExtensionID: p.ID, Target: "window",
 			Observed: fmt.Sprintf("%d failed attempts within %s", p.WindowCount, d.Window),
 			Expected: fmt.Sprintf("fewer than %d per %s", d.WindowProbes, d.Window), Score: float64(p.WindowCount) / float64(d.WindowProbes),
@@ -506,6 +563,9 @@ func (e *Engine) finalize(inv *tracestate.Invocation, now int64) {
 		}
 	}
 	ms := inv.DurationMillis()
+	if inv.Agent {
+		ms = 0 // the agent's think time, not the server's work (per-call durations are still judged)
+	}
 	if d := e.s.Detectors.DurationOutlier; d.Enabled && learned && ms > 0 && p.Duration.N >= e.s.MinSamples {
 		f := profile.Floors{FloorAbs: d.FloorAbs, FloorRel: d.FloorRel}
 		if s := p.Duration.Score(ms, f); s >= d.Sigma && ms >= d.MinRatio*max(p.Duration.Mean, 1) {
@@ -521,6 +581,9 @@ func (e *Engine) finalize(inv *tracestate.Invocation, now int64) {
 	}
 	if p.Relearn > 0 {
 		p.Relearn--
+	}
+	if p.Tools.Relearn > 0 {
+		p.Tools.Relearn--
 	}
 	if !anomalous && !inv.ReconReported && !inv.ExfilReported {
 		for k := range inv.Counts {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/gobwas/glob"
+
+	"github.com/sandwatch/sandwatch/internal/sandboxevent"
 )
 
 // DeclaredSpec is what an operator says an extension may do: glob
@@ -20,6 +22,13 @@ type DeclaredSpec struct {
 	// the first invocation, learned or not.
 	MaxEgressBytesPerInvocation int64 `mapstructure:"max_egress_bytes_per_invocation" json:"max_egress_bytes_per_invocation,omitempty" yaml:"max_egress_bytes_per_invocation,omitempty"`
 	MaxEgressBytesPerMinute     int64 `mapstructure:"max_egress_bytes_per_minute" json:"max_egress_bytes_per_minute,omitempty" yaml:"max_egress_bytes_per_minute,omitempty"`
+	// Tools an MCP server may expose, each with its class (read, write,
+	// egress, exec, secrets, discovery, other): a tool outside the list is
+	// new_tool from its first call, and the class judges cross-tool chains.
+	Tools map[string]string `mapstructure:"tools" json:"tools,omitempty" yaml:"tools,omitempty"`
+	// Roots are directories an MCP server may read or write (each also
+	// covers everything below it): paths outside them are new_path.
+	Roots []string `mapstructure:"roots" json:"roots,omitempty" yaml:"roots,omitempty"`
 }
 
 func (d *DeclaredSpec) lists() [NumClasses][]string {
@@ -33,7 +42,7 @@ func (d *DeclaredSpec) IsEmpty() bool {
 			return false
 		}
 	}
-	return d.MaxEgressBytesPerInvocation == 0 && d.MaxEgressBytesPerMinute == 0
+	return d.MaxEgressBytesPerInvocation == 0 && d.MaxEgressBytesPerMinute == 0 && len(d.Tools) == 0 && len(d.Roots) == 0
 }
 
 // Declared is a compiled DeclaredSpec. A class with patterns is an
@@ -43,6 +52,8 @@ type Declared struct {
 	globs [NumClasses][]glob.Glob
 	// MaxEgressPerInvocation and MaxEgressPerMinute are the caps (0 = none).
 	MaxEgressPerInvocation, MaxEgressPerMinute int64
+	// tools is the declared tool list with classes (nil: not declared).
+	tools map[string]sandboxevent.ToolClass
 }
 
 // Compile checks and compiles the patterns; errors name the class and
@@ -52,7 +63,18 @@ func (d *DeclaredSpec) Compile() (*Declared, error) {
 		return nil, fmt.Errorf("max_egress_bytes_per_invocation/max_egress_bytes_per_minute: must be 0 (no cap) or a positive number of bytes")
 	}
 	out := &Declared{MaxEgressPerInvocation: d.MaxEgressBytesPerInvocation, MaxEgressPerMinute: d.MaxEgressBytesPerMinute}
-	for c, list := range d.lists() {
+	if err := out.compileTools(d.Tools); err != nil {
+		return nil, err
+	}
+	lists := d.lists()
+	for _, r := range d.Roots {
+		pats, err := rootPatterns(r)
+		if err != nil {
+			return nil, err
+		}
+		lists[ClassPath] = append(lists[ClassPath], pats...)
+	}
+	for c, list := range lists {
 		for _, p := range list {
 			var sep []rune
 			if Class(c) == ClassPath {
@@ -98,6 +120,8 @@ func Merge(a, b *DeclaredSpec) *DeclaredSpec {
 		Tables:       append(append([]string(nil), a.Tables...), b.Tables...),
 		Capabilities: append(append([]string(nil), a.Capabilities...), b.Capabilities...),
 		Libraries:    append(append([]string(nil), a.Libraries...), b.Libraries...),
+		Roots:        append(append([]string(nil), a.Roots...), b.Roots...),
+		Tools:        mergeTools(a.Tools, b.Tools),
 		// The stricter cap wins.
 		MaxEgressBytesPerInvocation: minCap(a.MaxEgressBytesPerInvocation, b.MaxEgressBytesPerInvocation),
 		MaxEgressBytesPerMinute:     minCap(a.MaxEgressBytesPerMinute, b.MaxEgressBytesPerMinute),

@@ -31,6 +31,16 @@ const maxBlockTypes = 16
 type Limits struct {
 	// MaxTargets per class, exact; beyond it the Bloom summary.
 	MaxTargets [NumClasses]int
+	// MaxTools per MCP server registry (0 = DefaultMaxTools).
+	MaxTools int
+}
+
+// ToolLimit is MaxTools, defaulted.
+func (l Limits) ToolLimit() int {
+	if l.MaxTools <= 0 {
+		return DefaultMaxTools
+	}
+	return l.MaxTools
 }
 
 // DefaultLimits keep a full profile well under 32 KiB.
@@ -78,6 +88,11 @@ type Profile struct {
 	// Reads remembered for exfiltration across invocations (not
 	// persisted: the horizon is short).
 	Reads Reads
+	// Tools an MCP server served, with description hashes (tool drift).
+	Tools Tools
+	// BuiltinChecked: the shipped MCP server profiles were looked up for
+	// this id (not persisted; looked up again after a restart).
+	BuiltinChecked bool
 }
 
 // MaxVersions bounds the versions a profile remembers.

@@ -24,6 +24,11 @@ type Snapshot struct {
 	Version      string   `json:"version,omitempty"`
 	Versions     []string `json:"versions,omitempty"`
 	Relearn      uint32   `json:"relearn,omitempty"`
+	// Added with tool drift: the MCP server's tools. ToolsKnown is set by
+	// every save that has a registry, so a profile saved before it is told
+	// apart from a server with no tools.
+	Tools      []ToolEntry `json:"tools,omitempty"`
+	ToolsKnown bool        `json:"tools_known,omitempty"`
 }
 
 // KindNames names the per-kind counters in snapshots (sandboxevent order).
@@ -34,7 +39,8 @@ func (p *Profile) Snapshot() Snapshot {
 	s := Snapshot{ID: p.ID, Learned: p.Learned, Invocations: p.Invocations, FirstSeen: p.FirstSeen, LastSeen: p.LastSeen,
 		Duration: p.Duration, Probes: p.Probes, Errors: p.Errors, Denials: p.Denials,
 		Blocks: append([]BlockStat(nil), p.Blocks...), Declared: p.Imported,
-		Egress: p.Egress, EgressWindow: p.EgressWindow, Version: p.Version, Versions: append([]string(nil), p.Versions...), Relearn: p.Relearn}
+		Egress: p.Egress, EgressWindow: p.EgressWindow, Version: p.Version, Versions: append([]string(nil), p.Versions...), Relearn: p.Relearn,
+		Tools: p.Tools.Entries(), ToolsKnown: true}
 	for c := range p.Sets {
 		set := &p.Sets[c]
 		name := Class(c).String()
@@ -82,6 +88,7 @@ func FromSnapshot(s *Snapshot, lim Limits) *Profile {
 			p.Counts[k] = st
 		}
 	}
+	p.Tools.Restore(s.Tools, lim.ToolLimit())
 	for _, b := range s.Blocks {
 		if st := p.Block(b.Type); st != nil {
 			*st = b.Stat

@@ -36,6 +36,10 @@ type Invocation struct {
 	ExfilReported bool
 	ReconReported bool
 	LastSeen      int64
+	// Agent: an MCP server's (or tool set's) calls within an agent's trace,
+	// whose time range is the agent's think time between them, not the
+	// server's work: its duration is not judged.
+	Agent bool
 }
 
 // Observe widens the invocation's time range with one span.
