@@ -1,0 +1,158 @@
+{{/* The release's base name: "sandwatch" for a release named sandwatch. */}}
+{{- define "sandwatch.fullname" -}}
+{{- if contains "sandwatch" .Release.Name -}}
+{{- .Release.Name | trunc 40 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-sandwatch" .Release.Name | trunc 40 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Selector labels of one component: (dict "root" $ "component" "tier2"). */}}
+{{- define "sandwatch.selector" -}}
+app.kubernetes.io/name: sandwatch
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{- define "sandwatch.labels" -}}
+{{ include "sandwatch.selector" . }}
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+app.kubernetes.io/part-of: sandwatch
+{{- end -}}
+
+{{/* repository@digest when a digest is pinned, else repository:tag. */}}
+{{- define "sandwatch.image" -}}
+{{- if .Values.image.digest -}}
+{{ .Values.image.repository }}@{{ .Values.image.digest }}
+{{- else -}}
+{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
+{{- end -}}
+{{- end -}}
+
+{{/* The pod-level security context every workload shares: the image's user. */}}
+{{- define "sandwatch.podSecurityContext" -}}
+securityContext:
+  runAsNonRoot: true
+  runAsUser: 10001
+  runAsGroup: 10001
+  fsGroup: 10001
+  seccompProfile:
+    type: RuntimeDefault
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{- define "sandwatch.containerSecurityContext" -}}
+securityContext:
+  allowPrivilegeEscalation: false
+  readOnlyRootFilesystem: true
+  capabilities:
+    drop: ["ALL"]
+{{- end -}}
+
+{{/* Listeners on the pod's interfaces (the configs default to loopback). */}}
+{{- define "sandwatch.listenEnv" -}}
+- name: SANDWATCH_OTLP_GRPC_ENDPOINT
+  value: 0.0.0.0:4317
+- name: SANDWATCH_OTLP_HTTP_ENDPOINT
+  value: 0.0.0.0:4318
+- name: SANDWATCH_HEALTH_ENDPOINT
+  value: 0.0.0.0:13133
+- name: SANDWATCH_DATA_DIR
+  value: /var/lib/sandwatch
+{{- end -}}
+
+{{/* S3: an S3-compatible endpoint, and credentials from a Secret if it exists. */}}
+{{- define "sandwatch.s3Env" -}}
+{{- if .Values.s3.endpoint }}
+- name: SANDWATCH_S3_ENDPOINT
+  value: {{ .Values.s3.endpoint | quote }}
+- name: SANDWATCH_S3_PATH_STYLE
+  value: {{ .Values.s3.pathStyle | quote }}
+{{- end }}
+{{- end -}}
+
+{{- define "sandwatch.s3EnvFrom" -}}
+{{- if .Values.s3.secretName }}
+envFrom:
+  # AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, unless the node or the
+  # service account (IRSA) provides credentials.
+  - secretRef:
+      name: {{ .Values.s3.secretName }}
+      optional: true
+{{- end }}
+{{- end -}}
+
+{{- define "sandwatch.probes" -}}
+readinessProbe:
+  httpGet:
+    path: /
+    port: 13133
+livenessProbe:
+  httpGet:
+    path: /
+    port: 13133
+  initialDelaySeconds: 10
+{{- end -}}
+
+{{/* The TLS hook (values tls, issue 24): env, mount and volume. */}}
+{{- define "sandwatch.tlsEnv" -}}
+{{- if .Values.tls.enabled }}
+- name: SANDWATCH_TIER2_INSECURE
+  value: "false"
+{{- with .Values.tls.env }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{- define "sandwatch.tlsMount" -}}
+{{- if .Values.tls.enabled }}
+- name: tls
+  mountPath: {{ .Values.tls.mountPath }}
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{- define "sandwatch.tlsVolume" -}}
+{{- if .Values.tls.enabled }}
+{{- if not .Values.tls.secretName }}{{ fail "tls.enabled needs tls.secretName: the Secret with tls.crt, tls.key and ca.crt" }}{{ end }}
+- name: tls
+  secret:
+    secretName: {{ .Values.tls.secretName }}
+{{- end }}
+{{- end -}}
+
+{{- define "sandwatch.extraEnv" -}}
+{{- with .Values.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/*
+The tier-1 config: config/gateway-tier1.yaml with its static resolver
+(a loopback list for local runs) replaced by the k8s or dns resolver on the
+tier-2 headless Service. A config whose static resolver no longer has the
+shape below fails the render, rather than shipping a loopback list.
+*/}}
+{{- define "sandwatch.tier1Config" -}}
+{{- if .Values.gateway.tier1.config -}}
+{{ .Values.gateway.tier1.config }}
+{{- else -}}
+{{- $cfg := .Files.Get "files/gateway-tier1.yaml" -}}
+{{- $re := "(?m)^      static:\n        hostnames: .*\n" -}}
+{{- if not (regexMatch $re $cfg) -}}
+{{- fail "files/gateway-tier1.yaml (config/gateway-tier1.yaml): no `static: hostnames:` resolver at exporters.load_balancing.resolver to replace; update templates/_helpers.tpl" -}}
+{{- end -}}
+{{- $svc := printf "%s-tier2" (include "sandwatch.fullname" .) -}}
+{{- $resolver := "" -}}
+{{- if eq .Values.gateway.tier1.resolver "k8s" -}}
+{{- $resolver = printf "      k8s:\n        service: %s.%s\n        ports: [4317]\n" $svc .Release.Namespace -}}
+{{- else -}}
+{{- $resolver = printf "      dns:\n        hostname: %s.%s.svc.cluster.local\n        port: \"4317\"\n        interval: 5s\n" $svc .Release.Namespace -}}
+{{- end -}}
+{{ regexReplaceAll $re $cfg $resolver }}
+{{- end -}}
+{{- end -}}
