@@ -36,6 +36,7 @@ connectors:
   baseline:
     idle_timeout: 1s
     metrics_interval: 1s
+    save_interval: 1s
 exporters:
   otlp_http/anomalies:
     endpoint: %s
@@ -78,7 +79,13 @@ func (g *gateway) start() {
 }
 
 func TestKafkaBetweenAgentAndGateway(t *testing.T) {
-	broker, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, "sandwatch_spans", "sandwatch_logs"))
+	// One partition per topic: Kafka orders records within a partition only,
+	// and the baseline needs an extension's invocations in order (a read
+	// before the egress of another trace; learning before judging). The
+	// kafka exporter (v0.165.1) keys traces by trace ID or client metadata,
+	// never by extension, so more partitions reorder an extension's traces
+	// (seen here with 4: an exfiltration across traces missed).
+	broker, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "sandwatch_spans", "sandwatch_logs"))
 	require.NoError(t, err)
 	t.Cleanup(broker.Close)
 	brokers := "[" + strings.Join(broker.ListenAddrs(), ",") + "]"
@@ -107,7 +114,13 @@ func TestKafkaBetweenAgentAndGateway(t *testing.T) {
 	agent.WaitHealthy(fmt.Sprintf("http://127.0.0.1:%d/", agentHealth), 60*time.Second)
 	agentEndpoint := fmt.Sprintf("127.0.0.1:%d", agentOTLP)
 
-	// 1. Load through the agent; the gateway is SIGKILLed mid-stream and
+	// 1. Detection on the consumed stream: the fleet learns, then every
+	// attack scenario, through the agent and Kafka.
+	injected := simulateAttacks(t, agentEndpoint, "--learn", "100")
+	waitDetected(t, sink, injected)
+	t.Logf("all %d attacks detected on the consumed stream, each once", len(injected))
+
+	// 2. Load through the agent; the gateway is SIGKILLed mid-stream and
 	// restarted 2s later on the same data directory and consumer group.
 	stop := make(chan struct{})
 	acked := testutil.Load(t, agentEndpoint, stop, fleet)
@@ -117,15 +130,7 @@ func TestKafkaBetweenAgentAndGateway(t *testing.T) {
 	time.Sleep(2 * time.Second)
 	g.start()
 	t.Log("gateway restarted")
-
-	// 2. Detection on the consumed stream: the fleet learns, then every
-	// attack scenario, through the agent and Kafka, while the load goes on.
-	truth := filepath.Join(t.TempDir(), "truth.jsonl")
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
-	defer cancel()
-	out, err := testutil.RunCtl(t, ctx, "simulate", "--endpoint", agentEndpoint, "--seed", "1", "--extensions", "20",
-		"--learn", "100", "--duration", "5s", "--rate", "40", "--scenario", "all", "--attack-after", "1s", "--truth", truth)
-	require.NoError(t, err, out)
+	time.Sleep(3 * time.Second)
 	close(stop)
 	traces, spans := acked.Count()
 	t.Logf("the agent acknowledged %d traces, %d spans of the load (refused %d)", traces, spans, acked.Refusals())
@@ -136,9 +141,28 @@ func TestKafkaBetweenAgentAndGateway(t *testing.T) {
 	defer bucket.Close()
 	testutil.WaitAllArchived(t, acked, &archive.Reader{Bucket: bucket}, 90*time.Second)
 
-	injected := attacks(t, truth)
-	detected := waitDetected(t, sink, injected)
-	t.Logf("all %d attacks detected on the consumed stream, each once: %v", len(injected), detected)
+	// 3. Detection holds after the restart: profiles came back from
+	// file_storage (saved every second here), nothing re-learns.
+	after := simulateAttacks(t, agentEndpoint, "--learn", "0")
+	waitDetected(t, sink, after)
+	for _, a := range sink.All() {
+		require.Equal(t, "detecting", a.Learning, "an anomaly from a profile that restarted learning: %+v", a)
+	}
+	attackTraces := map[string]bool{}
+	for _, in := range append(injected, after...) {
+		attackTraces[in.TraceID] = true
+		for _, id := range in.Related {
+			attackTraces[id] = true
+		}
+	}
+	var benign []testutil.Anomaly
+	for _, a := range sink.All() {
+		if !attackTraces[a.Trace] {
+			benign = append(benign, a)
+		}
+	}
+	require.Empty(t, benign, "anomalies on benign traces (redelivered spans judged twice would show here)")
+	t.Logf("after the restart: %d more attacks detected, each once; no anomaly on a benign trace", len(after))
 
 	// Duplicates: spans the gateway's pipeline received in both runs (run
 	// 1 processed them, was killed before its offset commit, and run 2 got
@@ -151,21 +175,30 @@ func TestKafkaBetweenAgentAndGateway(t *testing.T) {
 	require.Zero(t, d.within, "a run received a span twice: only a restart should redeliver")
 }
 
-func attacks(t *testing.T, truth string) []simulatecmd.TruthRecord {
+// simulateAttacks runs `sandwatchctl simulate` on the fleet through the
+// agent, every attack scenario after 1s, and returns the injected attacks.
+func simulateAttacks(t *testing.T, endpoint string, learn ...string) []simulatecmd.TruthRecord {
+	t.Helper()
+	truth := filepath.Join(t.TempDir(), "truth.jsonl")
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	args := append([]string{"simulate", "--endpoint", endpoint, "--seed", "1", "--extensions", "20"}, learn...)
+	out, err := testutil.RunCtl(t, ctx, append(args, "--duration", "5s", "--rate", "40", "--scenario", "all", "--attack-after", "1s", "--truth", truth)...)
+	require.NoError(t, err, out)
 	f, err := os.Open(truth)
 	require.NoError(t, err)
 	defer f.Close()
-	var out []simulatecmd.TruthRecord
+	var injected []simulatecmd.TruthRecord
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		var r simulatecmd.TruthRecord
 		require.NoError(t, json.Unmarshal(sc.Bytes(), &r))
 		if r.Anomaly != "" {
-			out = append(out, r)
+			injected = append(injected, r)
 		}
 	}
-	require.NotEmpty(t, out, "simulate injected no attack")
-	return out
+	require.NotEmpty(t, injected, "simulate injected no attack")
+	return injected
 }
 
 // waitDetected waits until every attack is reported with its type on its
