@@ -8,8 +8,8 @@ import (
 	"log"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -25,7 +25,11 @@ import (
 // staticBinary is a static Go binary that ships with every toolchain.
 func staticBinary(t *testing.T) string {
 	t.Helper()
-	return filepath.Join(runtime.GOROOT(), "bin", "gofmt")
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		t.Fatalf("go env GOROOT: %v", err)
+	}
+	return filepath.Join(strings.TrimSpace(string(out)), "bin", "gofmt")
 }
 
 func testMeta() meta {
