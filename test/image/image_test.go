@@ -107,6 +107,8 @@ func load(t *testing.T, b built) {
 	t.Helper()
 	out, err := podman("load", "-i", filepath.Join(b.dir, "image.tar"))
 	require.NoError(t, err, out)
+	// Each build has its own tag: leave no image behind in podman's store.
+	t.Cleanup(func() { _, _ = podman("rmi", "-f", b.tag) })
 	id, err := podman("image", "inspect", "--format", "{{.Id}}", b.tag)
 	require.NoError(t, err, id)
 	require.Equal(t, strings.TrimPrefix(b.configDigest, "sha256:"), id, "podman's image is not the layout's")
