@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -100,18 +101,39 @@ func readJSON(t *testing.T, path string, v any) {
 	require.NoError(t, json.Unmarshal(b, v), path)
 }
 
-// load puts image.tar into podman's store and checks that what podman
-// holds is the image of the layout (its ID is the config digest), so the
-// digest the chart pins is the image tested here.
+// load puts image.tar into podman's store, once for the package, and
+// checks that what podman holds is the image of the layout (its ID is the
+// config digest), so the digest the chart pins is the image tested here.
 func load(t *testing.T, b built) {
 	t.Helper()
-	out, err := podman("load", "-i", filepath.Join(b.dir, "image.tar"))
-	require.NoError(t, err, out)
-	// Each build has its own tag: leave no image behind in podman's store.
-	t.Cleanup(func() { _, _ = podman("rmi", "-f", b.tag) })
+	loadOnce.Do(func() {
+		out, err := podman("load", "-i", filepath.Join(b.dir, "image.tar"))
+		if err != nil {
+			loadErr = fmt.Errorf("podman load: %v: %s", err, out)
+			return
+		}
+		loadedTag = b.tag
+	})
+	require.NoError(t, loadErr)
 	id, err := podman("image", "inspect", "--format", "{{.Id}}", b.tag)
 	require.NoError(t, err, id)
 	require.Equal(t, strings.TrimPrefix(b.configDigest, "sha256:"), id, "podman's image is not the layout's")
+}
+
+var (
+	loadOnce  sync.Once
+	loadErr   error
+	loadedTag string
+)
+
+// TestMain leaves no image behind in podman's store (each build has its
+// own tag).
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if loadedTag != "" {
+		_, _ = podman("rmi", "-f", loadedTag)
+	}
+	os.Exit(code)
 }
 
 func TestImageUnderPodman(t *testing.T) {
