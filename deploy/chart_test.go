@@ -160,6 +160,24 @@ func TestChartValues(t *testing.T) {
 	})
 }
 
+// The digest `make image` wrote pins every workload of both modes (make
+// test sets SANDWATCH_IMAGE; test/image runs that very image).
+func TestChartPinsTheBuiltImage(t *testing.T) {
+	dir := os.Getenv("SANDWATCH_IMAGE")
+	if dir == "" {
+		t.Skip("SANDWATCH_IMAGE is not set: run through `make test` (make image)")
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "digest"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest := strings.TrimSpace(string(b))
+	for _, mode := range []string{"agent", "gateway"} {
+		o := rendered(t, "mode="+mode, "image.repository=registry.example/sandwatch", "image.digest="+digest)
+		assertImages(t, o, "registry.example/sandwatch@"+digest)
+	}
+}
+
 // Bad values fail the render with a message that names the value.
 func TestChartRefusesBadValues(t *testing.T) {
 	cases := []struct {
