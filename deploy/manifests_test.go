@@ -1,25 +1,25 @@
 // Package deploy validates the Kubernetes manifests offline: every
 // document decodes strictly (unknown or duplicate fields fail) into the
-// typed k8s.io/api object of its kind, names and labels are valid, and the
-// cross references a cluster would only reject at run time hold
-// (selectors, Services and their ports, StatefulSet serviceName, RBAC,
-// ConfigMaps, the collector config's resolver). The ConfigMaps embed the
-// repository's config files; `go test ./deploy -update` (from deploy/:
-// `go test . -update`) rewrites them after a config change.
+// typed k8s.io/api (or prometheus-operator) object of its kind, names and
+// labels are valid, and the cross references a cluster would only reject
+// at run time hold (selectors, Services and their ports, StatefulSet
+// serviceName, RBAC, ConfigMaps, the collector config's resolver,
+// ServiceMonitor selectors). The Helm chart is the source: the kustomize
+// bases are its rendering (chart_test.go), checked the same way.
 package deploy
 
 import (
-	"bytes"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -29,14 +29,20 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-var update = flag.Bool("update", false, "rewrite the generated ConfigMaps from ../config")
-
 // kustomization is the part of kustomize's Kustomization these use.
 type kustomization struct {
 	APIVersion string   `json:"apiVersion"`
 	Kind       string   `json:"kind"`
 	Namespace  string   `json:"namespace"`
 	Resources  []string `json:"resources"`
+	// Pins the image: `kustomize edit set image
+	// ghcr.io/sandwatch/sandwatch@sha256:...` (bin/image/digest).
+	Images []struct {
+		Name    string `json:"name"`
+		NewName string `json:"newName,omitempty"`
+		NewTag  string `json:"newTag,omitempty"`
+		Digest  string `json:"digest,omitempty"`
+	} `json:"images,omitempty"`
 }
 
 // objects of one kustomization, by kind.
@@ -51,64 +57,7 @@ type objects struct {
 	roles        []*rbacv1.Role
 	bindings     []*rbacv1.RoleBinding
 	budgets      []*policyv1.PodDisruptionBudget
-}
-
-// generated ConfigMaps: file -> (name, source config, rewrite).
-var generated = map[string]struct {
-	name, source string
-	rewrite      func(string) string
-}{
-	"agent/configmap.yaml":      {"sandwatch-agent-config", "../config/default.yaml", nil},
-	"gateway/tier2-config.yaml": {"sandwatch-tier2-config", "../config/gateway-tier2.yaml", nil},
-	"gateway/tier1-config.yaml": {"sandwatch-tier1-config", "../config/gateway-tier1.yaml", k8sResolver},
-}
-
-var staticResolver = regexp.MustCompile(`(?m)^      static:\n        hostnames: .*\n`)
-
-// k8sResolver swaps the static resolver of config/gateway-tier1.yaml for
-// the k8s one on the tier-2 headless Service.
-func k8sResolver(s string) string {
-	return staticResolver.ReplaceAllString(s, "      k8s:\n        service: sandwatch-tier2.sandwatch\n        ports: [4317]\n")
-}
-
-func configMap(name, source string, rewrite func(string) string) ([]byte, error) {
-	b, err := os.ReadFile(source)
-	if err != nil {
-		return nil, err
-	}
-	cfg := string(b)
-	if rewrite != nil {
-		cfg = rewrite(cfg)
-	}
-	cm := corev1.ConfigMap{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "sandwatch"}, Data: map[string]string{"config.yaml": cfg}}
-	out, err := yaml.Marshal(&cm)
-	if err != nil {
-		return nil, err
-	}
-	return append([]byte(fmt.Sprintf("# Generated from %s by `go test . -update` in deploy/; do not edit.\n", strings.TrimPrefix(source, "../"))), out...), nil
-}
-
-func TestGeneratedConfigMapsMatchConfigs(t *testing.T) {
-	for file, g := range generated {
-		want, err := configMap(g.name, g.source, g.rewrite)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if *update {
-			if err := os.WriteFile(file, want, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		got, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s is not %s as a ConfigMap: run `go test . -update` in deploy/", file, g.source)
-		}
-	}
+	monitors     []*monitoringv1.ServiceMonitor
 }
 
 func TestManifests(t *testing.T) {
@@ -133,19 +82,32 @@ func load(t *testing.T, dir string) *objects {
 	if k.APIVersion != "kustomize.config.k8s.io/v1beta1" || k.Kind != "Kustomization" || k.Namespace == "" {
 		t.Fatalf("kustomization.yaml: apiVersion/kind/namespace: %+v", k)
 	}
+	for _, img := range k.Images {
+		if img.Digest != "" && !digestRE.MatchString(img.Digest) {
+			t.Errorf("kustomization.yaml: images %s: digest %q is not sha256:<64 hex>", img.Name, img.Digest)
+		}
+	}
 	o := &objects{}
 	for _, res := range k.Resources {
 		data, err := os.ReadFile(filepath.Join(dir, res))
 		if err != nil {
 			t.Fatalf("resource %s: %v", res, err)
 		}
-		for i, doc := range splitDocs(data) {
-			if err := o.decode(doc, k.Namespace); err != nil {
-				t.Errorf("%s/%s document %d: %v", dir, res, i+1, err)
-			}
-		}
+		o.decodeAll(t, dir+"/"+res, data, k.Namespace)
 	}
 	return o
+}
+
+var digestRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+
+// decodeAll decodes every document of one multi-document file.
+func (o *objects) decodeAll(t *testing.T, name string, data []byte, ns string) {
+	t.Helper()
+	for i, doc := range splitDocs(data) {
+		if err := o.decode(doc, ns); err != nil {
+			t.Errorf("%s document %d: %v", name, i+1, err)
+		}
+	}
 }
 
 func splitDocs(b []byte) [][]byte {
@@ -208,6 +170,8 @@ func (o *objects) decode(doc []byte, ns string) error {
 		obj = add(&o.bindings)
 	case "policy/v1/PodDisruptionBudget":
 		obj = add(&o.budgets)
+	case "monitoring.coreos.com/v1/ServiceMonitor":
+		obj = add(&o.monitors)
 	default:
 		return fmt.Errorf("kind %q is not one this check knows", key)
 	}
@@ -320,6 +284,9 @@ func (o *objects) check(t *testing.T) {
 			}
 		}
 	}
+	for _, m := range o.monitors {
+		o.checkMonitor(t, m)
+	}
 	for _, p := range o.budgets {
 		if !slices.ContainsFunc(ws, func(w workload) bool { return matches(p.Spec.Selector.MatchLabels, w.pod.Labels) }) {
 			t.Errorf("PodDisruptionBudget %s selects no workload", p.Name)
@@ -378,8 +345,9 @@ func (o *objects) checkPod(t *testing.T, w workload) {
 }
 
 // checkCollectorConfig parses the collector config a workload mounts and,
-// for a load_balancing exporter with the k8s resolver, checks that it
-// names a headless Service of this kustomization on one of its ports.
+// for a load_balancing exporter, checks that its resolver finds the tier-2
+// replicas in a cluster: k8s or dns on a headless Service of these objects
+// and one of its ports (a static list is a loopback list for local runs).
 func (o *objects) checkCollectorConfig(t *testing.T, w workload, cm *corev1.ConfigMap) {
 	raw, ok := cm.Data["config.yaml"]
 	if !ok {
@@ -388,12 +356,7 @@ func (o *objects) checkCollectorConfig(t *testing.T, w workload, cm *corev1.Conf
 	}
 	var cfg struct {
 		Exporters map[string]struct {
-			Resolver *struct {
-				K8s *struct {
-					Service string  `json:"service"`
-					Ports   []int32 `json:"ports"`
-				} `json:"k8s"`
-			} `json:"resolver"`
+			Resolver *resolverConfig `json:"resolver"`
 		} `json:"exporters"`
 		Service struct {
 			Pipelines map[string]any `json:"pipelines"`
@@ -407,49 +370,117 @@ func (o *objects) checkCollectorConfig(t *testing.T, w workload, cm *corev1.Conf
 		t.Errorf("ConfigMap %s: config.yaml has no pipelines", cm.Name)
 	}
 	for name, e := range cfg.Exporters {
-		if e.Resolver == nil || e.Resolver.K8s == nil {
+		if e.Resolver == nil {
 			continue
 		}
-		svc, ns, _ := strings.Cut(e.Resolver.K8s.Service, ".")
-		found := false
-		for _, s := range o.services {
-			if s.Name == svc && s.Namespace == ns && s.Spec.ClusterIP == corev1.ClusterIPNone {
-				for _, p := range s.Spec.Ports {
-					found = found || slices.Contains(e.Resolver.K8s.Ports, p.Port)
+		if err := o.checkResolver(e.Resolver); err != nil {
+			t.Errorf("%s %s: exporter %s: %v", w.kind, w.name, name, err)
+		}
+	}
+}
+
+// resolverConfig is the part of load_balancing's resolver config checked here.
+type resolverConfig struct {
+	Static *struct {
+		Hostnames any `json:"hostnames"`
+	} `json:"static"`
+	K8s *struct {
+		Service string  `json:"service"`
+		Ports   []int32 `json:"ports"`
+	} `json:"k8s"`
+	DNS *struct {
+		Hostname string `json:"hostname"`
+		Port     string `json:"port"`
+	} `json:"dns"`
+}
+
+// headlessPort finds the headless Service svc in namespace ns and tells
+// whether one of its ports is in ports.
+func (o *objects) headlessPort(svc, ns string, ports []int32) bool {
+	for _, s := range o.services {
+		if s.Name == svc && s.Namespace == ns && s.Spec.ClusterIP == corev1.ClusterIPNone {
+			for _, p := range s.Spec.Ports {
+				if slices.Contains(ports, p.Port) {
+					return true
 				}
 			}
 		}
-		if !found {
-			t.Errorf("%s %s: exporter %s resolves %q ports %v: no such headless Service port", w.kind, w.name, name, e.Resolver.K8s.Service, e.Resolver.K8s.Ports)
+	}
+	return false
+}
+
+func (o *objects) checkResolver(r *resolverConfig) error {
+	switch {
+	case r.Static != nil:
+		return fmt.Errorf("static resolver %v: in a cluster, tier 1 needs k8s or dns on the tier-2 headless Service", r.Static.Hostnames)
+	case r.K8s != nil:
+		svc, ns, _ := strings.Cut(r.K8s.Service, ".")
+		if !o.headlessPort(svc, ns, r.K8s.Ports) {
+			return fmt.Errorf("k8s resolver %q ports %v: no such headless Service port", r.K8s.Service, r.K8s.Ports)
+		}
+	case r.DNS != nil:
+		parts := strings.Split(r.DNS.Hostname, ".")
+		port, err := strconv.ParseInt(r.DNS.Port, 10, 32)
+		if err != nil || len(parts) != 5 || strings.Join(parts[2:], ".") != "svc.cluster.local" || !o.headlessPort(parts[0], parts[1], []int32{int32(port)}) {
+			return fmt.Errorf("dns resolver %s port %q: not <headless Service>.<namespace>.svc.cluster.local and one of its ports", r.DNS.Hostname, r.DNS.Port)
+		}
+	default:
+		return fmt.Errorf("resolver: none of static, k8s, dns")
+	}
+	return nil
+}
+
+// checkMonitor: the ServiceMonitor selects a Service of these objects and
+// scrapes a named port it has.
+func (o *objects) checkMonitor(t *testing.T, m *monitoringv1.ServiceMonitor) {
+	var target *corev1.Service
+	for _, s := range o.services {
+		if s.Namespace == m.Namespace && matches(m.Spec.Selector.MatchLabels, s.Labels) {
+			if target != nil {
+				t.Errorf("ServiceMonitor %s selects Services %s and %s: every replica would be scraped twice", m.Name, target.Name, s.Name)
+			}
+			target = s
+		}
+	}
+	if target == nil {
+		t.Errorf("ServiceMonitor %s selects no Service", m.Name)
+		return
+	}
+	for _, e := range m.Spec.Endpoints {
+		if !slices.ContainsFunc(target.Spec.Ports, func(p corev1.ServicePort) bool { return p.Name == e.Port }) {
+			t.Errorf("ServiceMonitor %s: port %q is no port of Service %s", m.Name, e.Port, target.Name)
 		}
 	}
 }
 
 // TestConfigsValidateWithTheCollector runs `sandwatch validate` on each
-// embedded collector config (make test sets SANDWATCH_BIN; plain `go test`
-// skips), with the variables the manifests leave to the cluster.
+// collector config the bases embed (make test sets SANDWATCH_BIN; plain `go
+// test` skips), with the variables the manifests leave to the cluster.
 func TestConfigsValidateWithTheCollector(t *testing.T) {
 	bin := os.Getenv("SANDWATCH_BIN")
 	if bin == "" {
 		t.Skip("SANDWATCH_BIN is not set: run through `make test`")
 	}
-	for file := range generated {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
+	n := 0
+	for _, dir := range []string{"agent", "gateway"} {
+		for _, cm := range load(t, dir).configMaps {
+			raw, ok := cm.Data["config.yaml"]
+			if !ok {
+				continue
+			}
+			n++
+			cfg := filepath.Join(t.TempDir(), "config.yaml")
+			if err := os.WriteFile(cfg, []byte(raw), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(bin, "validate", "--config", cfg)
+			cmd.Env = append(os.Environ(), "SANDWATCH_FORENSIC_STORE=s3://archive?region=us-east-1", "SANDWATCH_SHARED_STORE=s3://shared?region=us-east-1")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("%s ConfigMap %s: sandwatch validate: %v\n%s", dir, cm.Name, err, out)
+			}
 		}
-		var cm corev1.ConfigMap
-		if err := yaml.UnmarshalStrict(b, &cm); err != nil {
-			t.Fatal(err)
-		}
-		cfg := filepath.Join(t.TempDir(), "config.yaml")
-		if err := os.WriteFile(cfg, []byte(cm.Data["config.yaml"]), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(bin, "validate", "--config", cfg)
-		cmd.Env = append(os.Environ(), "SANDWATCH_FORENSIC_STORE=s3://archive?region=us-east-1", "SANDWATCH_SHARED_STORE=s3://shared?region=us-east-1")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Errorf("%s: sandwatch validate: %v\n%s", file, err, out)
-		}
+	}
+	if n != 3 {
+		t.Errorf("validated %d collector configs, want 3 (agent, tier 1, tier 2)", n)
 	}
 }

@@ -49,7 +49,7 @@ func (g *guard) Start(context.Context, component.Host) error {
 		}
 	}
 	if len(g.cfg.Paths) > 0 {
-		g.prevUmask = syscall.Umask(int(0o777 &^ g.mode))
+		g.prevUmask = syscall.Umask(windowUmask(g.mode))
 		g.narrowed = true
 	}
 	return nil
@@ -72,6 +72,19 @@ func (g *guard) NotReady() error { return nil }
 func (g *guard) Shutdown(context.Context) error {
 	g.restoreUmask()
 	return nil
+}
+
+// windowUmask is the process umask between Start and Ready. The umask is
+// process-wide: the exporters that start in this window create their
+// directories under it too (the forensic WAL, a file:// archive). So it
+// clears what mode denies but keeps execute wherever mode grants read: a
+// socket is born owner-only (0700 for mode 0600; execute means nothing on
+// a socket, and Ready sets the exact mode), and a directory created
+// meanwhile stays traversable by its owner. Clearing execute too made
+// those directories 0600, unusable by a collector that is not root.
+func windowUmask(mode uint32) int {
+	keep := mode | (mode&0o444)>>2
+	return int(0o777 &^ keep)
 }
 
 func (g *guard) restoreUmask() {

@@ -86,21 +86,7 @@ type cluster struct {
 
 func newCluster(t *testing.T, store string, s3 *testutil.S3Server, n int) *cluster {
 	c := &cluster{t: t, store: store, s3: s3, sink: testutil.NewAnomalySink(t), t1dir: t.TempDir()}
-	// The gateway configs are secure by default: certificates, tokens and
-	// bindings made here; every sender of the test (sandwatchctl simulate,
-	// otlpsend) presents the sender's certificate and token through the
-	// OTLP exporter environment.
-	var ids []string // the sender may report the fleet's extensions, by name
-	for _, e := range simulate.New(fleet).Extensions() {
-		ids = append(ids, e.ID)
-	}
-	pki, err := devpki.NewGateway(t.TempDir(), ids...)
-	require.NoError(t, err)
-	c.pki = pki
-	for _, kv := range pki.SenderEnv() {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
+	c.makePKI()
 	c.t1.otlp, c.t1.http, c.t1.health, c.t1.telemetry = testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t)
 	for i := range n {
 		r := &replica{name: fmt.Sprintf("r%d", i), dir: t.TempDir()}
@@ -115,6 +101,24 @@ func newCluster(t *testing.T, store string, s3 *testutil.S3Server, n int) *clust
 	wg.Wait()
 	c.startTier1(c.replicas)
 	return c
+}
+
+// makePKI: the gateway configs are secure by default; certificates,
+// tokens and bindings are made here, and every sender of the test
+// (sandwatchctl simulate, otlpsend) presents the sender's certificate and
+// token through the OTLP exporter environment.
+func (c *cluster) makePKI() {
+	var ids []string // the sender may report the fleet's extensions, by name
+	for _, e := range simulate.New(fleet).Extensions() {
+		ids = append(ids, e.ID)
+	}
+	pki, err := devpki.NewGateway(c.t.TempDir(), ids...)
+	require.NoError(c.t, err)
+	c.pki = pki
+	for _, kv := range pki.SenderEnv() {
+		k, v, _ := strings.Cut(kv, "=")
+		c.t.Setenv(k, v)
+	}
 }
 
 func (c *cluster) startReplica(r *replica) {
