@@ -68,7 +68,7 @@ func runAgentQuality(t *testing.T, noise float64, agents, learn, benign, per int
 	}
 	for step := 0; step < benign; step++ {
 		if sc, ok := at[step]; ok {
-			td, ld, inj, err := g.Inject(sc, observable(g, sc, rng.IntN(agents)), r.clock)
+			td, ld, inj, err := g.Inject(sc, observable(g, rng.IntN(agents)), r.clock)
 			require.NoError(t, err)
 			r.feed(td, ld)
 			settle()
@@ -135,17 +135,12 @@ func TestDetectionQualityAgentsSimulated(t *testing.T) {
 // records: a Traceloop agent without content capture has no server
 // identity (initialize's serverInfo is content), so its calls are
 // unattributed and no detector sees them (README: what the detectors
-// cannot see); and the event model reads Codex's refusal of a path
-// outside the roots (success=false, the message in output) as an error,
-// not a denial (reported to issue 20), so capability_denied cannot fire.
-func observable(g *simulate.AgentGenerator, sc string, i int) int {
+// cannot see).
+func observable(g *simulate.AgentGenerator, i int) int {
 	as := g.Agents()
 	for k := 0; k < len(as); k++ {
 		a := as[(i+k)%len(as)]
-		switch {
-		case a.Emitter == simulate.EmitterTraceloop && !a.Content:
-		case a.Emitter == simulate.EmitterCodex && sc == "agent-outside-roots":
-		default:
+		if a.Emitter != simulate.EmitterTraceloop || a.Content {
 			return (i + k) % len(as)
 		}
 	}

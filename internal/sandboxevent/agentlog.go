@@ -34,7 +34,7 @@ func isAgentEventName(name string) bool {
 // logAttrs holds the keys of one coding-agent log event.
 type logAttrs struct {
 	eventName, tool, callID, success, errText, errType, decision, decisionType string
-	server, session, prompt, outcome                                           string
+	server, session, prompt, outcome, output                                   string
 	params, input                                                              pcommon.Value
 	hasParams, hasInput                                                        bool
 }
@@ -52,6 +52,8 @@ func (a *logAttrs) read(m pcommon.Map) {
 			a.success = valueString(v)
 		case "error":
 			a.errText = valueString(v)
+		case "output":
+			a.output = valueString(v)
 		case "error_type":
 			a.errType = valueString(v)
 		case "decision":
@@ -168,6 +170,9 @@ func (c *Classifier) extractLog(rec plog.LogRecord, rc *ResourceContext, ev *Eve
 	}
 	ev.Decision = decision
 	failed := a.success == "false" || a.success == "False"
+	if failed && a.errText == "" {
+		a.errText = refusalHead(a.output)
+	}
 	switch {
 	case decision != "" && (c.isDenied(decision) || equalFold(decision, "abort")):
 		ev.Outcome = OutcomeDenied
@@ -187,6 +192,24 @@ func (c *Classifier) extractLog(rec plog.LogRecord, rc *ResourceContext, ev *Eve
 			ev.ErrorCode = "tool_error"
 		}
 	}
+}
+
+// maxRefusalBytes is how much of a failed call's output the event model
+// reads for its refusal: the servers' and the agent's refusals are one
+// short line ("Access denied - path outside allowed directories: ..."),
+// while a failed command's output can be a whole build log.
+const maxRefusalBytes = 1 << 10
+
+// refusalHead returns the head of a failed tool call's output. Codex has
+// no error attribute on codex.tool_result: a failed call's message (the
+// tool's error, or the MCP server's refusal) is its output, next to
+// success=false (openai/codex codex-rs/otel/src/events/session_telemetry.rs,
+// log_tool_failed and tool_result_with_tags).
+func refusalHead(output string) string {
+	if len(output) > maxRefusalBytes {
+		return output[:maxRefusalBytes]
+	}
+	return output
 }
 
 func logEmitterAgent(e Emitter) string {
