@@ -194,22 +194,22 @@ func TestAgentSpansHeldForTheirSession(t *testing.T) {
 	inits := split(td, "initialize.mcp")
 	r.feed(td, plog.NewLogs()) // tools first: held
 	require.Empty(t, ofType(r.records(), detect.TypeCrossToolExfiltration))
-	assert.NotEmpty(t, r.b.held)
+	assert.Positive(t, r.b.held.Len())
 	r.advance(time.Second)
 	r.feed(inits, plog.NewLogs())
 	x := ofType(r.records(), detect.TypeCrossToolExfiltration)
 	require.Len(t, x, 1, "got %v", types(r.records()))
 	assert.Equal(t, [16]byte(traces["gzip-file-as-resource.tool"]), x[0].TraceID)
-	assert.Empty(t, r.b.held)
+	assert.Zero(t, r.b.held.Len())
 
 	// A session whose initialize never comes: released after session_wait.
 	td, _ = replay(t, 102, benign)
 	split(td, "initialize.mcp")
 	r.feed(td, plog.NewLogs())
-	require.NotEmpty(t, r.b.held)
+	require.Positive(t, r.b.held.Len())
 	before := r.b.eng.C.Unattributed
 	r.advance(6 * time.Second)
 	r.b.tick(context.Background(), false)
-	assert.Empty(t, r.b.held)
+	assert.Zero(t, r.b.held.Len())
 	assert.Greater(t, r.b.eng.C.Unattributed, before)
 }

@@ -40,7 +40,7 @@ type baseline struct {
 	// auditState: what the kernel cross-check has warned about (unreported_audit.go).
 	auditState auditState
 	calls      *sandboxevent.CallDeduper // one agent tool call counted once
-	held       []heldSpan                // spans awaiting their session (hold.go)
+	held       sandboxevent.SpanHold     // spans awaiting their session (hold.go)
 	series     *series
 	logs       consumer.Logs
 	metrics    consumer.Metrics
@@ -84,7 +84,8 @@ func newBaseline(cfg *Config, set connector.Settings) (*baseline, error) {
 		return nil, fmt.Errorf("baseline: telemetry: %w", err)
 	}
 	return &baseline{cfg: cfg, set: set, classifier: cls, rules: rl, tel: tel, now: time.Now, eng: eng, audit: newAuditParser(cfg),
-		calls: sandboxevent.NewCallDeduper(0), series: newSeries(cfg.MaxAnomalySeries, time.Now())}, nil
+		calls: sandboxevent.NewCallDeduper(0), series: newSeries(cfg.MaxAnomalySeries, time.Now()),
+		held: sandboxevent.NewSpanHold(cfg.Agents.SessionWait, cfg.Agents.MaxWaiting)}, nil
 }
 
 func engineSettings(cfg *Config, tpl *pathtemplate.Templater) detect.Settings {
@@ -288,7 +289,7 @@ func (b *baseline) consumeTraces(ctx context.Context, td ptrace.Traces) error {
 		if b.identityMismatch(rs.Resource().Attributes(), span.Attributes(), ev, sp, ts) {
 			return
 		}
-		if b.holdSpan(span, ev, rs, ts) {
+		if b.held.Add(span, ev, rs, ts) {
 			return
 		}
 		sp.Repeat = sandboxevent.IsCall(ev) && b.calls.Repeat(ev, span.SpanID(), span.ParentSpanID())

@@ -26,13 +26,6 @@ type AgentsConfig struct {
 	MaxWaiting int `mapstructure:"max_waiting"`
 }
 
-// heldSpan is a copy of a span waiting for its session's identity, with
-// its resource (so it classifies the same later).
-type heldSpan struct {
-	td ptrace.Traces
-	at int64
-}
-
 // recordSpan records one classified span: a repeat of a counted agent
 // call is dropped (the archive keeps it; only the count is once), a span
 // awaiting its session is held. c.mu is held.
@@ -40,15 +33,8 @@ func (c *sandboxMetrics) recordSpan(span ptrace.Span, ev *sandboxevent.Event, rs
 	if _, flagged := identitymark.Check(rs.Resource().Attributes(), span.Attributes()); flagged {
 		return // its sender may not speak for ev.ExtensionID: never its metrics
 	}
-	if ev.Agent.AwaitingSession && mayHold && c.cfg.Agents.SessionWait > 0 {
-		if len(c.held) < c.cfg.Agents.MaxWaiting {
-			td := ptrace.NewTraces()
-			r := td.ResourceSpans().AppendEmpty()
-			rs.Resource().CopyTo(r.Resource())
-			span.CopyTo(r.ScopeSpans().AppendEmpty().Spans().AppendEmpty())
-			c.held = append(c.held, heldSpan{td: td, at: now})
-			return
-		}
+	if mayHold && c.held.Add(span, ev, rs, now) {
+		return
 	}
 	if ev.Agent.AwaitingSession {
 		c.unresolved++
@@ -73,27 +59,11 @@ func (c *sandboxMetrics) recordSpan(span ptrace.Span, ev *sandboxevent.Event, rs
 // known, or whose wait is over (all of them when force), are recorded.
 // c.mu is held.
 func (c *sandboxMetrics) releaseHeld(now int64, force bool) {
-	if len(c.held) == 0 {
+	if c.held.Len() == 0 {
 		return
 	}
-	wait := int64(c.cfg.Agents.SessionWait)
-	kept := c.held[:0]
-	var rc sandboxevent.ResourceContext
-	var ev sandboxevent.Event
-	for _, h := range c.held {
-		rs := h.td.ResourceSpans().At(0)
-		span := rs.ScopeSpans().At(0).Spans().At(0)
-		c.classifier.LoadResource(rs.Resource().Attributes(), &rc)
-		c.classifier.ClassifySpan(span, &rc, &ev)
-		if ev.Agent.AwaitingSession && !force && now-h.at < wait {
-			kept = append(kept, h)
-			continue
-		}
-		c.recordSpan(span, &ev, rs, now, false)
-	}
-	for i := len(kept); i < len(c.held); i++ {
-		c.held[i] = heldSpan{}
-	}
-	c.held = kept
+	c.held.Release(c.classifier, now, force, func(span ptrace.Span, ev *sandboxevent.Event, rs ptrace.ResourceSpans) {
+		c.recordSpan(span, ev, rs, now, false)
+	})
 	c.agg.EndBatch()
 }

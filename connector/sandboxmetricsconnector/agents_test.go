@@ -102,7 +102,7 @@ func TestAgentSessionWait(t *testing.T) {
 	first, later := splitInitialize(td)
 	require.NoError(t, c.ConsumeTraces(ctx, first))
 	c.mu.Lock()
-	waiting := len(c.held)
+	waiting := c.held.Len()
 	c.mu.Unlock()
 	assert.Equal(t, 7, waiting, "the tool and listing spans of both sessions wait")
 	require.NoError(t, c.ConsumeTraces(ctx, later))

@@ -36,7 +36,7 @@ type sandboxMetrics struct {
 	// session's identity (agents.go); repeats and unresolved are counted
 	// for the own telemetry since the last report.
 	dedupe     *sandboxevent.CallDeduper
-	held       []heldSpan
+	held       sandboxevent.SpanHold
 	repeats    int64
 	unresolved int64
 
@@ -64,6 +64,7 @@ func newSandboxMetrics(set connector.Settings, cfg *Config, next consumer.Metric
 		cfg: cfg, logger: set.Logger, classifier: classifier, next: next, tel: tel,
 		agg:    aggregate.New(aggregatorConfig(cfg), time.Now().UnixNano()),
 		dedupe: sandboxevent.NewCallDeduper(cfg.Agents.DedupeMaxCalls),
+		held:   sandboxevent.NewSpanHold(cfg.Agents.SessionWait, cfg.Agents.MaxWaiting),
 	}, nil
 }
 

@@ -98,7 +98,7 @@ type agentStats struct{ repeats, unresolved, waiting int64 }
 
 // agentStats takes the agent counters (c.mu is held).
 func (c *sandboxMetrics) agentStats() agentStats {
-	st := agentStats{repeats: c.repeats, unresolved: c.unresolved, waiting: int64(len(c.held))}
+	st := agentStats{repeats: c.repeats, unresolved: c.unresolved, waiting: int64(c.held.Len())}
 	c.repeats, c.unresolved = 0, 0
 	return st
 }
