@@ -6,7 +6,6 @@ package mcp
 // type on the trace that carries it; benign sessions none.
 
 import (
-	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -29,21 +28,10 @@ import (
 // over config/default.yaml, so a few harness runs teach it.
 func startLearning(t *testing.T) *Env {
 	t.Helper()
-	harnessInstalled(t)
-	dir := t.TempDir()
-	health, telemetry, prom, otlpHTTP := testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t)
-	c := testutil.StartCollectorConfigs(t, dir, []string{
-		filepath.Join(testutil.RepoRoot(t), "config", "default.yaml"),
+	return Start(t, WithConfig(
 		"yaml:connectors::baseline::learn_invocations: 8",
 		"yaml:connectors::baseline::agents::learn_sessions: 5",
-	}, testutil.DefaultEnv(t, dir, health, telemetry,
-		fmt.Sprintf("SANDWATCH_PROMETHEUS_ENDPOINT=127.0.0.1:%d", prom),
-		fmt.Sprintf("SANDWATCH_OTLP_HTTP_ENDPOINT=127.0.0.1:%d", otlpHTTP))...)
-	c.WaitHealthy(fmt.Sprintf("http://127.0.0.1:%d/", health), 90*time.Second)
-	return &Env{t: t, Dir: dir, Collector: c,
-		OTLPHTTP: fmt.Sprintf("http://127.0.0.1:%d/v1/traces", otlpHTTP),
-		PromURL:  fmt.Sprintf("http://127.0.0.1:%d/metrics", prom), TelemetryURL: fmt.Sprintf("http://127.0.0.1:%d/metrics", telemetry),
-		Store: "file://" + filepath.Join(dir, "data", "forensic")}
+	))
 }
 
 // anomaly is one record the default config's debug/anomalies exporter

@@ -88,14 +88,35 @@ type Env struct {
 	Store        string // the forensic archive
 }
 
-// Start runs bin/sandwatch on config/default.yaml with every listener on a
-// free loopback port and sandbox series updated every 300ms.
-func Start(t *testing.T) *Env {
+// Option changes how Start runs the collector.
+type Option func(*startOptions)
+
+type startOptions struct {
+	overlays []string
+}
+
+// WithConfig merges configs (files or provider URIs such as
+// "yaml:connectors::baseline::learn_invocations: 8") over
+// config/default.yaml, in order, as the collector merges its --config
+// flags.
+func WithConfig(overlays ...string) Option {
+	return func(o *startOptions) { o.overlays = append(o.overlays, overlays...) }
+}
+
+// Start runs bin/sandwatch on config/default.yaml (and the WithConfig
+// overlays) with every listener on a free loopback port and sandbox series
+// updated every 300ms.
+func Start(t *testing.T, opts ...Option) *Env {
 	t.Helper()
 	harnessInstalled(t)
+	var o startOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	dir := t.TempDir()
 	health, telemetry, prom, otlpHTTP := testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t)
-	c := testutil.StartCollectorFile(t, dir, filepath.Join(testutil.RepoRoot(t), "config", "default.yaml"),
+	configs := append([]string{filepath.Join(testutil.RepoRoot(t), "config", "default.yaml")}, o.overlays...)
+	c := testutil.StartCollectorConfigs(t, dir, configs,
 		testutil.DefaultEnv(t, dir, health, telemetry,
 			fmt.Sprintf("SANDWATCH_PROMETHEUS_ENDPOINT=127.0.0.1:%d", prom),
 			fmt.Sprintf("SANDWATCH_OTLP_HTTP_ENDPOINT=127.0.0.1:%d", otlpHTTP),
