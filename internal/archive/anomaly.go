@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 )
 
@@ -23,6 +24,10 @@ type AnomalyEntry struct {
 	Extension string `json:"extension,omitempty"`
 	Severity  string `json:"severity,omitempty"`
 	Time      uint64 `json:"time,omitempty"` // the event's time, unix nanos
+	// Role is "" for the trace the event was raised on; for another trace
+	// the event names (AnomalyFinder.Linked), why it names it: "folded",
+	// "related", "candidate". Such a line has no span id.
+	Role string `json:"role,omitempty"`
 	// Written is the write time in unix nanos (from the object's key).
 	Written int64 `json:"-"`
 }
@@ -35,10 +40,28 @@ type AnomalyFinder struct {
 	EventName    string
 	TypeKey      string
 	ExtensionKey string
+	// Linked are attributes naming other traces of the event (hex trace
+	// ids, a string or a list of strings): each is indexed under the
+	// event's type too, with Role, so search reaches every trace of an
+	// attack and not only the one the event was raised on.
+	Linked []LinkedTraces
 }
 
-// maxAnomalyField bounds what a record can put in the anomaly index.
-const maxAnomalyField = 256
+// LinkedTraces names an attribute of trace ids and the role its traces
+// play in the event.
+type LinkedTraces struct {
+	Key  string
+	Role string
+}
+
+const (
+	// maxAnomalyField bounds what a record can put in the anomaly index.
+	maxAnomalyField = 256
+	// maxLinkedTraces bounds the other traces one event indexes: the most
+	// the baseline connector can name (dedup_max_folded <= 1024 folded,
+	// max_candidates <= 64 candidates, one related trace).
+	maxLinkedTraces = 1024 + 64 + 1
+)
 
 // Find returns the anomaly events of b (nil for spans, or for a batch
 // whose bytes do not contain the event name: most batches are never
@@ -72,7 +95,42 @@ func (f AnomalyFinder) Find(b *Batch) []AnomalyEntry {
 					e.Extension = clipField(ext.AsString())
 				}
 				out = append(out, e)
+				out = f.appendLinked(out, e, rec.Attributes())
 			}
+		}
+	}
+	return out
+}
+
+// appendLinked appends an entry for each valid, distinct trace id the
+// Linked attributes of a record name besides its own trace (up to
+// maxLinkedTraces), with the event's type, extension, severity and time.
+func (f AnomalyFinder) appendLinked(out []AnomalyEntry, own AnomalyEntry, attrs pcommon.Map) []AnomalyEntry {
+	seen := map[string]bool{own.TraceID: true}
+	add := func(v pcommon.Value, role string) {
+		if len(seen) > maxLinkedTraces || v.Type() != pcommon.ValueTypeStr {
+			return
+		}
+		id, err := ParseTraceID(v.Str())
+		if err != nil || seen[TraceHex(id)] {
+			return
+		}
+		seen[TraceHex(id)] = true
+		e := own
+		e.TraceID, e.SpanID, e.Role = TraceHex(id), "", role
+		out = append(out, e)
+	}
+	for _, l := range f.Linked {
+		v, ok := attrs.Get(l.Key)
+		if !ok {
+			continue
+		}
+		if v.Type() != pcommon.ValueTypeSlice {
+			add(v, l.Role)
+			continue
+		}
+		for _, item := range v.Slice().All() {
+			add(item, l.Role)
 		}
 	}
 	return out

@@ -40,7 +40,9 @@ type deployment struct {
 	query string // forensic_query base URL
 }
 
-func startDefault(t *testing.T, store string) *deployment {
+// startDefault starts the collector on config/default.yaml, with the
+// extra configs (files or yaml: URIs) merged over it.
+func startDefault(t *testing.T, store string, extra ...string) *deployment {
 	t.Helper()
 	dir := t.TempDir()
 	health, telemetry := testutil.FreePort(t), testutil.FreePort(t)
@@ -52,7 +54,8 @@ func startDefault(t *testing.T, store string) *deployment {
 		"SANDWATCH_QUERY_ENDPOINT="+d.query,
 		"SANDWATCH_FORENSIC_STORE="+store,
 		"SANDWATCH_AUDIT_LOG_GLOB="+filepath.Join(dir, "audit", "*.jsonl"))
-	d.Collector = testutil.StartCollectorFile(t, dir, filepath.Join(testutil.RepoRoot(t), "config", "default.yaml"), env...)
+	configs := append([]string{filepath.Join(testutil.RepoRoot(t), "config", "default.yaml")}, extra...)
+	d.Collector = testutil.StartCollectorConfigs(t, dir, configs, env...)
 	d.WaitHealthy(fmt.Sprintf("http://127.0.0.1:%d/", health), 90*time.Second)
 	d.query = "http://" + d.query
 	return d
@@ -66,13 +69,16 @@ type truth struct {
 
 // simulate sends a learning period, then benign traffic with
 // exfiltrations injected, and returns the ground truth.
-func (d *deployment) simulate(t *testing.T) []truth {
+func (d *deployment) simulate(t *testing.T, args ...string) []truth {
 	t.Helper()
+	if len(args) == 0 {
+		args = []string{"--extensions", "10", "--learn", "100",
+			"--duration", "5s", "--rate", "30", "--scenario", "exfiltration", "--attack-after", "1s"}
+	}
 	truthFile := filepath.Join(t.TempDir(), "truth.jsonl")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	out, err := testutil.RunCtl(t, ctx, "simulate", "--endpoint", d.otlp, "--extensions", "10", "--learn", "100",
-		"--duration", "5s", "--rate", "30", "--scenario", "exfiltration", "--attack-after", "1s", "--truth", truthFile)
+	out, err := testutil.RunCtl(t, ctx, append([]string{"simulate", "--endpoint", d.otlp, "--truth", truthFile}, args...)...)
 	require.NoError(t, err, out)
 	f, err := os.Open(truthFile)
 	require.NoError(t, err)
@@ -95,24 +101,25 @@ func (d *deployment) reader(t *testing.T) *archive.Reader {
 	return &archive.Reader{Bucket: b, LocalDir: local}
 }
 
-// settle waits until every injected exfiltration is in the anomaly index
-// and the archive has stopped growing (the exporter's queue flushed).
+// settle waits until every injected attack is in the anomaly index under
+// its type and the archive has stopped growing (the exporter's queue
+// flushed).
 func (d *deployment) settle(t *testing.T, r *archive.Reader, injected []truth) {
 	t.Helper()
 	want := map[string]bool{}
 	for _, tr := range injected {
-		want[tr.TraceID] = true
+		want[tr.TraceID+"/"+tr.Anomaly] = true
 	}
 	testutil.Eventually(t, 90*time.Second, func() bool {
-		seen := 0
+		seen := map[string]bool{}
 		_ = r.Anomalies(context.Background(), archive.Window{}, func(a archive.AnomalyEntry) error {
-			if want[a.TraceID] && a.Type == "exfiltration" {
-				seen++
+			if want[a.TraceID+"/"+a.Type] {
+				seen[a.TraceID+"/"+a.Type] = true
 			}
 			return nil
 		})
-		return seen >= len(want)
-	}, "the injected exfiltrations in the anomaly index")
+		return len(seen) == len(want)
+	}, "the injected attacks in the anomaly index")
 	last, stable := -1, 0
 	testutil.Eventually(t, 60*time.Second, func() bool {
 		st, err := r.Stats(context.Background(), archive.Window{})
