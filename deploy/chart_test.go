@@ -198,6 +198,11 @@ func TestChartRefusesBadValues(t *testing.T) {
 		{[]string{"mode=gateway", "gateway.identity.bindings=null"}, "gateway.identity.bindings: empty"},
 		{[]string{"mode=gateway", "gateway.tls.insecure=true"}, "/gateway/tls"},
 		{[]string{"mode=gateway", "gateway.identity.reloadInterval=soon"}, "/gateway/identity/reloadInterval"},
+		{[]string{"mode=gateway", "gateway.tier2.queryPort=4317"}, "/gateway/tier2/queryPort"},
+		{[]string{"agent.kernelAudit.enabled=true", "agent.kernelAudit.supplementalGroups={0}"}, "/agent/kernelAudit/supplementalGroups/0"},
+		{[]string{"agent.kernelAudit.enabled=true", "agent.kernelAudit.hostPathType=File"}, "/agent/kernelAudit/hostPathType"},
+		{[]string{"agent.kernelAudit.enabled=true", "agent.kernelAudit.sources.auditd.enabled=false"}, "agent.kernelAudit.enabled: no source enabled"},
+		{[]string{"agent.kernelAudit.sources.auditd.file=audit.{log}"}, "/agent/kernelAudit/sources/auditd/file"},
 	}
 	for _, c := range cases {
 		_, err := render(t, c.set...)

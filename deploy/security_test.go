@@ -32,9 +32,10 @@ var gatewaySecrets = map[string][]string{
 // are checked.
 func TestGatewayConfigsFindWhatTheyRead(t *testing.T) {
 	for name, o := range map[string]*objects{
-		"gateway/sandwatch.yaml":            load(t, "gateway"),
-		"--set gateway.tier1.resolver=dns":  rendered(t, "mode=gateway", "gateway.tier1.resolver=dns"),
-		"--set serviceMonitor.enabled=true": rendered(t, "mode=gateway", "serviceMonitor.enabled=true"),
+		"gateway/sandwatch.yaml":             load(t, "gateway"),
+		"--set gateway.tier1.resolver=dns":   rendered(t, "mode=gateway", "gateway.tier1.resolver=dns"),
+		"--set serviceMonitor.enabled=true":  rendered(t, "mode=gateway", "serviceMonitor.enabled=true"),
+		"--set gateway.tier2.queryPort=3300": rendered(t, "mode=gateway", "gateway.tier2.queryPort=3300"),
 	} {
 		t.Run(name, func(t *testing.T) {
 			need := map[string]map[string]bool{}
@@ -49,6 +50,7 @@ func TestGatewayConfigsFindWhatTheyRead(t *testing.T) {
 				t.Errorf("the configs read the Secrets\n%v\nthe README documents\n%v", got, gatewaySecrets)
 			}
 			o.checkBindings(t)
+			o.checkQueryReachable(t)
 			for _, m := range o.monitors {
 				e := m.Spec.Endpoints[0]
 				if e.Scheme == nil || strings.ToLower(string(*e.Scheme)) != "https" || e.TLSConfig == nil || e.TLSConfig.ServerName == nil ||
@@ -66,32 +68,11 @@ var envRef = regexp.MustCompile(`\$\{env:([A-Za-z0-9_]+)(:-([^}]*))?\}`)
 // and records, per Secret, the keys it opens.
 func (o *objects) checkSecureConfig(t *testing.T, w workload, need map[string]map[string]bool) {
 	c := w.pod.Spec.Containers[0]
-	env := map[string]string{}
-	for _, e := range c.Env {
-		env[e.Name] = e.Value
-		if e.ValueFrom != nil {
-			env[e.Name] = "from-" + e.Name
-		}
-	}
 	volumes := map[string]corev1.Volume{}
 	for _, v := range w.pod.Spec.Volumes {
 		volumes[v.Name] = v
 	}
-	raw := o.configMap(volumes["config"].ConfigMap.Name).Data["config.yaml"]
-	resolved := envRef.ReplaceAllStringFunc(stripComments(raw), func(ref string) string {
-		m := envRef.FindStringSubmatch(ref)
-		if v, ok := env[m[1]]; ok {
-			return v
-		}
-		if m[2] == "" {
-			t.Errorf("%s: the config reads ${env:%s}, which has no default and the pod does not set", w.name, m[1])
-		}
-		return m[3]
-	})
-	var cfg map[string]any
-	if err := yaml.Unmarshal([]byte(resolved), &cfg); err != nil {
-		t.Fatalf("%s: the resolved config: %v", w.name, err)
-	}
+	cfg := o.resolvedConfig(t, w)
 	files := 0
 	walk(cfg, "", func(path, key string, v any) {
 		if key == "insecure" && v == true {
@@ -130,6 +111,41 @@ func (o *objects) checkSecureConfig(t *testing.T, w workload, need map[string]ma
 			t.Errorf("%s: receivers.otlp.protocols.%s has no tls", w.name, p)
 		}
 	}
+}
+
+// resolvedConfig is the collector config w mounts with its ${env:...}
+// resolved as in the pod: the container's env (a valueFrom as
+// "from-<NAME>"), else the default.
+func (o *objects) resolvedConfig(t *testing.T, w workload) map[string]any {
+	t.Helper()
+	env := map[string]string{}
+	for _, e := range w.pod.Spec.Containers[0].Env {
+		env[e.Name] = e.Value
+		if e.ValueFrom != nil {
+			env[e.Name] = "from-" + e.Name
+		}
+	}
+	var raw string
+	for _, v := range w.pod.Spec.Volumes {
+		if v.Name == "config" && v.ConfigMap != nil {
+			raw = o.configMap(v.ConfigMap.Name).Data["config.yaml"]
+		}
+	}
+	resolved := envRef.ReplaceAllStringFunc(stripComments(raw), func(ref string) string {
+		m := envRef.FindStringSubmatch(ref)
+		if v, ok := env[m[1]]; ok {
+			return v
+		}
+		if m[2] == "" {
+			t.Errorf("%s: the config reads ${env:%s}, which has no default and the pod does not set", w.name, m[1])
+		}
+		return m[3]
+	})
+	var cfg map[string]any
+	if err := yaml.Unmarshal([]byte(resolved), &cfg); err != nil {
+		t.Fatalf("%s: the resolved config: %v", w.name, err)
+	}
+	return cfg
 }
 
 // mountOf finds the volume mount holding path (the deepest one) and the

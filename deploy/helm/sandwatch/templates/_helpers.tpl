@@ -38,6 +38,10 @@ securityContext:
   fsGroup: 10001
   seccompProfile:
     type: RuntimeDefault
+  {{- /* The agent reads group-readable host logs by group, never as root. */}}
+  {{- if and (eq .Values.mode "agent") .Values.agent.kernelAudit.enabled .Values.agent.kernelAudit.supplementalGroups }}
+  supplementalGroups: {{ toJson .Values.agent.kernelAudit.supplementalGroups }}
+  {{- end }}
 {{- with .Values.imagePullSecrets }}
 imagePullSecrets:
   {{- toYaml . | nindent 2 }}
@@ -222,5 +226,38 @@ shape below fails the render, rather than shipping a loopback list.
 {{- $resolver = printf "      dns:\n        hostname: %s.%s.svc.cluster.local\n        port: \"4317\"\n        interval: 5s\n" $svc .Release.Namespace -}}
 {{- end -}}
 {{ regexReplaceAll $re $cfg $resolver }}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The kernel audit sources the agent mounts: the enabled ones, by name, in
+name order (a stable rendering).
+*/}}
+{{- define "sandwatch.kernelAuditSources" -}}
+{{- $out := dict -}}
+{{- if .Values.agent.kernelAudit.enabled -}}
+{{- range $name, $s := .Values.agent.kernelAudit.sources -}}
+{{- if $s.enabled -}}{{- $_ := set $out $name $s -}}{{- end -}}
+{{- end -}}
+{{- if not $out -}}
+{{- fail "agent.kernelAudit.enabled: no source enabled (agent.kernelAudit.sources.<name>.enabled)" -}}
+{{- end -}}
+{{- end -}}
+{{ toJson $out }}
+{{- end -}}
+
+{{/*
+The include glob of file_log/kernel_audit: each source's file under its
+mount, alternatives in doublestar's {a,b} form when there are several.
+*/}}
+{{- define "sandwatch.kernelAuditGlob" -}}
+{{- $files := list -}}
+{{- range $name, $s := include "sandwatch.kernelAuditSources" . | fromJson -}}
+{{- $files = append $files (printf "%s/%s" $name $s.file) -}}
+{{- end -}}
+{{- if eq (len $files) 1 -}}
+/host/kernel-audit/{{ first $files }}
+{{- else -}}
+/host/kernel-audit/{{ "{" }}{{ join "," $files }}{{ "}" }}
 {{- end -}}
 {{- end -}}
