@@ -111,42 +111,77 @@ func hostName(attrs pcommon.Map) string {
 	return ""
 }
 
+// resourceJudge judges the records under one resource against the
+// identity their sender proved: the loop both signals share.
+type resourceJudge struct {
+	p       *identity
+	id      *binding.Identity
+	all     string // the reason every record is flagged, or "" to judge each
+	host    string
+	rc      sandboxevent.ResourceContext
+	ev      sandboxevent.Event
+	st      *stats
+	flagged bool
+}
+
+// begin settles the resource's identity; false when its records need no
+// judging (tier 1 only stamps; a sender bound to everything covers all).
+func (j *resourceJudge) begin(r requestIdentity, attrs pcommon.Map) bool {
+	j.id, j.all = j.p.resource(r, attrs)
+	if j.p.cfg.Mode == ModeStamp || (j.all == "" && j.id.CoversAnything()) {
+		return false
+	}
+	j.host = hostName(attrs)
+	j.p.classifier.LoadResource(attrs, &j.rc)
+	j.flagged = false
+	return true
+}
+
+// judge flags one record whose claim the identity does not cover;
+// extension classifies the record (into j.rc and j.ev) and runs only when
+// the record's claim decides.
+func (j *resourceJudge) judge(recAttrs pcommon.Map, extension func() string) {
+	reason := j.all
+	if reason == "" {
+		reason = j.id.Covers(extension(), j.host)
+	}
+	if reason != "" {
+		recAttrs.PutStr(identitymark.Mismatch, reason)
+		j.st.add(reason)
+		j.flagged = true
+	}
+}
+
+// end marks the resource when any of its records was flagged.
+func (j *resourceJudge) end(attrs pcommon.Map) {
+	if j.flagged {
+		attrs.PutBool(identitymark.Flagged, true)
+	}
+}
+
 func (p *identity) processTraces(ctx context.Context, td ptrace.Traces) (ptrace.Traces, error) {
 	r := p.resolve(ctx)
 	var st stats
-	var rc sandboxevent.ResourceContext
-	var ev sandboxevent.Event
+	j := resourceJudge{p: p, st: &st}
 	rss := td.ResourceSpans()
 	for i := 0; i < rss.Len(); i++ {
 		rs := rss.At(i)
 		attrs := rs.Resource().Attributes()
-		id, all := p.resource(r, attrs)
-		if p.cfg.Mode == ModeStamp || (all == "" && id.CoversAnything()) {
+		if !j.begin(r, attrs) {
 			continue
 		}
-		host := hostName(attrs)
-		p.classifier.LoadResource(attrs, &rc)
-		flagged := false
 		sss := rs.ScopeSpans()
-		for j := 0; j < sss.Len(); j++ {
-			spans := sss.At(j).Spans()
-			for k := 0; k < spans.Len(); k++ {
-				span := spans.At(k)
-				reason := all
-				if reason == "" {
-					p.classifier.ClassifySpan(span, &rc, &ev)
-					reason = id.Covers(ev.ExtensionID, host)
-				}
-				if reason != "" {
-					span.Attributes().PutStr(identitymark.Mismatch, reason)
-					st.add(reason)
-					flagged = true
-				}
+		for k := 0; k < sss.Len(); k++ {
+			spans := sss.At(k).Spans()
+			for n := 0; n < spans.Len(); n++ {
+				span := spans.At(n)
+				j.judge(span.Attributes(), func() string {
+					p.classifier.ClassifySpan(span, &j.rc, &j.ev)
+					return j.ev.ExtensionID
+				})
 			}
 		}
-		if flagged {
-			attrs.PutBool(identitymark.Flagged, true)
-		}
+		j.end(attrs)
 	}
 	p.tel.record(ctx, &st)
 	return td, nil
@@ -155,39 +190,26 @@ func (p *identity) processTraces(ctx context.Context, td ptrace.Traces) (ptrace.
 func (p *identity) processLogs(ctx context.Context, ld plog.Logs) (plog.Logs, error) {
 	r := p.resolve(ctx)
 	var st stats
-	var rc sandboxevent.ResourceContext
-	var ev sandboxevent.Event
+	j := resourceJudge{p: p, st: &st}
 	rls := ld.ResourceLogs()
 	for i := 0; i < rls.Len(); i++ {
 		rl := rls.At(i)
 		attrs := rl.Resource().Attributes()
-		id, all := p.resource(r, attrs)
-		if p.cfg.Mode == ModeStamp || (all == "" && id.CoversAnything()) {
+		if !j.begin(r, attrs) {
 			continue
 		}
-		host := hostName(attrs)
-		p.classifier.LoadResource(attrs, &rc)
-		flagged := false
 		sls := rl.ScopeLogs()
-		for j := 0; j < sls.Len(); j++ {
-			recs := sls.At(j).LogRecords()
-			for k := 0; k < recs.Len(); k++ {
-				rec := recs.At(k)
-				reason := all
-				if reason == "" {
-					p.classifier.ClassifyLog(rec, &rc, &ev)
-					reason = id.Covers(ev.ExtensionID, host)
-				}
-				if reason != "" {
-					rec.Attributes().PutStr(identitymark.Mismatch, reason)
-					st.add(reason)
-					flagged = true
-				}
+		for k := 0; k < sls.Len(); k++ {
+			recs := sls.At(k).LogRecords()
+			for n := 0; n < recs.Len(); n++ {
+				rec := recs.At(n)
+				j.judge(rec.Attributes(), func() string {
+					p.classifier.ClassifyLog(rec, &j.rc, &j.ev)
+					return j.ev.ExtensionID
+				})
 			}
 		}
-		if flagged {
-			attrs.PutBool(identitymark.Flagged, true)
-		}
+		j.end(attrs)
 	}
 	p.tel.record(ctx, &st)
 	return ld, nil
