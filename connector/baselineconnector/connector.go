@@ -282,7 +282,7 @@ func (b *baseline) consumeTraces(ctx context.Context, td ptrace.Traces) error {
 	ts := now.UnixNano()
 	b.mu.Lock()
 	var procs processCache
-	b.classifier.EachSpan(td, func(span ptrace.Span, ev *sandboxevent.Event, rs ptrace.ResourceSpans, ss ptrace.ScopeSpans) {
+	b.classifier.EachSpanShared(ctx, td, func(span ptrace.Span, ev *sandboxevent.Event, rs ptrace.ResourceSpans, ss ptrace.ScopeSpans) {
 		sp := detect.Span{TraceID: span.TraceID(), SpanID: span.SpanID(), IsRoot: span.ParentSpanID().IsEmpty(),
 			Start: int64(span.StartTimestamp()), End: int64(span.EndTimestamp())}
 		// A flagged span is reported before any hold: it never teaches.
@@ -318,7 +318,7 @@ func (b *baseline) consumeLogs(ctx context.Context, in plog.Logs) error {
 	b.mu.Lock()
 	var procs processCache
 	access := func(a detect.Access) { b.eng.ObserveAccess(a, ts) }
-	b.classifier.EachLog(in, func(rec plog.LogRecord, ev *sandboxevent.Event, rl plog.ResourceLogs, sl plog.ScopeLogs) {
+	b.classifier.EachLogShared(ctx, in, func(rec plog.LogRecord, ev *sandboxevent.Event, rl plog.ResourceLogs, sl plog.ScopeLogs) {
 		if b.identityMismatch(rl.Resource().Attributes(), rec.Attributes(), ev,
 			detect.Span{TraceID: rec.TraceID(), SpanID: rec.SpanID()}, ts) {
 			return

@@ -178,7 +178,7 @@ func (c *sandboxMetrics) flush(ctx context.Context) {
 func (c *sandboxMetrics) ConsumeTraces(ctx context.Context, td ptrace.Traces) error {
 	now := time.Now().UnixNano()
 	c.mu.Lock()
-	c.classifier.EachSpan(td, func(span ptrace.Span, ev *sandboxevent.Event, rs ptrace.ResourceSpans, _ ptrace.ScopeSpans) {
+	c.classifier.EachSpanShared(ctx, td, func(span ptrace.Span, ev *sandboxevent.Event, rs ptrace.ResourceSpans, _ ptrace.ScopeSpans) {
 		c.recordSpan(span, ev, rs, now, true)
 	})
 	c.agg.EndBatch()
@@ -198,7 +198,7 @@ func (c *sandboxMetrics) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	var ex aggregate.Exemplar
 	var malformed int64
 	c.mu.Lock()
-	c.classifier.EachLog(ld, func(rec plog.LogRecord, ev *sandboxevent.Event, rl plog.ResourceLogs, _ plog.ScopeLogs) {
+	c.classifier.EachLogShared(ctx, ld, func(rec plog.LogRecord, ev *sandboxevent.Event, rl plog.ResourceLogs, _ plog.ScopeLogs) {
 		if _, flagged := identitymark.Check(rl.Resource().Attributes(), rec.Attributes()); flagged {
 			return
 		}

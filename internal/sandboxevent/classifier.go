@@ -1,9 +1,11 @@
 package sandboxevent
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
+	"unique"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -27,6 +29,10 @@ type Classifier struct {
 	// its bounded per-session state (see agentsession.go).
 	agents   bool
 	sessions *SessionTable
+	// model is the config's identity: classifiers built from equal
+	// configs classify alike, so a batch scope shares results between
+	// them (see batchscope.go).
+	model unique.Handle[string]
 }
 
 // New builds a Classifier from cfg (which should have been validated).
@@ -38,7 +44,11 @@ func New(cfg Config) (*Classifier, error) {
 	if len(profiles) == 0 {
 		profiles = DefaultProfiles()
 	}
-	c := &Classifier{keys: make(map[string]slot), denied: cfg.DeniedValues}
+	fp, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c := &Classifier{keys: make(map[string]slot), denied: cfg.DeniedValues, model: unique.Make(string(fp))}
 	if len(c.denied) == 0 {
 		c.denied = defaultDeniedValues
 	}

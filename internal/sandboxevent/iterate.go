@@ -1,6 +1,8 @@
 package sandboxevent
 
 import (
+	"context"
+
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 )
@@ -46,6 +48,69 @@ func (c *Classifier) EachLog(ld plog.Logs, fn func(rec plog.LogRecord, ev *Event
 				rec := recs.At(k)
 				c.ClassifyLog(rec, &rc, &ev)
 				fn(rec, &ev, rl, sl)
+			}
+		}
+	}
+}
+
+// EachSpanShared is EachSpan reading the batch's classification from the
+// BatchScope in ctx, when there is one that can keep it, so a batch fanned
+// out to several consumers is classified once. Each call of fn gets its
+// own copy of the event, which fn may change.
+func (c *Classifier) EachSpanShared(ctx context.Context, td ptrace.Traces, fn func(span ptrace.Span, ev *Event, rs ptrace.ResourceSpans, ss ptrace.ScopeSpans)) {
+	var evs []Event
+	filled := false
+	if s := scopeFrom(ctx); s != nil {
+		evs, filled = s.spansOf(c, td)
+	}
+	if evs == nil || len(evs) != td.SpanCount() { // the latter: a consumer broke the read-only contract
+		c.EachSpan(td, fn)
+		return
+	}
+	if !filled {
+		c.LearnSessions(td) // this consumer's own session table, as EachSpan would
+	}
+	var ev Event
+	n := 0
+	rss := td.ResourceSpans()
+	for i := 0; i < rss.Len(); i++ {
+		rs := rss.At(i)
+		sss := rs.ScopeSpans()
+		for j := 0; j < sss.Len(); j++ {
+			ss := sss.At(j)
+			spans := ss.Spans()
+			for k := 0; k < spans.Len(); k++ {
+				ev = evs[n]
+				n++
+				fn(spans.At(k), &ev, rs, ss)
+			}
+		}
+	}
+}
+
+// EachLogShared is EachSpanShared for log records.
+func (c *Classifier) EachLogShared(ctx context.Context, ld plog.Logs, fn func(rec plog.LogRecord, ev *Event, rl plog.ResourceLogs, sl plog.ScopeLogs)) {
+	var evs []Event
+	if s := scopeFrom(ctx); s != nil {
+		evs = s.logsOf(c, ld)
+	}
+	if evs == nil || len(evs) != ld.LogRecordCount() {
+		c.EachLog(ld, fn)
+		return
+	}
+	var ev Event
+	n := 0
+	rls := ld.ResourceLogs()
+	for i := 0; i < rls.Len(); i++ {
+		rl := rls.At(i)
+		sls := rl.ScopeLogs()
+		for j := 0; j < sls.Len(); j++ {
+			sl := sls.At(j)
+			recs := sl.LogRecords()
+			for k := 0; k < recs.Len(); k++ {
+				ev = evs[n]
+				n++
+				fn(recs.At(k), &ev, rl, sl)
 			}
 		}
 	}

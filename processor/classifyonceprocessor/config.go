@@ -1,0 +1,32 @@
+package classifyonceprocessor
+
+import "fmt"
+
+// Config of the classify_once processor.
+type Config struct {
+	// MaxRecords bounds the batch whose classification is kept for its
+	// consumers: a larger batch passes through, and each consumer
+	// classifies it for itself. Its memory is about 400 bytes a record
+	// while the batch is in the pipeline (400 KB for a 1,000-span batch).
+	MaxRecords int `mapstructure:"max_records"`
+}
+
+// DefaultMaxRecords keeps batches of up to 16,384 records (about 6.5 MB
+// of classification per batch in flight at most).
+const DefaultMaxRecords = 16384
+
+// maxMaxRecords is the largest bound accepted: 1M records would be 400 MB
+// per batch in flight.
+const maxMaxRecords = 1 << 20
+
+func createDefaultConfig() *Config {
+	return &Config{MaxRecords: DefaultMaxRecords}
+}
+
+// Validate names the field at fault.
+func (c *Config) Validate() error {
+	if c.MaxRecords < 1 || c.MaxRecords > maxMaxRecords {
+		return fmt.Errorf("max_records: must be between 1 and %d, got %d", maxMaxRecords, c.MaxRecords)
+	}
+	return nil
+}
