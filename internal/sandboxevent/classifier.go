@@ -23,7 +23,8 @@ type slot struct {
 // with New; it is safe for concurrent use and allocates nothing per span
 // in the common case.
 type Classifier struct {
-	keys   map[string]slot
+	keys   map[string]slot // what New builds; scan reads table, built from it
+	table  keyTable
 	denied []string
 	// agents is set when the agents extractor profile is on; sessions is
 	// its bounded per-session state (see agentsession.go).
@@ -89,6 +90,7 @@ func New(cfg Config) (*Classifier, error) {
 			}
 		}
 	}
+	c.table = newKeyTable(c.keys)
 	return c, nil
 }
 
@@ -121,7 +123,7 @@ func (c *Classifier) scan(attrs pcommon.Map, level uint16, f *found) {
 		return
 	}
 	for k, v := range attrs.All() {
-		s, ok := c.keys[k]
+		s, ok := c.table.get(k)
 		if !ok {
 			continue
 		}
