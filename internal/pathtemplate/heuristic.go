@@ -41,11 +41,16 @@ func heuristic(p, placeholder string, repl func(string) string) string {
 }
 
 func writeRest(b *strings.Builder, rest, placeholder string, repl func(string) string) {
-	for i, seg := range strings.Split(rest, "/") {
-		if i > 0 {
-			b.WriteByte('/')
-		}
+	// Segment by segment without strings.Split's slice: this runs for
+	// every templated path the baseline observes.
+	for {
+		seg, after, more := strings.Cut(rest, "/")
 		writeSegment(b, seg, placeholder, repl)
+		if !more {
+			return
+		}
+		b.WriteByte('/')
+		rest = after
 	}
 }
 

@@ -1,6 +1,7 @@
 package pathtemplate
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -80,4 +81,22 @@ func TestReplaceSegments(t *testing.T) {
 	assert.Equal(t, "/cache/**", out)
 	out, _ = tp.Apply("/v1/items/550e8400-e29b-41d4-a716-446655440000")
 	assert.Equal(t, "/v1/items/h(550e8400-e29b-41d4-a716-446655440000)", out)
+}
+
+// writeRest cuts segments as strings.Split did (empty segments, leading
+// and trailing slashes included).
+func TestWriteRestSegmentsLikeSplit(t *testing.T) {
+	for _, p := range []string{"", "/", "//", "a", "a/", "/a", "a//b", "x/1234/y/", "/users/8f14e45fceea167a5a36dedd4bea2543/files//", "a/b/c/d/e"} {
+		var got, want strings.Builder
+		writeRest(&got, p, "*", nil)
+		for i, seg := range strings.Split(p, "/") {
+			if i > 0 {
+				want.WriteByte('/')
+			}
+			writeSegment(&want, seg, "*", nil)
+		}
+		if got.String() != want.String() {
+			t.Errorf("%q: %q, want %q", p, got.String(), want.String())
+		}
+	}
 }

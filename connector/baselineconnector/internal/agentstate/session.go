@@ -6,6 +6,8 @@
 package agentstate
 
 import (
+	"unique"
+
 	"github.com/cespare/xxhash/v2"
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 
@@ -125,8 +127,19 @@ func (s *Session) SeenCall(key string) bool {
 }
 
 func own(c Call) Call {
-	c.Server, c.Tool, c.Target, c.Session = Clip(c.Server), Clip(c.Tool), Clip(c.Target), Clip(c.Session)
+	c.Server, c.Tool, c.Target, c.Session = intern(c.Server), intern(c.Tool), Clip(c.Target), intern(c.Session)
 	return c
+}
+
+// intern is Clip for the names every call of a session repeats (server,
+// tool, session): one canonical copy each (Go's unique package, which
+// clones what it keeps and frees it once nothing refers to it) instead of
+// one allocation per recorded call. Targets vary call by call: Clip.
+func intern(s string) string {
+	if len(s) > profile.MaxNameLen {
+		s = s[:profile.MaxNameLen]
+	}
+	return unique.Make(s).Value()
 }
 
 // Clip bounds a name a sender controls and copies it out of pdata.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cespare/xxhash/v2"
+
 	"github.com/sandwatch/sandwatch/connector/baselineconnector/internal/agentstate"
 	"github.com/sandwatch/sandwatch/connector/baselineconnector/internal/profile"
 	"github.com/sandwatch/sandwatch/internal/sandboxevent"
@@ -166,6 +168,19 @@ func pairName(r, eg *agentstate.Call) string {
 	return r.Server + "/" + r.Tool + ">" + eg.Server + "/" + eg.Tool
 }
 
+// pairHash is profile.Hash(pairName(r, eg)) without building the name:
+// every read-egress pair of a session is judged, and only a learned pair
+// needs its name (xxhash over the parts equals xxhash over their
+// concatenation).
+func pairHash(r, eg *agentstate.Call) uint64 {
+	var d xxhash.Digest
+	d.Reset()
+	for _, part := range [...]string{r.Server, "/", r.Tool, ">", eg.Server, "/", eg.Tool} {
+		_, _ = d.WriteString(part)
+	}
+	return d.Sum64()
+}
+
 // judgeChain judges read r followed by egress eg; it reports whether an
 // anomaly named them. While the agent learns, the pair's order is learned.
 func (e *Engine) judgeChain(r, eg *agentstate.Call, ch chain) bool {
@@ -176,11 +191,10 @@ func (e *Engine) judgeChain(r, eg *agentstate.Call, ch chain) bool {
 	if eg.Start-r.Start > int64(horizon) {
 		return false
 	}
-	pair := pairName(r, eg)
-	h := profile.Hash(pair)
+	h := pairHash(r, eg)
 	if !ch.agentLearned {
 		if !ch.agentScope {
-			ch.a.Pairs.Add(h, pair, e.agents.s.Limits.Pairs)
+			ch.a.Pairs.Add(h, pairName(r, eg), e.agents.s.Limits.Pairs)
 		}
 		return false
 	}
