@@ -34,12 +34,11 @@ import (
 //     into the batch's pdata) and returns the storage to a pool, and a
 //     lookup after Close classifies anew.
 type BatchScope struct {
-	mu     sync.Mutex
-	max    int
-	closed bool
-	spans  []spanResult
-	logs   []logResult
-	stats  ScopeStats
+	mu      sync.Mutex
+	max     int
+	closed  bool
+	results []result
+	stats   ScopeStats
 }
 
 // ScopeStats is what a scope did, for the processor's telemetry.
@@ -53,15 +52,13 @@ type ScopeStats struct {
 	Oversize int64
 }
 
-type spanResult struct {
-	model  unique.Handle[string]
-	td     ptrace.Traces
-	events *[]Event
-}
-
-type logResult struct {
-	model  unique.Handle[string]
-	ld     plog.Logs
+// result is one classified batch: its events, by the model that
+// classified them.
+type result struct {
+	model unique.Handle[string]
+	// batch is the ptrace.Traces or plog.Logs classified: an interface
+	// holding pdata's handle, so == compares its pointers.
+	batch  any
 	events *[]Event
 }
 
@@ -90,69 +87,56 @@ func (s *BatchScope) Close() ScopeStats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
-	for _, r := range s.spans {
+	for _, r := range s.results {
 		putEvents(r.events)
 	}
-	for _, r := range s.logs {
-		putEvents(r.events)
-	}
-	s.spans, s.logs = nil, nil
+	s.results = nil
 	return s.stats
 }
 
 // spansOf returns td's events classified by c's model, classifying them
 // with c on the first call (filled); nil when the scope cannot keep them.
 func (s *BatchScope) spansOf(c *Classifier, td ptrace.Traces) (evs []Event, filled bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return nil, false
-	}
-	for _, r := range s.spans {
-		if r.model == c.model && r.td == td {
-			s.stats.Reused += int64(len(*r.events))
-			return *r.events, false
-		}
-	}
-	n := td.SpanCount()
-	if n > s.max || len(s.spans)+len(s.logs) >= maxScopeEntries {
-		s.stats.Oversize += int64(n)
-		return nil, false
-	}
-	p := getEvents(n)
-	c.EachSpan(td, func(_ ptrace.Span, ev *Event, _ ptrace.ResourceSpans, _ ptrace.ScopeSpans) {
-		*p = append(*p, *ev)
+	return s.resultOf(c.model, td, td.SpanCount(), func(p *[]Event) {
+		c.EachSpan(td, func(_ ptrace.Span, ev *Event, _ ptrace.ResourceSpans, _ ptrace.ScopeSpans) {
+			*p = append(*p, *ev)
+		})
 	})
-	s.spans = append(s.spans, spanResult{model: c.model, td: td, events: p})
-	s.stats.Classified += int64(n)
-	return *p, true
 }
 
 // logsOf is spansOf for log records.
 func (s *BatchScope) logsOf(c *Classifier, ld plog.Logs) []Event {
+	evs, _ := s.resultOf(c.model, ld, ld.LogRecordCount(), func(p *[]Event) {
+		c.EachLog(ld, func(_ plog.LogRecord, ev *Event, _ plog.ResourceLogs, _ plog.ScopeLogs) {
+			*p = append(*p, *ev)
+		})
+	})
+	return evs
+}
+
+// resultOf finds batch's result for model, or makes it with fill (which
+// appends the n events) when the scope has room.
+func (s *BatchScope) resultOf(model unique.Handle[string], batch any, n int, fill func(*[]Event)) (evs []Event, filled bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return nil
+		return nil, false
 	}
-	for _, r := range s.logs {
-		if r.model == c.model && r.ld == ld {
+	for _, r := range s.results {
+		if r.model == model && r.batch == batch {
 			s.stats.Reused += int64(len(*r.events))
-			return *r.events
+			return *r.events, false
 		}
 	}
-	n := ld.LogRecordCount()
-	if n > s.max || len(s.spans)+len(s.logs) >= maxScopeEntries {
+	if n > s.max || len(s.results) >= maxScopeEntries {
 		s.stats.Oversize += int64(n)
-		return nil
+		return nil, false
 	}
 	p := getEvents(n)
-	c.EachLog(ld, func(_ plog.LogRecord, ev *Event, _ plog.ResourceLogs, _ plog.ScopeLogs) {
-		*p = append(*p, *ev)
-	})
-	s.logs = append(s.logs, logResult{model: c.model, ld: ld, events: p})
+	fill(p)
+	s.results = append(s.results, result{model: model, batch: batch, events: p})
 	s.stats.Classified += int64(n)
-	return *p
+	return *p, true
 }
 
 // eventPool recycles the events of closed scopes: a 1,000-span batch

@@ -166,7 +166,7 @@ func TestBatchScopeCloseClearsEvents(t *testing.T) {
 	c := MustNew(Config{})
 	ctx, scope := NewBatchScope(context.Background(), 1<<16)
 	spanEvents(c, ctx, tds[0])
-	evs := scope.spans[0].events
+	evs := scope.results[0].events
 	full := (*evs)[:tds[0].SpanCount()]
 	scope.Close()
 	for i := range full {
