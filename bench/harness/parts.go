@@ -22,6 +22,7 @@ const (
 	zstd     = `klauspost/compress/zstd\.|sandwatch/internal/archive\.(compress|encoder)$`
 	archive  = `sandwatch/internal/archive\.`
 	forensic = `sandwatch/exporter/forensicexporter\.`
+	otlppage = `sandwatch/internal/archive/otlppage\.`
 )
 
 // parts maps function names to the parts of issue 26. A sample's flat
@@ -38,9 +39,9 @@ const (
 var parts = []part{
 	{name: "GC", match: regexp.MustCompile(`^runtime\.(gcBgMarkWorker|gcAssistAlloc|gcDrain|bgsweep|bgscavenge|markroot|gcStart|\(\*sweepLocked\)\.sweep|sweepone)`)},
 	{name: "classification (internal/sandboxevent)", match: regexp.MustCompile(`sandwatch/internal/sandboxevent\.`)},
-	{name: "cutter: zstd of pages", match: regexp.MustCompile(zstd), within: regexp.MustCompile(archive + `(encodeBlock|buildPages|\(\*blockBuilder\))`)},
+	{name: "cutter: zstd of pages", match: regexp.MustCompile(zstd), within: regexp.MustCompile(archive + `(encodeBlock|buildPages|\(\*blockBuilder\))|` + otlppage)},
 	{name: "cutter: zstd of catalogs", match: regexp.MustCompile(zstd), within: regexp.MustCompile(archive + `encodeIndex`)},
-	{name: "cutter: pagination", match: regexp.MustCompile(`sandwatch/internal/archive/otlppage\.|` + archive + `(encodeBlock|buildPages|\(\*blockBuilder\)|\(\*traceAcc\)|tracesPageJSON|logsPageJSON)`)},
+	{name: "cutter: pagination", match: regexp.MustCompile(otlppage + `|` + archive + `(encodeBlock|buildPages|\(\*blockBuilder\)|\(\*traceAcc\)|tracesPageJSON|logsPageJSON)`)},
 	{name: "cutter: catalogs and lookup runs", match: regexp.MustCompile(archive + `(encodeIndex|appendIndexLine|appendJSONString)|sandwatch/internal/archive/lookuprun\.`)},
 	{name: "cutter: store writes", match: regexp.MustCompile(archive + `(putObject|\(\*Writer\)\.put)|gocloud\.dev/blob`)},
 	{name: "cutter: other", match: regexp.MustCompile(forensic + `\(\*cutter\)|` + archive + `\(\*Writer\)`)},
