@@ -19,16 +19,22 @@ func (b AgentBatch) Records() int { return b.Traces.SpanCount() + b.Logs.LogReco
 
 // Batches cuts benign sessions of agents 0, 1, 2, ... (round robin, as
 // many rounds as it takes) into batches of about size records each, spans
-// and log records apart, until there are at least n batches; the batches
-// still part-full then are kept too, so that over the whole list spans and
-// log records stand in the proportion the generator produces them. A
-// session is never split, so a batch holds at most one session more than
-// size. This is the agent mix of the high-rate mode and the benchmarks.
-func (g *AgentGenerator) Batches(n, size int, t time.Time) []AgentBatch {
+// and log records apart, until there are at least n batches and they hold
+// at least calls tool calls between them; the batches still part-full then
+// are kept too, so that over the whole list spans and log records stand
+// in the proportion the generator produces them. A session is never
+// split, so a batch holds at most one session more than size. This is the
+// agent mix of the high-rate mode and the benchmarks, which cycle through
+// the batches: calls asks for a cycle long enough that a collector has
+// forgotten a call (its span and call ids) before it comes again, as it
+// would a retry's.
+func (g *AgentGenerator) Batches(n, size, calls int, t time.Time) []AgentBatch {
 	var out []AgentBatch
 	td, ld := ptrace.NewTraces(), plog.NewLogs()
-	for i := 0; len(out) < n; i++ {
-		s, l := g.Session(i, t)
+	made := 0
+	for i := 0; len(out) < n || made < calls; i++ {
+		s, l, c := g.session(i, t)
+		made += c
 		s.ResourceSpans().MoveAndAppendTo(td.ResourceSpans())
 		l.ResourceLogs().MoveAndAppendTo(ld.ResourceLogs())
 		if td.SpanCount() >= size {

@@ -18,7 +18,7 @@ import (
 func TestAgentBatches(t *testing.T) {
 	at := time.Unix(1_700_000_000, 0)
 	opts := AgentOptions{Seed: 4, Agents: 30}
-	batches := NewAgents(opts).Batches(10, 400, at)
+	batches := NewAgents(opts).Batches(10, 400, 0, at)
 	require.GreaterOrEqual(t, len(batches), 10)
 
 	var spans, logs, traceBatches, logBatches int
@@ -73,7 +73,7 @@ func TestAgentBatches(t *testing.T) {
 	assert.Equal(t, wantLogs, logs)
 
 	// Deterministic: the same seed gives the same bytes.
-	again := NewAgents(opts).Batches(10, 400, at)
+	again := NewAgents(opts).Batches(10, 400, 0, at)
 	require.Len(t, again, len(batches))
 	for i := range batches {
 		assert.Equal(t, marshalBatch(t, batches[i]), marshalBatch(t, again[i]), "batch %d", i)
@@ -89,4 +89,20 @@ func marshalBatch(t *testing.T, b AgentBatch) []byte {
 	out, err := (&plog.ProtoMarshaler{}).MarshalLogs(b.Logs)
 	require.NoError(t, err)
 	return out
+}
+
+// Asked for a number of calls, the batches hold at least that many tool
+// calls, each counted once by the event model, however few batches n asks.
+func TestAgentBatchesCalls(t *testing.T) {
+	batches := NewAgents(AgentOptions{Seed: 2, Agents: 40}).Batches(1, 500, 3000, time.Unix(1_700_000_000, 0))
+	require.Greater(t, len(batches), 1)
+	c := sandboxevent.MustNew(sandboxevent.Config{})
+	d := sandboxevent.NewCallDeduper(1 << 16)
+	calls := 0
+	for _, b := range batches {
+		got, _ := classifyAgents(c, d, b.Traces, b.Logs)
+		calls += len(got)
+	}
+	assert.GreaterOrEqual(t, calls, 3000)
+	assert.Less(t, calls, 3000+500, "no more than a batch's worth past the calls asked for")
 }

@@ -121,7 +121,7 @@ func TestSimulateAgentsHighRate(t *testing.T) {
 	srv := httptest.NewServer(sink)
 	defer srv.Close()
 	args := []string{"--agents", "--high-rate", "--protocol", "http", "--endpoint", srv.URL, "--duration", "0",
-		"--extensions", "24", "--batches", "6", "--batch-spans", "300", "--seed", "7", "--json"}
+		"--extensions", "24", "--batches", "6", "--batch-spans", "300", "--cycle-calls", "600", "--seed", "7", "--json"}
 
 	reqs, err := encodeHighRate(agentHighRate(24, 6, 300, 0.5), time.Now())
 	require.NoError(t, err)
@@ -199,9 +199,10 @@ func TestSimulateAgentsHighRateOptions(t *testing.T) {
 	assert.Positive(t, count(1))
 }
 
-// agentHighRate are the options `--agents --high-rate --seed 7` gives, with
+// agentHighRate are the options `--agents --high-rate --seed 7
+// --cycle-calls 600` gives, with
 // these agents, batches, records per batch and content fraction.
 func agentHighRate(agents, batches, records int, content float64) Options {
 	return Options{Agents: true, HighRate: true, Seed: 7, Extensions: agents, Batches: batches, BatchSpans: records,
-		AgentEmitters: simulate.AgentEmitters(), Content: content, Meta: 0.5}
+		AgentEmitters: simulate.AgentEmitters(), Content: content, Meta: 0.5, CycleCalls: 600}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sandwatch/sandwatch/internal/sandboxevent"
 	"github.com/sandwatch/sandwatch/internal/simulate"
 )
 
@@ -50,6 +51,9 @@ type Options struct {
 	AgentEmitters []string
 	Content       float64
 	Meta          float64
+	// CycleCalls: with --agents --high-rate, the least number of tool
+	// calls in the cycle of distinct requests (see encodeHighRate).
+	CycleCalls int
 }
 
 // NewCommand returns the simulate command.
@@ -115,6 +119,7 @@ records each, in the proportion the agent sessions produce them; the
 	f.BoolVar(&o.Agents, "agents", false, "send AI-agent sessions (MCP tool calls) instead of sandbox extensions; --extensions is the number of agents")
 	f.StringSliceVar(&o.AgentEmitters, "agent-emitters", simulate.AgentEmitters(), "agents: the emitter mix, round-robin over the agents")
 	f.Float64Var(&o.Content, "content", 0.5, "agents: fraction that capture tool arguments and results (0 = content capture off everywhere)")
+	f.IntVar(&o.CycleCalls, "cycle-calls", 2*sandboxevent.DefaultDedupeMax, "agents, high-rate: least number of tool calls in the distinct requests cycled through; the collector skips most work on a call it remembers (its dedupe window holds "+fmt.Sprint(sandboxevent.DefaultDedupeMax)+"), so fewer measures repeats, not calls")
 	f.Float64Var(&o.Meta, "meta", 0.5, "agents: fraction of MCP-convention agents that propagate trace context in params._meta")
 	return cmd
 }
@@ -161,6 +166,9 @@ func (o *Options) validate() error {
 	}
 	if o.SecretRatio < 0 || o.SecretRatio > 1 {
 		return fmt.Errorf("--secret-ratio %v: use a fraction from 0 to 1 (0.33 = a third of the spans)", o.SecretRatio)
+	}
+	if o.CycleCalls < 0 {
+		return fmt.Errorf("--cycle-calls %d: must not be negative", o.CycleCalls)
 	}
 	if o.HighRate && (o.BatchSpans <= 0 || o.Batches <= 0) {
 		return fmt.Errorf("--batch-spans and --batches must be positive")

@@ -100,8 +100,13 @@ type encoded struct {
 // generator produces them (simulate.AgentGenerator.Batches).
 func encodeHighRate(o Options, now time.Time) ([]encoded, error) {
 	if o.Agents {
+		// The collector counts a call it has seen as a repeat (an
+		// exporter's retry) and skips most of its work: by default the
+		// cycle holds twice the calls the event model's deduper
+		// remembers, so that every call comes again only once forgotten,
+		// as new calls would.
 		var reqs []encoded
-		for _, b := range simulate.NewAgents(o.agentOptions()).Batches(o.Batches, o.BatchSpans, now) {
+		for _, b := range simulate.NewAgents(o.agentOptions()).Batches(o.Batches, o.BatchSpans, o.CycleCalls, now) {
 			r, err := encodeBatch(b.Traces, b.Logs)
 			if err != nil {
 				return nil, err
