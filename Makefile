@@ -141,11 +141,14 @@ test-unit:
 	$(GO) test $(UNIT_PKGS)
 
 # Go benchmarks of every hot path, then the whole-collector harness:
-# passthrough vs stock vs sandwatch, spans per CPU-second of the collector.
+# passthrough vs stock vs sandwatch, spans (records on the agent mix) per
+# CPU-second of the collector. BENCH_PROFILE=DIR: a CPU profile per setup
+# and mix, and the CPU per part in bench/results.md.
 BENCH_DURATION ?= 20s
+BENCH_PROFILE ?=
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/... ./processor/... ./connector/... ./exporter/... | tee bench/go-bench.txt
-	$(GO) run ./bench/harness --duration $(BENCH_DURATION) --out bench/results.md
+	$(GO) run ./bench/harness --duration $(BENCH_DURATION) --out bench/results.md $(if $(BENCH_PROFILE),--profile $(BENCH_PROFILE))
 
 # Tempo search over a generated 1M-trace archive (written once under
 # $TMPDIR, reused): p50/p99 latency, spans per CPU-second, pages skipped.

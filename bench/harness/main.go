@@ -1,11 +1,13 @@
 // Command harness is `make bench`: it starts bin/sandwatch once per
 // reference config, drives each with `sandwatchctl simulate --high-rate`
-// (pre-encoded OTLP batches over loopback gRPC), and measures spans
-// accepted per CPU-second of the collector process, its memory, and
-// refused spans. It runs every setup on each load mix (the simulator's,
-// and a secret-heavy one) and prints one table per mix, with the
-// archive's own cost (sandwatch against sandwatch without the forensic
-// exporter), and writes them to a file.
+// (pre-encoded OTLP batches over loopback gRPC), and measures spans (or
+// records: spans and log records) accepted per CPU-second of the collector
+// process, its memory, and refused ones. It runs every setup on each load
+// mix (the simulator's, a secret-heavy one, the agent mix) and prints one
+// table per mix, with the archive's own cost (sandwatch against sandwatch
+// without the forensic exporter), and writes them to a file. With
+// --profile it saves a CPU profile of each measured window and adds where
+// the CPU went, part by part (parts.go).
 package main
 
 import (
@@ -21,13 +23,42 @@ type setup struct {
 	Name   string
 	Config string
 	Env    []string
-	Args   []string // more collector flags (e.g. a yaml: config override)
+	// NoArchive: the config with the forensic exporter taken off its
+	// pipelines (noArchiveArgs).
+	NoArchive bool
 }
 
 // mix is a load mix: the extra `sandwatchctl simulate` flags that make it.
 type mix struct {
+	Key  string // its --mixes name, and its profiles' (<setup>-<key>.pprof)
 	Name string
 	Args []string
+	// Needs is what `sandwatchctl simulate --help` must mention for the
+	// mix to run (an older sandwatchctl skips it).
+	Needs string
+	// Logs: the mix sends log records too, and counts records (spans and
+	// log records) instead of spans.
+	Logs bool
+}
+
+func (m mix) unit() string {
+	if m.Logs {
+		return "records"
+	}
+	return "spans"
+}
+
+// collectorArgs are the yaml: overrides the setup takes on the mix: a logs
+// pipeline where the reference config has none, the archive taken off.
+func collectorArgs(s setup, m mix, c collectorConfig) []string {
+	var args []string
+	if m.Logs {
+		args = logsPipelineArgs(c)
+	}
+	if s.NoArchive {
+		args = append(args, noArchiveArgs(c, m.Logs)...)
+	}
+	return args
 }
 
 func main() {
@@ -38,7 +69,9 @@ func main() {
 		batchSpans  = flag.Int("batch-spans", 1000, "spans per request")
 		out         = flag.String("out", "bench/results.md", "where to write the table")
 		only        = flag.String("only", "", "comma-separated setups to run (passthrough,stock,sandwatch,no-archive)")
-		mixes       = flag.String("mixes", "simulator,secret-heavy", "comma-separated load mixes: simulator (1 span in 20 carries a secret), secret-heavy")
+		mixes       = flag.String("mixes", "simulator,secret-heavy,agent", "comma-separated load mixes: simulator (1 span in 20 carries a secret), secret-heavy, agent (simulate --agents: GenAI, MCP and Traceloop spans and the coding agents' log events; counts records)")
+		profileDir  = flag.String("profile", "", "save a CPU profile of each measured window (pprof extension) to DIR/<setup>-<mix>.pprof and add the CPU per part to the results")
+		partsOf     = flag.String("parts", "", "instead: print the CPU per part of these pprof CPU profiles (comma-separated)")
 		secretRatio = flag.Float64("secret-ratio", 0.33, "secret-heavy mix: share of spans carrying credentials (sandwatchctl simulate --secret-ratio)")
 		bin         = flag.String("bin", "bin/sandwatch", "collector binary")
 		ctl         = flag.String("ctl", "bin/sandwatchctl", "sandwatchctl binary")
@@ -51,7 +84,27 @@ func main() {
 		stockConfig = flag.String("stock-config", "bench/stock.yaml", "config of the stock setup (e.g. bench/redaction-10.yaml)")
 	)
 	flag.Parse()
+	if *partsOf != "" {
+		for _, path := range strings.Split(*partsOf, ",") {
+			p, err := readProfile(path)
+			if err == nil {
+				var b breakdown
+				if b, err = splitParts(p); err == nil {
+					fmt.Println(renderParts(path, b, 0, 0, ""))
+				}
+			}
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(1)
+			}
+		}
+		return
+	}
 	if *gateway != "" {
+		if *profileDir != "" {
+			fmt.Fprintln(os.Stderr, "--profile: not with --gateway")
+			os.Exit(2)
+		}
 		p := runParams{bin: *bin, ctl: *ctl, duration: *duration, warmup: *warmup, concurrency: *concurrency, batchSpans: *batchSpans, spanRate: *spanRate, plaintext: *plaintext}
 		p.config, _ = filepath.Abs(*tier2Config)
 		p.tier1Config, _ = filepath.Abs(*tier1Config)
@@ -80,13 +133,21 @@ func main() {
 		{Name: "passthrough", Config: "bench/passthrough.yaml"},
 		{Name: "stock", Config: *stockConfig},
 		{Name: "sandwatch", Config: *swConfig},
-		// The same pipeline without the forensic exporter on traces: the
-		// difference is the archive's cost per span.
-		{Name: "no-archive", Config: *swConfig, Args: []string{"--config", "yaml:service::pipelines::traces::exporters: [sandbox_metrics, baseline]"}},
+		// The same pipeline without the forensic exporter: the difference
+		// is the archive's cost per span (per record).
+		{Name: "no-archive", Config: *swConfig, NoArchive: true},
 	}
 	all := map[string]mix{
-		"simulator":    {Name: "simulator"},
-		"secret-heavy": {Name: fmt.Sprintf("secret-heavy (%.0f%% of spans carry credentials)", 100**secretRatio), Args: []string{"--secret-ratio", fmt.Sprint(*secretRatio)}},
+		"simulator":    {Key: "simulator", Name: "simulator"},
+		"secret-heavy": {Key: "secret-heavy", Name: fmt.Sprintf("secret-heavy (%.0f%% of spans carry credentials)", 100**secretRatio), Args: []string{"--secret-ratio", fmt.Sprint(*secretRatio)}, Needs: "--secret-ratio"},
+		"agent": {Key: "agent", Name: "agent (simulate --agents: every emitter, content and _meta on half the agents; records are spans and log records)",
+			Args: []string{"--agents"}, Needs: "--agents --high-rate", Logs: true},
+	}
+	if *profileDir != "" {
+		if err := os.MkdirAll(*profileDir, 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	}
 	var table strings.Builder
 	for _, name := range strings.Split(*mixes, ",") {
@@ -95,8 +156,8 @@ func main() {
 			fmt.Fprintf(os.Stderr, "unknown mix %q\n", name)
 			os.Exit(2)
 		}
-		if len(m.Args) > 0 && !simulateHas(*ctl, m.Args[0]) {
-			fmt.Fprintf(os.Stderr, "mix %s skipped: this sandwatchctl simulate has no %s\n", name, m.Args[0])
+		if m.Needs != "" && !simulateHas(*ctl, m.Needs) {
+			fmt.Fprintf(os.Stderr, "mix %s skipped: this sandwatchctl simulate has no %s\n", name, m.Needs)
 			continue
 		}
 		var results []result
@@ -104,21 +165,33 @@ func main() {
 			if *only != "" && !strings.Contains(","+*only+",", ","+s.Name+",") {
 				continue
 			}
-			cfg, _ := filepath.Abs(s.Config)
-			r, err := measure(runParams{
-				bin: *bin, ctl: *ctl, setup: s, config: cfg, loadArgs: m.Args,
+			cfgPath, _ := filepath.Abs(s.Config)
+			cfg, err := readConfig(cfgPath)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "%s (%s): %v\n", s.Name, name, err)
+				os.Exit(1)
+			}
+			p := runParams{
+				bin: *bin, ctl: *ctl, setup: s, config: cfgPath, cfg: cfg, collectorArgs: collectorArgs(s, m, cfg), loadArgs: m.Args,
 				duration: *duration, warmup: *warmup, concurrency: *concurrency, batchSpans: *batchSpans,
-			})
+			}
+			if *profileDir != "" {
+				p.profile = filepath.Join(*profileDir, s.Name+"-"+m.Key+".pprof")
+			}
+			r, err := measure(p)
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "%s (%s): %v\n", s.Name, name, err)
 				os.Exit(1)
 			}
 			results = append(results, r)
-			fmt.Fprintf(os.Stderr, "%s (%s): %.0f spans/CPU-s, %.0f spans/s, peak RSS %.0f MiB, refused %d\n",
-				r.Name, name, r.SpansPerCPUSecond, r.SpansPerSecond, r.PeakRSSMiB, r.Refused)
+			fmt.Fprintf(os.Stderr, "%s (%s): %.0f %s/CPU-s, %.0f %s/s, peak RSS %.0f MiB, refused %d\n",
+				r.Name, name, r.RecordsPerCPUSecond, m.unit(), r.RecordsPerSecond, m.unit(), r.PeakRSSMiB, r.Refused)
 		}
-		table.WriteString(render(m.Name, results, *duration, *concurrency, *batchSpans))
+		table.WriteString(render(m, results, *duration, *concurrency, *batchSpans))
 		table.WriteString("\n")
+		if *profileDir != "" {
+			table.WriteString(renderProfiles(m, results))
+		}
 	}
 	fmt.Print(table.String())
 	if *out != "" {

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"math"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -21,7 +24,10 @@ import (
 type runParams struct {
 	bin, ctl, config        string
 	setup                   setup
+	collectorArgs           []string // the setup's and the mix's collector flags (yaml: overrides)
 	loadArgs                []string // the mix's simulate flags
+	profile                 string   // "": none; else where the measured window's CPU profile goes
+	cfg                     collectorConfig
 	duration, warmup        time.Duration
 	concurrency, batchSpans int
 	spanRate                float64 // 0: as fast as the collector takes them
@@ -29,16 +35,19 @@ type runParams struct {
 	plaintext               bool    // --gateway: configs without TLS and auth
 }
 
+// result of one setup on one mix. Records are spans, plus log records on
+// a mix that sends them (the agent mix).
 type result struct {
-	Name              string
-	Spans             int64
-	Refused           int64
-	CPUSeconds        float64
-	WallSeconds       float64
-	SpansPerCPUSecond float64
-	SpansPerSecond    float64
-	PeakRSSMiB        float64
-	EndRSSMiB         float64
+	Name                string
+	Records             int64
+	Refused             int64
+	CPUSeconds          float64
+	WallSeconds         float64
+	RecordsPerCPUSecond float64
+	RecordsPerSecond    float64
+	PeakRSSMiB          float64
+	EndRSSMiB           float64
+	Profile             string // the CPU profile's file, with --profile
 }
 
 // simulateSummary is the JSON `sandwatchctl simulate --json` prints.
@@ -48,6 +57,18 @@ type simulateSummary struct {
 	RejectedSpans int64   `json:"rejected_spans"`
 	Seconds       float64 `json:"seconds"`
 	LastError     string  `json:"last_error"`
+	// Spans plus log records (a sandwatchctl from before the agent mix
+	// leaves them out: then spans).
+	Records         int64 `json:"records"`
+	RejectedRecords int64 `json:"rejected_records"`
+}
+
+// accepted is what the collector took, and what it refused.
+func (s simulateSummary) accepted() (records, rejected int64) {
+	if s.Records == 0 && s.Spans > 0 {
+		return s.Spans - s.RejectedSpans, s.RejectedSpans
+	}
+	return s.Records - s.RejectedRecords, s.RejectedRecords
 }
 
 // freePort: the harness's own load connections must not take a port
@@ -67,7 +88,13 @@ func measure(p runParams) (result, error) {
 	}
 	defer os.RemoveAll(dir)
 	env, grpcPort := collectorEnv(dir)
-	c, err := startCollector(p.bin, []string{p.config}, dir, append(env, p.setup.Env...), p.setup.Args...)
+	args := p.collectorArgs
+	pprofEndpoint := ""
+	if p.profile != "" {
+		pprofEndpoint = fmt.Sprintf("127.0.0.1:%d", freePort())
+		args = append(slices.Clone(args), pprofArgs(p.cfg, pprofEndpoint)...)
+	}
+	c, err := startCollector(p.bin, []string{p.config}, dir, append(env, p.setup.Env...), args...)
 	if err != nil {
 		return result{}, err
 	}
@@ -84,23 +111,33 @@ func measure(p runParams) (result, error) {
 		return result{}, err
 	}
 	wall0 := time.Now()
+	var profiled func() error
+	if p.profile != "" {
+		profiled = captureProfile(pprofEndpoint, p.duration, p.profile)
+	}
 	sum, err := load(p, endpoint, p.duration)
 	if err != nil {
 		return result{}, fmt.Errorf("%w\n%s", err, tail(c.logs.String()))
 	}
 	cpu1, _ := procstat.CPUSeconds(pid)
+	if profiled != nil {
+		if err := profiled(); err != nil {
+			return result{}, fmt.Errorf("profile: %w", err)
+		}
+	}
 	wall := time.Since(wall0).Seconds()
 	cur, peak := procstat.RSSMiB(pid)
+	records, rejected := sum.accepted()
 	r := result{
-		Name: p.setup.Name, Spans: sum.Spans - sum.RejectedSpans, Refused: sum.RejectedSpans,
-		CPUSeconds: cpu1 - cpu0, WallSeconds: wall, PeakRSSMiB: peak, EndRSSMiB: cur,
+		Name: p.setup.Name, Records: records, Refused: rejected,
+		CPUSeconds: cpu1 - cpu0, WallSeconds: wall, PeakRSSMiB: peak, EndRSSMiB: cur, Profile: p.profile,
 	}
 	if sum.Failed > 0 {
 		r.Refused += sum.Failed * int64(p.batchSpans)
 		fmt.Fprintf(os.Stderr, "%s: %d requests failed, last error: %s\n", p.setup.Name, sum.Failed, sum.LastError)
 	}
-	r.SpansPerCPUSecond = float64(r.Spans) / r.CPUSeconds
-	r.SpansPerSecond = float64(r.Spans) / wall
+	r.RecordsPerCPUSecond = float64(r.Records) / r.CPUSeconds
+	r.RecordsPerSecond = float64(r.Records) / wall
 	return r, nil
 }
 
@@ -200,6 +237,31 @@ func simulateHas(ctl, flag string) bool {
 	abs, _ := filepath.Abs(ctl)
 	out, _ := exec.Command(abs, "simulate", "--help").CombinedOutput()
 	return bytes.Contains(out, []byte(flag+" "))
+}
+
+// captureProfile asks the collector's pprof extension for a CPU profile of
+// the next d (in whole seconds, at least one), in the background; the
+// function it returns waits for it and writes it to path.
+func captureProfile(endpoint string, d time.Duration, path string) func() error {
+	done := make(chan error, 1)
+	go func() {
+		url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", endpoint, max(1, int(math.Ceil(d.Seconds()))))
+		resp, err := http.Get(url)
+		if err != nil {
+			done <- err
+			return
+		}
+		defer resp.Body.Close()
+		data, err := io.ReadAll(resp.Body)
+		if err == nil && resp.StatusCode != http.StatusOK {
+			err = fmt.Errorf("%s: %s: %s", url, resp.Status, bytes.TrimSpace(data))
+		}
+		if err == nil {
+			err = os.WriteFile(path, data, 0o644)
+		}
+		done <- err
+	}()
+	return func() error { return <-done }
 }
 
 func waitHealthy(url string, timeout time.Duration) error {

@@ -208,11 +208,18 @@ func (g *AgentGenerator) spanID() pcommon.SpanID {
 // Session returns one benign session of agent i starting at t: two to six
 // tool calls of its habits.
 func (g *AgentGenerator) Session(i int, t time.Time) (ptrace.Traces, plog.Logs) {
+	td, ld, _ := g.session(i, t)
+	return td, ld
+}
+
+// session is Session, with the number of calls it made.
+func (g *AgentGenerator) session(i int, t time.Time) (ptrace.Traces, plog.Logs, int) {
 	w := g.newSession(&g.agents[i%len(g.agents)], t)
 	for n := 2 + g.intn(5); n > 0; n-- {
 		w.call(g.habit(w))
 	}
-	return w.finish()
+	td, ld := w.finish()
+	return td, ld, w.n
 }
 
 // Invocation is Session: one unit of benign traffic, as Generator's.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -19,6 +21,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 
+	"github.com/sandwatch/sandwatch/internal/otlpsend"
 	"github.com/sandwatch/sandwatch/internal/sandboxevent"
 	"github.com/sandwatch/sandwatch/internal/simulate"
 )
@@ -107,4 +110,99 @@ func TestSimulateAgents(t *testing.T) {
 	for _, e := range simulate.AgentEmitters() {
 		assert.Positive(t, emitters[e], "tool calls in the %s shape: %v", e, emitters)
 	}
+}
+
+// `simulate --agents --high-rate` cycles pre-encoded traces and logs
+// requests of the agent mix: both signals arrive, every emitter's shape is
+// in them, what arrives is what the summary counts, and two full cycles
+// carry twice the spans and log records the generator made.
+func TestSimulateAgentsHighRate(t *testing.T) {
+	sink := &otlpSink{}
+	srv := httptest.NewServer(sink)
+	defer srv.Close()
+	args := []string{"--agents", "--high-rate", "--protocol", "http", "--endpoint", srv.URL, "--duration", "0",
+		"--extensions", "24", "--batches", "6", "--batch-spans", "300", "--cycle-calls", "600", "--seed", "7", "--json"}
+
+	reqs, err := encodeHighRate(agentHighRate(24, 6, 300, 0.5), time.Now())
+	require.NoError(t, err)
+	var genSpans, genLogs int64
+	for _, r := range reqs {
+		if r.signal == otlpsend.Traces {
+			genSpans += r.records
+		} else {
+			genLogs += r.records
+		}
+	}
+	require.Positive(t, genSpans)
+	require.Positive(t, genLogs)
+
+	cmd := NewCommand()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetArgs(append(args, "--max-requests", fmt.Sprint(2*len(reqs))))
+	require.NoError(t, cmd.Execute())
+	var sum Summary
+	require.NoError(t, json.Unmarshal(out.Bytes(), &sum), out.String())
+	assert.Zero(t, sum.Failed, sum.LastError)
+	assert.Equal(t, int64(2*len(reqs)), sum.Requests)
+	assert.Equal(t, 2*genSpans, sum.Spans)
+	assert.Equal(t, 2*genLogs, sum.LogRecords)
+	assert.Equal(t, sum.Spans+sum.LogRecords, sum.Records)
+
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	var gotSpans, gotLogs int64
+	c := sandboxevent.MustNew(sandboxevent.Config{})
+	emitters := map[string]bool{}
+	for _, td := range sink.traces {
+		gotSpans += int64(td.SpanCount())
+		c.EachSpan(td, func(_ ptrace.Span, ev *sandboxevent.Event, _ ptrace.ResourceSpans, _ ptrace.ScopeSpans) {
+			if sandboxevent.IsCall(ev) {
+				emitters[ev.Agent.Emitter.String()] = true
+			}
+		})
+	}
+	for _, ld := range sink.logs {
+		gotLogs += int64(ld.LogRecordCount())
+		c.EachLog(ld, func(_ plog.LogRecord, ev *sandboxevent.Event, _ plog.ResourceLogs, _ plog.ScopeLogs) {
+			if sandboxevent.IsCall(ev) {
+				emitters[ev.Agent.Emitter.String()] = true
+			}
+		})
+	}
+	assert.Equal(t, sum.Spans, gotSpans, "spans received")
+	assert.Equal(t, sum.LogRecords, gotLogs, "log records received")
+	for _, e := range simulate.AgentEmitters() {
+		assert.True(t, emitters[e], "tool calls in the %s shape: %v", e, emitters)
+	}
+}
+
+// --agents --high-rate takes --content and --meta as the realistic mode
+// does, and refuses --secret-ratio, which rewrites extension spans.
+func TestSimulateAgentsHighRateOptions(t *testing.T) {
+	cmd := NewCommand()
+	cmd.SetArgs([]string{"--agents", "--high-rate", "--secret-ratio", "0.3", "--endpoint", "127.0.0.1:1"})
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	assert.ErrorContains(t, cmd.Execute(), "--secret-ratio")
+
+	count := func(content float64) (captured int) {
+		reqs, err := encodeHighRate(agentHighRate(12, 4, 200, content), time.Now())
+		require.NoError(t, err)
+		for _, r := range reqs {
+			captured += bytes.Count(r.body, []byte("gen_ai.tool.call.arguments")) + bytes.Count(r.body, []byte("tool_input")) +
+				bytes.Count(r.body, []byte("traceloop.entity.input")) + bytes.Count(r.body, []byte("function_args"))
+		}
+		return captured
+	}
+	assert.Zero(t, count(0), "no content captured with --content 0")
+	assert.Positive(t, count(1))
+}
+
+// agentHighRate are the options `--agents --high-rate --seed 7
+// --cycle-calls 600` gives, with
+// these agents, batches, records per batch and content fraction.
+func agentHighRate(agents, batches, records int, content float64) Options {
+	return Options{Agents: true, HighRate: true, Seed: 7, Extensions: agents, Batches: batches, BatchSpans: records,
+		AgentEmitters: simulate.AgentEmitters(), Content: content, Meta: 0.5, CycleCalls: 600}
 }

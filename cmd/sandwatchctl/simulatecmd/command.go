@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sandwatch/sandwatch/internal/sandboxevent"
 	"github.com/sandwatch/sandwatch/internal/simulate"
 )
 
@@ -50,6 +51,9 @@ type Options struct {
 	AgentEmitters []string
 	Content       float64
 	Meta          float64
+	// CycleCalls: with --agents --high-rate, the least number of tool
+	// calls in the cycle of distinct requests (see encodeHighRate).
+	CycleCalls int
 }
 
 // NewCommand returns the simulate command.
@@ -72,11 +76,15 @@ content capture (--content) and _meta propagation (--meta) on for a
 fraction of the agents. Agent scenarios: ` + strings.Join(simulate.AgentScenarios(), ", ") + `.
 
 --high-rate sends pre-encoded batches as fast as the receiver takes them
-(for benchmarks) and prints the achieved rate.`,
+(for benchmarks) and prints the achieved rate. --agents --high-rate sends
+the agent mix that way: traces and logs requests of about --batch-spans
+records each, in the proportion the agent sessions produce them; the
+--json summary counts spans, log_records and records (both).`,
 		Example: `  sandwatchctl simulate --duration 30s --scenario exfiltration,recon
   sandwatchctl simulate --agents --noise --scenario agent-exfiltration,agent-outside-roots
   sandwatchctl simulate --protocol unix --endpoint ./data/otlp.sock
-  sandwatchctl simulate --high-rate --duration 20s --json`,
+  sandwatchctl simulate --high-rate --duration 20s --json
+  sandwatchctl simulate --agents --high-rate --extensions 200 --duration 20s --json`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.validate(); err != nil {
 				return err
@@ -100,10 +108,10 @@ fraction of the agents. Agent scenarios: ` + strings.Join(simulate.AgentScenario
 	f.StringVar(&o.Truth, "truth", "", "write the injected attacks (ground truth) as JSON lines to this file")
 	f.IntVar(&o.Concurrency, "concurrency", 4, "concurrent requests in flight")
 	f.BoolVar(&o.HighRate, "high-rate", false, "send pre-encoded batches as fast as possible")
-	f.IntVar(&o.BatchSpans, "batch-spans", 1000, "high-rate: spans per request")
-	f.IntVar(&o.Batches, "batches", 32, "high-rate: distinct pre-encoded requests to cycle through")
+	f.IntVar(&o.BatchSpans, "batch-spans", 1000, "high-rate: spans per request (records, spans or log records, with --agents)")
+	f.IntVar(&o.Batches, "batches", 32, "high-rate: distinct pre-encoded requests to cycle through (with --agents: at least this many, traces and logs)")
 	f.IntVar(&o.MaxRequests, "max-requests", 0, "high-rate: stop after this many requests (0 = no limit)")
-	f.Float64Var(&o.SpanRate, "span-rate", 0, "high-rate: cap the load at this many spans per second (0 = as fast as possible)")
+	f.Float64Var(&o.SpanRate, "span-rate", 0, "high-rate: cap the load at this many spans (records, with --agents) per second (0 = as fast as possible)")
 	f.Float64Var(&o.SecretRatio, "secret-ratio", 0, "high-rate: fraction of spans that are HTTP calls with api_key=sk_live_... in url.full and a bearer JWT header (0.33 = the secret-heavy mix)")
 	f.BoolVar(&o.JSON, "json", false, "print the summary as JSON")
 	f.Float64Var(&o.Noise, "noise", 0, fmt.Sprintf("benign noise level: retries after 5xx/timeouts, variable pagination, rotating CDN/regional hosts, slow runs, version updates adding a host (0 = clean, --noise alone = %g, max %g)", simulate.DefaultNoise, simulate.MaxNoise))
@@ -111,6 +119,7 @@ fraction of the agents. Agent scenarios: ` + strings.Join(simulate.AgentScenario
 	f.BoolVar(&o.Agents, "agents", false, "send AI-agent sessions (MCP tool calls) instead of sandbox extensions; --extensions is the number of agents")
 	f.StringSliceVar(&o.AgentEmitters, "agent-emitters", simulate.AgentEmitters(), "agents: the emitter mix, round-robin over the agents")
 	f.Float64Var(&o.Content, "content", 0.5, "agents: fraction that capture tool arguments and results (0 = content capture off everywhere)")
+	f.IntVar(&o.CycleCalls, "cycle-calls", 2*sandboxevent.DefaultDedupeMax, "agents, high-rate: least number of tool calls in the distinct requests cycled through; the collector skips most work on a call it remembers (its dedupe window holds "+fmt.Sprint(sandboxevent.DefaultDedupeMax)+"), so fewer measures repeats, not calls")
 	f.Float64Var(&o.Meta, "meta", 0.5, "agents: fraction of MCP-convention agents that propagate trace context in params._meta")
 	return cmd
 }
@@ -135,8 +144,8 @@ func (o *Options) validate() error {
 	}
 	known := simulate.Scenarios()
 	if o.Agents {
-		if o.HighRate {
-			return fmt.Errorf("--agents: not with --high-rate (use the realistic mode)")
+		if o.SecretRatio > 0 {
+			return fmt.Errorf("--secret-ratio: not with --agents (it rewrites extension spans into HTTP calls)")
 		}
 		ao := o.agentOptions()
 		if err := ao.Validate(); err != nil {
@@ -157,6 +166,9 @@ func (o *Options) validate() error {
 	}
 	if o.SecretRatio < 0 || o.SecretRatio > 1 {
 		return fmt.Errorf("--secret-ratio %v: use a fraction from 0 to 1 (0.33 = a third of the spans)", o.SecretRatio)
+	}
+	if o.CycleCalls < 0 {
+		return fmt.Errorf("--cycle-calls %d: must not be negative", o.CycleCalls)
 	}
 	if o.HighRate && (o.BatchSpans <= 0 || o.Batches <= 0) {
 		return fmt.Errorf("--batch-spans and --batches must be positive")

@@ -7,14 +7,16 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/sandwatch/sandwatch/internal/otlpsend"
 	"github.com/sandwatch/sandwatch/internal/simulate"
 )
 
-// runHighRate encodes o.Batches requests once, then cycles through them
-// from o.Concurrency workers until the duration (or max requests) is up.
+// runHighRate encodes the requests once (encodeHighRate), then cycles
+// through them from o.Concurrency workers until the duration (or max
+// requests) is up.
 func runHighRate(ctx context.Context, out io.Writer, o Options) error {
 	if ctx == nil {
 		ctx = context.Background()
@@ -24,21 +26,9 @@ func runHighRate(ctx context.Context, out io.Writer, o Options) error {
 		return err
 	}
 	defer sender.Close()
-	g := simulate.New(simulate.Options{Seed: o.Seed, Extensions: o.Extensions})
-	type encoded struct {
-		body  []byte
-		spans int64
-	}
-	reqs := make([]encoded, o.Batches)
-	now := time.Now()
-	for i := range reqs {
-		td, _ := g.Batch(i*7, o.BatchSpans, now)
-		simulate.AddSecrets(td, o.SecretRatio, o.Seed+uint64(i))
-		body, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
-		if err != nil {
-			return err
-		}
-		reqs[i] = encoded{body, int64(td.SpanCount())}
+	reqs, err := encodeHighRate(o, time.Now())
+	if err != nil {
+		return err
 	}
 	if o.Duration > 0 {
 		var cancel context.CancelFunc
@@ -77,7 +67,7 @@ func runHighRate(ctx context.Context, out io.Writer, o Options) error {
 					}
 				}
 				r := reqs[i%int64(len(reqs))]
-				c.do(ctx, sender, otlpsend.Traces, r.body, r.spans)
+				c.do(ctx, sender, r.signal, r.body, r.records)
 			}
 		}()
 	}
@@ -91,7 +81,60 @@ func runHighRate(ctx context.Context, out io.Writer, o Options) error {
 		return err
 	}
 	if !o.JSON {
-		fmt.Fprintf(out, "high-rate: %d distinct requests of ~%d spans, %d workers\n", o.Batches, o.BatchSpans, o.Concurrency)
+		fmt.Fprintf(out, "high-rate: %d distinct requests of ~%d records, %d workers\n", len(reqs), o.BatchSpans, o.Concurrency)
 	}
 	return nil
+}
+
+// encoded is one pre-encoded export request.
+type encoded struct {
+	signal  otlpsend.Signal
+	body    []byte
+	records int64 // spans or log records
+}
+
+// encodeHighRate builds the requests the high-rate mode cycles through:
+// o.Batches traces requests of the extension mix (with o.SecretRatio of
+// the spans carrying credentials), or, with --agents, the agent mix's
+// traces and logs requests in the order and proportion the agent
+// generator produces them (simulate.AgentGenerator.Batches).
+func encodeHighRate(o Options, now time.Time) ([]encoded, error) {
+	if o.Agents {
+		// The collector counts a call it has seen as a repeat (an
+		// exporter's retry) and skips most of its work: by default the
+		// cycle holds twice the calls the event model's deduper
+		// remembers, so that every call comes again only once forgotten,
+		// as new calls would.
+		var reqs []encoded
+		for _, b := range simulate.NewAgents(o.agentOptions()).Batches(o.Batches, o.BatchSpans, o.CycleCalls, now) {
+			r, err := encodeBatch(b.Traces, b.Logs)
+			if err != nil {
+				return nil, err
+			}
+			reqs = append(reqs, r)
+		}
+		return reqs, nil
+	}
+	g := simulate.New(simulate.Options{Seed: o.Seed, Extensions: o.Extensions})
+	reqs := make([]encoded, o.Batches)
+	for i := range reqs {
+		td, _ := g.Batch(i*7, o.BatchSpans, now)
+		simulate.AddSecrets(td, o.SecretRatio, o.Seed+uint64(i))
+		r, err := encodeBatch(td, plog.NewLogs())
+		if err != nil {
+			return nil, err
+		}
+		reqs[i] = r
+	}
+	return reqs, nil
+}
+
+// encodeBatch encodes td, or ld when td is empty.
+func encodeBatch(td ptrace.Traces, ld plog.Logs) (encoded, error) {
+	if td.SpanCount() > 0 {
+		body, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
+		return encoded{otlpsend.Traces, body, int64(td.SpanCount())}, err
+	}
+	body, err := (&plog.ProtoMarshaler{}).MarshalLogs(ld)
+	return encoded{otlpsend.Logs, body, int64(ld.LogRecordCount())}, err
 }
