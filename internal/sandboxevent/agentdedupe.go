@@ -88,36 +88,3 @@ func (d *CallDeduper) Repeat(ev *Event, span, parent pcommon.SpanID) bool {
 	}
 	return repeat
 }
-
-// fifoSet is a set of uint64 that forgets its oldest member beyond max.
-type fifoSet struct {
-	m    map[uint64]struct{}
-	ring []uint64
-	next int
-	max  int
-}
-
-func newFIFOSet(max int) fifoSet {
-	return fifoSet{m: make(map[uint64]struct{}, min(max, 4096)), max: max}
-}
-
-func (s *fifoSet) has(v uint64) bool {
-	_, ok := s.m[v]
-	return ok
-}
-
-// add inserts v; false when it was already there.
-func (s *fifoSet) add(v uint64) bool {
-	if _, ok := s.m[v]; ok {
-		return false
-	}
-	if len(s.ring) < s.max {
-		s.ring = append(s.ring, v)
-	} else {
-		delete(s.m, s.ring[s.next])
-		s.ring[s.next] = v
-		s.next = (s.next + 1) % s.max
-	}
-	s.m[v] = struct{}{}
-	return true
-}

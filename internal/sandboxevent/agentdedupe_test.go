@@ -76,5 +76,5 @@ func TestCallDedupeByKeyAndBound(t *testing.T) {
 	}
 	ev.Agent.CallKey = "toolu_A"
 	assert.False(t, d.Repeat(&ev, pcommon.SpanID{}, pcommon.SpanID{}), "forgotten beyond the bound")
-	assert.LessOrEqual(t, len(d.keys.m), 2)
+	assert.LessOrEqual(t, d.keys.count, 2)
 }

@@ -6,8 +6,6 @@
 package agentstate
 
 import (
-	"unique"
-
 	"github.com/cespare/xxhash/v2"
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 
@@ -104,10 +102,10 @@ func (s *Session) ReadCalls() []Call { return s.Reads.calls }
 func (s *Session) EgressCalls() []Call { return s.Egress.calls }
 
 // AddRead remembers a read-class call (strings copied).
-func (s *Session) AddRead(c Call, max int) { s.Reads.add(own(c), max) }
+func (s *Session) AddRead(c Call, max int) { s.Reads.add(s.own(c), max) }
 
 // AddEgress remembers an egress call (strings copied).
-func (s *Session) AddEgress(c Call, max int) { s.Egress.add(own(c), max) }
+func (s *Session) AddEgress(c Call, max int) { s.Egress.add(s.own(c), max) }
 
 // SeenCall reports whether key was already seen in this session, and
 // remembers it. An empty key is never seen.
@@ -126,20 +124,36 @@ func (s *Session) SeenCall(key string) bool {
 	return false
 }
 
-func own(c Call) Call {
-	c.Server, c.Tool, c.Target, c.Session = intern(c.Server), intern(c.Tool), Clip(c.Target), intern(c.Session)
+// own copies c's strings out of pdata. The names a session's calls
+// repeat (its key, the servers and tools it keeps using) are shared with
+// the session's latest read or egress call instead of copied again: every
+// recorded call used to allocate its four strings. (Go's unique package
+// measured worse here: its weak handles cost more than the copies.)
+func (s *Session) own(c Call) Call {
+	var prev []*Call
+	for _, r := range []*ring{&s.Reads, &s.Egress} {
+		if len(r.calls) > 0 {
+			prev = append(prev, r.latest(0))
+		}
+	}
+	c.Server = ownLike(c.Server, prev, func(p *Call) string { return p.Server })
+	c.Tool = ownLike(c.Tool, prev, func(p *Call) string { return p.Tool })
+	c.Session = ownLike(c.Session, prev, func(p *Call) string { return p.Session })
+	c.Target = Clip(c.Target)
 	return c
 }
 
-// intern is Clip for the names every call of a session repeats (server,
-// tool, session): one canonical copy each (Go's unique package, which
-// clones what it keeps and frees it once nothing refers to it) instead of
-// one allocation per recorded call. Targets vary call by call: Clip.
-func intern(s string) string {
-	if len(s) > profile.MaxNameLen {
-		s = s[:profile.MaxNameLen]
+// ownLike returns the owned copy of v one of prev already holds, or a new one.
+func ownLike(v string, prev []*Call, field func(*Call) string) string {
+	if len(v) > profile.MaxNameLen {
+		v = v[:profile.MaxNameLen]
 	}
-	return unique.Make(s).Value()
+	for _, p := range prev {
+		if have := field(p); have == v {
+			return have
+		}
+	}
+	return Clip(v)
 }
 
 // Clip bounds a name a sender controls and copies it out of pdata.
