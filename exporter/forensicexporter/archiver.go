@@ -35,6 +35,9 @@ type archiver struct {
 	cfg    *Config
 	logger *zap.Logger
 	onDone func()
+	// classifier names each trace's extension in the catalog; behind
+	// classify_once it reads the batch's shared classification instead.
+	classifier *sandboxevent.Classifier
 
 	mu       sync.Mutex
 	refs     int
@@ -92,6 +95,7 @@ func newArchiver(set exporter.Settings, cfg *Config, onDone func()) (*archiver, 
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	a.classifier = classifier
 	a.writer = &archive.Writer{Format: cfg.format(), Extensions: extensions(classifier), Lock: cfg.S3.ObjectLock,
 		Anomalies: anomalyIndex.Find}
 	if a.writer.Keys, err = cfg.Encryption.Ring(); err != nil {
@@ -183,16 +187,24 @@ func (a *archiver) shutdown(ctx context.Context) error {
 
 // tracesRequest marshals what the pipeline hands over, once, into the
 // request the queue holds until it is archived.
-func (a *archiver) tracesRequest(_ context.Context, td ptrace.Traces) (xexporterhelper.Request, error) {
-	b, err := archive.EncodeTraces(td, a.writer.Extensions)
+func (a *archiver) tracesRequest(ctx context.Context, td ptrace.Traces) (xexporterhelper.Request, error) {
+	ext := a.writer.Extensions
+	if evs := a.classifier.SpanEventsIn(ctx, td); evs != nil {
+		ext.ItemAt = func(n int) string { return evs[n].ExtensionID } // classify_once's result
+	}
+	b, err := archive.EncodeTraces(td, ext)
 	if err != nil {
 		return nil, err
 	}
 	return &batchRequest{b: b}, nil
 }
 
-func (a *archiver) logsRequest(_ context.Context, ld plog.Logs) (xexporterhelper.Request, error) {
-	b, err := archive.EncodeLogs(ld, a.writer.Extensions)
+func (a *archiver) logsRequest(ctx context.Context, ld plog.Logs) (xexporterhelper.Request, error) {
+	ext := a.writer.Extensions
+	if evs := a.classifier.LogEventsIn(ctx, ld); evs != nil {
+		ext.ItemAt = func(n int) string { return evs[n].ExtensionID }
+	}
+	b, err := archive.EncodeLogs(ld, ext)
 	if err != nil {
 		return nil, err
 	}

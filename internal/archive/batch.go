@@ -86,8 +86,13 @@ func EncodeTraces(td ptrace.Traces, ext Extensions) (*Batch, error) {
 				if span.ParentSpanID().IsEmpty() {
 					m.Root = nm.ref(span.Name())
 				}
-				if _, ok := done[m.TraceID]; !ok && ext.OfSpan != nil {
-					m.Extension = done.set(m.TraceID, &nm, ext.OfSpan(rs.Resource(), span))
+				if _, ok := done[m.TraceID]; !ok {
+					switch {
+					case ext.ItemAt != nil:
+						m.Extension = done.set(m.TraceID, &nm, ext.ItemAt(len(b.Items)))
+					case ext.OfSpan != nil:
+						m.Extension = done.set(m.TraceID, &nm, ext.OfSpan(rs.Resource(), span))
+					}
 				}
 				b.Items = append(b.Items, m)
 			}
@@ -113,8 +118,13 @@ func EncodeLogs(ld plog.Logs, ext Extensions) (*Batch, error) {
 					ts = uint64(rec.ObservedTimestamp())
 				}
 				m := ItemMeta{TraceID: rec.TraceID(), Start: ts, End: ts}
-				if _, ok := done[m.TraceID]; !ok && ext.OfLog != nil {
-					m.Extension = done.set(m.TraceID, &nm, ext.OfLog(rl.Resource(), rec))
+				if _, ok := done[m.TraceID]; !ok {
+					switch {
+					case ext.ItemAt != nil:
+						m.Extension = done.set(m.TraceID, &nm, ext.ItemAt(len(b.Items)))
+					case ext.OfLog != nil:
+						m.Extension = done.set(m.TraceID, &nm, ext.OfLog(rl.Resource(), rec))
+					}
 				}
 				b.Items = append(b.Items, m)
 			}

@@ -19,6 +19,11 @@ import (
 type Extensions struct {
 	OfSpan func(resource pcommon.Resource, span ptrace.Span) string
 	OfLog  func(resource pcommon.Resource, rec plog.LogRecord) string
+	// ItemAt, when set, names the n-th span or log record of the batch
+	// being encoded (wire order): the caller already has the batch's
+	// classification (sandboxevent's batch scope), so OfSpan and OfLog are
+	// not called.
+	ItemAt func(n int) string
 }
 
 // ErrItemMismatch: a batch's bytes hold another number of items than its

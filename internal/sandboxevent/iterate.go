@@ -58,17 +58,10 @@ func (c *Classifier) EachLog(ld plog.Logs, fn func(rec plog.LogRecord, ev *Event
 // out to several consumers is classified once. Each call of fn gets its
 // own copy of the event, which fn may change.
 func (c *Classifier) EachSpanShared(ctx context.Context, td ptrace.Traces, fn func(span ptrace.Span, ev *Event, rs ptrace.ResourceSpans, ss ptrace.ScopeSpans)) {
-	var evs []Event
-	filled := false
-	if s := scopeFrom(ctx); s != nil {
-		evs, filled = s.spansOf(c, td)
-	}
-	if evs == nil || len(evs) != td.SpanCount() { // the latter: a consumer broke the read-only contract
+	evs := c.SpanEventsIn(ctx, td)
+	if evs == nil {
 		c.EachSpan(td, fn)
 		return
-	}
-	if !filled {
-		c.LearnSessions(td) // this consumer's own session table, as EachSpan would
 	}
 	var ev Event
 	n := 0
@@ -88,13 +81,29 @@ func (c *Classifier) EachSpanShared(ctx context.Context, td ptrace.Traces, fn fu
 	}
 }
 
+// SpanEventsIn returns td's events, in EachSpan's order, from the
+// BatchScope in ctx (classifying the batch into it on the first call), or
+// nil when ctx carries no scope that keeps them. The events are shared:
+// read them, do not change them; they are valid until the scope closes.
+func (c *Classifier) SpanEventsIn(ctx context.Context, td ptrace.Traces) []Event {
+	s := scopeFrom(ctx)
+	if s == nil {
+		return nil
+	}
+	evs, filled := s.spansOf(c, td)
+	if evs == nil || len(evs) != td.SpanCount() { // the latter: a consumer broke the read-only contract
+		return nil
+	}
+	if !filled {
+		c.LearnSessions(td) // this consumer's own session table, as EachSpan would
+	}
+	return evs
+}
+
 // EachLogShared is EachSpanShared for log records.
 func (c *Classifier) EachLogShared(ctx context.Context, ld plog.Logs, fn func(rec plog.LogRecord, ev *Event, rl plog.ResourceLogs, sl plog.ScopeLogs)) {
-	var evs []Event
-	if s := scopeFrom(ctx); s != nil {
-		evs = s.logsOf(c, ld)
-	}
-	if evs == nil || len(evs) != ld.LogRecordCount() {
+	evs := c.LogEventsIn(ctx, ld)
+	if evs == nil {
 		c.EachLog(ld, fn)
 		return
 	}
@@ -114,4 +123,17 @@ func (c *Classifier) EachLogShared(ctx context.Context, ld plog.Logs, fn func(re
 			}
 		}
 	}
+}
+
+// LogEventsIn is SpanEventsIn for log records.
+func (c *Classifier) LogEventsIn(ctx context.Context, ld plog.Logs) []Event {
+	s := scopeFrom(ctx)
+	if s == nil {
+		return nil
+	}
+	evs := s.logsOf(c, ld)
+	if evs == nil || len(evs) != ld.LogRecordCount() {
+		return nil
+	}
+	return evs
 }
