@@ -29,15 +29,16 @@ func TestRequestReadsTheSharedClassification(t *testing.T) {
 	aloneLogs, err := a.logsRequest(context.Background(), ld)
 	require.NoError(t, err)
 
-	ctx, scope := sandboxevent.NewBatchScope(context.Background(), 1<<16)
+	ctx, scope := sandboxevent.NewBatchScope(context.Background(), td, 1<<16)
+	lctx, lscope := sandboxevent.NewBatchScope(context.Background(), ld, 1<<16)
 	other := sandboxevent.MustNew(cfg.EventModel) // a connector that read the batch first
 	other.SpanEventsIn(ctx, td)
-	other.LogEventsIn(ctx, ld)
+	other.LogEventsIn(lctx, ld)
 	shared, err := a.tracesRequest(ctx, td)
 	require.NoError(t, err)
-	sharedLogs, err := a.logsRequest(ctx, ld)
+	sharedLogs, err := a.logsRequest(lctx, ld)
 	require.NoError(t, err)
-	st := scope.Close()
+	st, lst := scope.Close(), lscope.Close()
 
 	named := 0
 	for _, m := range alone.(*batchRequest).b.Items {
@@ -48,6 +49,7 @@ func TestRequestReadsTheSharedClassification(t *testing.T) {
 	require.Positive(t, named, "the simulator's traces name their extension")
 	assert.Equal(t, alone.(*batchRequest).b, shared.(*batchRequest).b)
 	assert.Equal(t, aloneLogs.(*batchRequest).b, sharedLogs.(*batchRequest).b)
-	n := int64(td.SpanCount() + ld.LogRecordCount())
+	n, ln := int64(td.SpanCount()), int64(ld.LogRecordCount())
 	assert.Equal(t, sandboxevent.ScopeStats{Classified: n, Reused: n}, st, "classified once, read by the archiver")
+	assert.Equal(t, sandboxevent.ScopeStats{Classified: ln, Reused: ln}, lst, "classified once, read by the archiver")
 }

@@ -22,8 +22,9 @@ import (
 //     processor is not configured, or a batch processor after it made a
 //     new context) classifies for itself, as before;
 //   - a result is shared only between classifiers built from equal
-//     configs, and for the very same batch (pdata's handle, its pointers
-//     compared): a clone, a copy or another config classifies anew. Each
+//     configs, and only for the batch the scope was opened for (pdata's
+//     handle, its pointers compared): a clone, a copy, a batch a connector
+//     made and passed on downstream, or another config classifies anew. Each
 //     consumer keeps its own classifier and agent-session table; one that
 //     reads a shared result learns the batch's sessions into its own
 //     table, so the tables stay alike (they see the same stream);
@@ -34,7 +35,12 @@ import (
 //     into the batch's pdata) and returns the storage to a pool, and a
 //     lookup after Close classifies anew.
 type BatchScope struct {
-	mu      sync.Mutex
+	mu sync.Mutex
+	// batch is the ptrace.Traces or plog.Logs the scope was opened for:
+	// the only batch it classifies. A connector passes its context on to
+	// the next pipeline (baseline's anomaly events reach forensic in the
+	// same call), and that pipeline's batches are not this one.
+	batch   any
 	max     int
 	closed  bool
 	results []result
@@ -68,11 +74,12 @@ const maxScopeEntries = 4
 
 type scopeKey struct{}
 
-// NewBatchScope returns ctx carrying a new scope that keeps batches of up
-// to maxRecords records. The caller must Close it once the batch's
-// consumers have returned.
-func NewBatchScope(ctx context.Context, maxRecords int) (context.Context, *BatchScope) {
-	s := &BatchScope{max: maxRecords}
+// NewBatchScope returns ctx carrying a new scope for batch (a
+// ptrace.Traces or plog.Logs) that keeps it if it holds up to maxRecords
+// records. The caller must Close it once the batch's consumers have
+// returned.
+func NewBatchScope(ctx context.Context, batch any, maxRecords int) (context.Context, *BatchScope) {
+	s := &BatchScope{batch: batch, max: maxRecords}
 	return context.WithValue(ctx, scopeKey{}, s), s
 }
 
@@ -115,8 +122,12 @@ func (s *BatchScope) logsOf(c *Classifier, ld plog.Logs) []Event {
 }
 
 // resultOf finds batch's result for model, or makes it with fill (which
-// appends the n events) when the scope has room.
+// appends the n events) when the scope has room. A batch other than the
+// scope's is none of its business: nil.
 func (s *BatchScope) resultOf(model unique.Handle[string], batch any, n int, fill func(*[]Event)) (evs []Event, filled bool) {
+	if batch != s.batch {
+		return nil, false
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {

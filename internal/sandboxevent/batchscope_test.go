@@ -76,19 +76,23 @@ func TestBatchScopeSharesTheSameEvents(t *testing.T) {
 			t.Fatalf("batch %d: the mix has %d agent spans and %d log records; the test needs both", i, agentSpans, len(wantLogs))
 		}
 
-		ctx, scope := NewBatchScope(context.Background(), 1<<16)
+		ctx, scope := NewBatchScope(context.Background(), td, 1<<16)
+		lctx, lscope := NewBatchScope(context.Background(), ld, 1<<16)
 		for consumer := 0; consumer < 3; consumer++ {
 			if got := spanEvents(c, ctx, td); !reflect.DeepEqual(got, want) {
 				t.Fatalf("batch %d, consumer %d: shared span events differ from a consumer's own", i, consumer)
 			}
-			if got := logEvents(c, ctx, ld); !reflect.DeepEqual(got, wantLogs) {
+			if got := logEvents(c, lctx, ld); !reflect.DeepEqual(got, wantLogs) {
 				t.Fatalf("batch %d, consumer %d: shared log events differ from a consumer's own", i, consumer)
 			}
 		}
-		st := scope.Close()
-		n := int64(td.SpanCount() + ld.LogRecordCount())
-		if st.Classified != n || st.Reused != 2*n || st.Oversize != 0 {
-			t.Fatalf("batch %d: stats %+v, want %d classified once and reused twice", i, st, n)
+		for _, tc := range []struct {
+			st ScopeStats
+			n  int64
+		}{{scope.Close(), int64(td.SpanCount())}, {lscope.Close(), int64(ld.LogRecordCount())}} {
+			if tc.st != (ScopeStats{Classified: tc.n, Reused: 2 * tc.n}) {
+				t.Fatalf("batch %d: stats %+v, want %d classified once and reused twice", i, tc.st, tc.n)
+			}
 		}
 	}
 }
@@ -98,7 +102,7 @@ func TestBatchScopeSharesTheSameEvents(t *testing.T) {
 func TestBatchScopeGivesEachConsumerACopy(t *testing.T) {
 	tds, _ := mixedBatches(t)
 	c := MustNew(Config{})
-	ctx, scope := NewBatchScope(context.Background(), 1<<16)
+	ctx, scope := NewBatchScope(context.Background(), tds[0], 1<<16)
 	defer scope.Close()
 	c.EachSpanShared(ctx, tds[0], func(_ ptrace.Span, ev *Event, _ ptrace.ResourceSpans, _ ptrace.ScopeSpans) {
 		ev.ExtensionID = "changed"
@@ -111,7 +115,8 @@ func TestBatchScopeGivesEachConsumerACopy(t *testing.T) {
 }
 
 // What the scope must not share: another config's result, another batch
-// (a clone), a batch over the bound, anything after Close.
+// (a clone, or one a connector made and passed on downstream in the same
+// context), a batch over the bound, anything after Close.
 func TestBatchScopeSharesOnlyWhatItMay(t *testing.T) {
 	tds, lds := mixedBatches(t)
 	td := tds[0]
@@ -119,19 +124,22 @@ func TestBatchScopeSharesOnlyWhatItMay(t *testing.T) {
 	a, same := MustNew(Config{}), MustNew(Config{})
 	other := MustNew(Config{DeniedValues: []string{"nope"}})
 
-	ctx, scope := NewBatchScope(context.Background(), 1<<16)
+	ctx, scope := NewBatchScope(context.Background(), td, 1<<16)
 	spanEvents(a, ctx, td)
 	spanEvents(same, ctx, td)  // another consumer, the same config: shared
 	spanEvents(other, ctx, td) // another config: classifies again
 	clone := ptrace.NewTraces()
 	td.CopyTo(clone)
-	spanEvents(a, ctx, clone) // another batch with the same content
+	if got := spanEvents(a, ctx, clone); len(got) != clone.SpanCount() { // another batch with the same content
+		t.Fatalf("a batch not the scope's gave %d events, want its consumer's own %d", len(got), clone.SpanCount())
+	}
+	logEvents(a, ctx, lds[0]) // a connector's output in the same context
 	st := scope.Close()
-	if st.Classified != 3*n || st.Reused != n {
-		t.Fatalf("stats %+v: want three classifications and one reuse", st)
+	if st != (ScopeStats{Classified: 2 * n, Reused: n}) {
+		t.Fatalf("stats %+v: want two classifications of the scope's batch and one reuse, nothing of the others", st)
 	}
 
-	ctx, scope = NewBatchScope(context.Background(), int(n)-1)
+	ctx, scope = NewBatchScope(context.Background(), td, int(n)-1)
 	got := spanEvents(a, ctx, td)
 	if st := scope.Close(); st.Oversize != n || st.Classified != 0 {
 		t.Fatalf("stats %+v: a batch over the bound must not be kept", st)
@@ -140,7 +148,7 @@ func TestBatchScopeSharesOnlyWhatItMay(t *testing.T) {
 		t.Fatalf("an oversize batch gave %d events, want %d (classified by the consumer)", len(got), n)
 	}
 
-	ctx, scope = NewBatchScope(context.Background(), 1<<16)
+	ctx, scope = NewBatchScope(context.Background(), td, 1<<16)
 	for i := 0; i < maxScopeEntries+2; i++ {
 		spanEvents(MustNew(Config{DeniedValues: []string{fmt.Sprint("model-", i)}}), ctx, td)
 	}
@@ -148,7 +156,7 @@ func TestBatchScopeSharesOnlyWhatItMay(t *testing.T) {
 		t.Fatalf("stats %+v: want %d results kept, the rest classified by their consumers", st, maxScopeEntries)
 	}
 
-	ctx, scope = NewBatchScope(context.Background(), 1<<16)
+	ctx, scope = NewBatchScope(context.Background(), lds[0], 1<<16)
 	logEvents(a, ctx, lds[0])
 	scope.Close()
 	if got := logEvents(a, ctx, lds[0]); len(got) != lds[0].LogRecordCount() {
@@ -164,7 +172,7 @@ func TestBatchScopeSharesOnlyWhatItMay(t *testing.T) {
 func TestBatchScopeCloseClearsEvents(t *testing.T) {
 	tds, _ := mixedBatches(t)
 	c := MustNew(Config{})
-	ctx, scope := NewBatchScope(context.Background(), 1<<16)
+	ctx, scope := NewBatchScope(context.Background(), tds[0], 1<<16)
 	spanEvents(c, ctx, tds[0])
 	evs := scope.results[0].events
 	full := (*evs)[:tds[0].SpanCount()]
@@ -193,11 +201,13 @@ func TestEachSpanSharedWithoutScope(t *testing.T) {
 func TestBatchScopeReaderLearnsSessions(t *testing.T) {
 	tds, _ := mixedBatches(t)
 	filler, reader := MustNew(Config{}), MustNew(Config{})
-	ctx, scope := NewBatchScope(context.Background(), 1<<16)
-	defer scope.Close()
 	for _, td := range tds {
+		ctx, scope := NewBatchScope(context.Background(), td, 1<<16)
 		spanEvents(filler, ctx, td)
 		spanEvents(reader, ctx, td)
+		if st := scope.Close(); st.Reused != int64(td.SpanCount()) {
+			t.Fatalf("stats %+v: the reader did not read the shared result", st)
+		}
 	}
 	if filler.sessions.Len() == 0 {
 		t.Fatal("the mix has no Traceloop initialize spans; the test needs them")

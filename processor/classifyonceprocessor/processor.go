@@ -30,8 +30,8 @@ func (scoper) Capabilities() consumer.Capabilities {
 // scope is closed when next returns, so its results never outlive the
 // batch: a consumer that keeps a batch past its return (a queue) holds
 // pdata, never the scope.
-func (s *scoper) around(ctx context.Context, next func(context.Context) error) error {
-	sctx, scope := sandboxevent.NewBatchScope(ctx, s.max)
+func (s *scoper) around(ctx context.Context, batch any, next func(context.Context) error) error {
+	sctx, scope := sandboxevent.NewBatchScope(ctx, batch, s.max)
 	err := next(sctx)
 	s.tel.record(ctx, scope.Close())
 	return err
@@ -43,7 +43,7 @@ type tracesScope struct {
 }
 
 func (p *tracesScope) ConsumeTraces(ctx context.Context, td ptrace.Traces) error {
-	return p.around(ctx, func(ctx context.Context) error { return p.next.ConsumeTraces(ctx, td) })
+	return p.around(ctx, td, func(ctx context.Context) error { return p.next.ConsumeTraces(ctx, td) })
 }
 
 type logsScope struct {
@@ -52,5 +52,5 @@ type logsScope struct {
 }
 
 func (p *logsScope) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
-	return p.around(ctx, func(ctx context.Context) error { return p.next.ConsumeLogs(ctx, ld) })
+	return p.around(ctx, ld, func(ctx context.Context) error { return p.next.ConsumeLogs(ctx, ld) })
 }
