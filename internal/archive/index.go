@@ -34,10 +34,11 @@ func encodeIndex(f Format, entries []IndexEntry) ([]byte, error) {
 	for i := range entries {
 		buf = appendIndexLine(buf, &entries[i])
 	}
-	if f.Compression == CompressionNone {
+	c := CatalogCompression(f.Compression)
+	if c == CompressionNone {
 		return buf, nil
 	}
-	return compress(f.Compression, nil, buf)
+	return compress(c, nil, buf)
 }
 
 func decodeIndex(c Compression, data []byte) ([]IndexEntry, error) {
@@ -70,16 +71,14 @@ func decodeIndex(c Compression, data []byte) ([]IndexEntry, error) {
 	return out, nil
 }
 
-// indexCompression reads the compression from an index key's suffix.
+// indexCompression reads the compression from a catalog key's suffix
+// (old and new: a zstd block's catalog was .zst and is .s2 now).
 func indexCompression(key string) (Compression, bool) {
 	key = strings.TrimSuffix(key, EncryptedExt)
-	switch {
-	case bytes.HasSuffix([]byte(key), []byte(".idx.json.zst")):
-		return CompressionZstd, true
-	case bytes.HasSuffix([]byte(key), []byte(".idx.json.gz")):
-		return CompressionGzip, true
-	case bytes.HasSuffix([]byte(key), []byte(".idx.json")):
-		return CompressionNone, true
+	for _, c := range compressions {
+		if strings.HasSuffix(key, ".idx.json"+c.Ext()) {
+			return c, true
+		}
 	}
 	return "", false
 }

@@ -99,25 +99,7 @@ func (w *Writer) write(ctx context.Context, kind Kind, b *block) (WriteStats, er
 			return st, fmt.Errorf("encrypt %s: %w", keys.Block, err)
 		}
 	}
-	entries := make([]IndexEntry, len(b.Traces))
-	var run []lookuprun.Entry
-	perItem := float64(len(b.Data)) / float64(max(b.Items, 1))
-	for i := range b.Traces {
-		t := &b.Traces[i]
-		e := IndexEntry{Key: keys.Block, Kind: kind, Count: t.Count, Bytes: int(perItem * float64(t.Count)),
-			Start: t.Start, End: t.End, Extension: t.Extension, RootName: t.RootName,
-			Pages: make([][2]uint64, len(t.Pages))}
-		for j, p := range t.Pages {
-			e.Pages[j] = [2]uint64{b.Pages[p].Off, uint64(b.Pages[p].Len)}
-		}
-		if !t.ID.IsEmpty() {
-			e.TraceID = TraceHex(t.ID)
-			for _, p := range t.Pages {
-				run = append(run, lookuprun.Entry{TraceID: t.ID, Off: b.Pages[p].Off, Len: b.Pages[p].Len, Written: now.UnixNano()})
-			}
-		}
-		entries[i] = e
-	}
+	entries, run := catalogEntries(b, keys.Block, kind, now)
 	catalog, err := encodeIndex(w.Format, entries)
 	if err != nil {
 		return st, err
@@ -158,6 +140,31 @@ func (w *Writer) write(ctx context.Context, kind Kind, b *block) (WriteStats, er
 	st.Bytes += int64(len(b.Data) + len(catalog))
 	st.Items = b.Items
 	return st, nil
+}
+
+// catalogEntries is what the catalog and the lookup run of block b,
+// stored at blockKey, say of each trace.
+func catalogEntries(b *block, blockKey string, kind Kind, now time.Time) ([]IndexEntry, []lookuprun.Entry) {
+	entries := make([]IndexEntry, len(b.Traces))
+	var run []lookuprun.Entry
+	perItem := float64(len(b.Data)) / float64(max(b.Items, 1))
+	for i := range b.Traces {
+		t := &b.Traces[i]
+		e := IndexEntry{Key: blockKey, Kind: kind, Count: t.Count, Bytes: int(perItem * float64(t.Count)),
+			Start: t.Start, End: t.End, Extension: t.Extension, RootName: t.RootName,
+			Pages: make([][2]uint64, len(t.Pages))}
+		for j, p := range t.Pages {
+			e.Pages[j] = [2]uint64{b.Pages[p].Off, uint64(b.Pages[p].Len)}
+		}
+		if !t.ID.IsEmpty() {
+			e.TraceID = TraceHex(t.ID)
+			for _, p := range t.Pages {
+				run = append(run, lookuprun.Entry{TraceID: t.ID, Off: b.Pages[p].Off, Len: b.Pages[p].Len, Written: now.UnixNano()})
+			}
+		}
+		entries[i] = e
+	}
+	return entries, run
 }
 
 // put stores a block or a catalog and records its hash for the digests.
