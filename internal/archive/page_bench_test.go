@@ -26,6 +26,8 @@ func BenchmarkPageSize(b *testing.B) {
 	}{
 		{"fullmem", []zstd.EOption{zstd.WithLowerEncoderMem(false)}},
 		{"nocrc", []zstd.EOption{zstd.WithEncoderCRC(false)}},
+		{"noentropy", []zstd.EOption{zstd.WithNoEntropyCompression(true)}},
+		{"window128k", []zstd.EOption{zstd.WithWindowSize(128 << 10)}},
 	} {
 		opts := append([]zstd.EOption{zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)),
 			zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithWindowSize(1 << 20), zstd.WithLowerEncoderMem(true)}, o.opts...)
