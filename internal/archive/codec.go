@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 
@@ -183,10 +182,13 @@ func compress(c Compression, dst, raw []byte) ([]byte, error) {
 		}
 		return buf.Bytes(), nil
 	case CompressionS2:
-		n := len(dst)
-		dst = slices.Grow(dst, s2.MaxEncodedLen(len(raw)))
-		enc := s2.Encode(dst[n:cap(dst)], raw)
-		return dst[:n+len(enc)], nil
+		// S2 wants room for the worst case; catalogs shrink 5x, so the
+		// worst case is taken from the scratch pool and the result copied.
+		tmp := getScratch(s2.MaxEncodedLen(len(raw)))
+		enc := s2.Encode(tmp[:cap(tmp)], raw)
+		dst = append(dst, enc...)
+		putScratch(tmp)
+		return dst, nil
 	}
 	return append(dst, raw...), nil
 }

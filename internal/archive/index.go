@@ -30,13 +30,14 @@ type IndexEntry struct {
 const maxIndexLine = 1 << 20
 
 func encodeIndex(f Format, entries []IndexEntry) ([]byte, error) {
-	buf := make([]byte, 0, 320*len(entries)) // a line is 250 to 300 bytes
+	buf := getScratch(320 * len(entries)) // a line is 200 to 300 bytes
+	defer func() { putScratch(buf) }()
 	for i := range entries {
 		buf = appendIndexLine(buf, &entries[i])
 	}
 	c := CatalogCompression(f.Compression)
 	if c == CompressionNone {
-		return buf, nil
+		return bytes.Clone(buf), nil
 	}
 	return compress(c, nil, buf)
 }

@@ -64,7 +64,9 @@ func (w *Writer) Write(ctx context.Context, b *Batch) (WriteStats, error) {
 	if w.Anomalies != nil {
 		blk.Anomalies = w.Anomalies(b)
 	}
-	return w.write(ctx, b.Kind, blk)
+	st, err := w.write(ctx, b.Kind, blk)
+	putScratch(blk.Data) // stored (or failed): nothing holds it now
+	return st, err
 }
 
 // WriteTraces stores td (see Write).
