@@ -2,7 +2,6 @@ package archive
 
 import (
 	"context"
-	"encoding/binary"
 	"os"
 	"path/filepath"
 	"strings"
@@ -155,9 +154,11 @@ func TestFormatsRoundTrip(t *testing.T) {
 	assert.Error(t, err)
 	_, err = DecodeTraces(Format{EncodingProto, CompressionS2}, []byte("not s2"))
 	assert.Error(t, err)
-	// An S2 header claiming more than a reader may hold is refused before
-	// anything is allocated.
-	_, err = DecodeTraces(Format{EncodingProto, CompressionS2}, binary.AppendUvarint(nil, MaxDecodedBytes+1))
+	// An S2 object that decompresses to more than a reader may hold is
+	// refused.
+	big, err := compress(CompressionS2, nil, make([]byte, MaxDecodedBytes+1))
+	require.NoError(t, err)
+	_, err = DecodeTraces(Format{EncodingProto, CompressionS2}, big)
 	assert.ErrorContains(t, err, "more than")
 }
 

@@ -3,7 +3,6 @@ package archive
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 
@@ -168,7 +167,6 @@ func encodeBlock(f Format, in *Batch) (*block, error) {
 	if err != nil {
 		return nil, err
 	}
-	b.Traces = slices.Grow(b.Traces, len(in.Items)/4) // a trace has a few spans in a write
 	for n, m := range in.Items {
 		a := b.trace(m.TraceID)
 		a.add(itemPage[n], m.Start, m.End)

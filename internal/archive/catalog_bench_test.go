@@ -32,18 +32,14 @@ var benchMixes = []struct {
 	ratio float64
 }{{"simulator", 0}, {"secret-heavy", 0.33}}
 
-// catalogLines renders the catalog of one block of batch, uncompressed.
-func catalogLines(b testing.TB, batch *Batch) []byte {
+// benchCatalog renders the catalog of one block of batch, uncompressed.
+func benchCatalog(b testing.TB, batch *Batch) []byte {
 	blk, err := encodeBlock(DefaultFormat, batch)
 	if err != nil {
 		b.Fatal(err)
 	}
 	keys := newWriteKeys(time.Now(), KindSpans, DefaultFormat, false)
-	entries, _ := catalogEntries(blk, keys.Block, KindSpans, time.Now())
-	raw, err := encodeIndex(Format{Encoding: EncodingProto, Compression: CompressionNone}, entries)
-	if err != nil {
-		b.Fatal(err)
-	}
+	raw, _ := catalogLines(blk, keys.Block, KindSpans, time.Now())
 	return raw
 }
 
@@ -52,11 +48,11 @@ func catalogLines(b testing.TB, batch *Batch) []byte {
 func BenchmarkCatalogCodec(b *testing.B) {
 	for _, mix := range benchMixes {
 		batch := mixBatch(b, mix.ratio)
-		raw := catalogLines(b, batch)
+		raw := benchCatalog(b, batch)
 		dict := raw[:min(len(raw), 32<<10)] // a raw-content dictionary: catalog lines of another block
 		dictEnc, _ := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedFastest),
 			zstd.WithWindowSize(1<<20), zstd.WithLowerEncoderMem(true), zstd.WithEncoderDictRaw(1, dict))
-		other := catalogLines(b, mixBatch(b, mix.ratio)) // the same mix, another write's keys and times
+		other := benchCatalog(b, mixBatch(b, mix.ratio)) // the same mix, another write's keys and times
 		codecs := []struct {
 			name string
 			enc  func(dst []byte) []byte
@@ -64,6 +60,7 @@ func BenchmarkCatalogCodec(b *testing.B) {
 			{"zstd", func(dst []byte) []byte { return encoder().EncodeAll(raw, dst) }},
 			{"zstd-dict", func(dst []byte) []byte { return dictEnc.EncodeAll(other, dst) }},
 			{"s2", func(dst []byte) []byte { return s2.Encode(dst[:cap(dst)], raw) }},
+			{"s2-stream", func(dst []byte) []byte { out, _ := compress(CompressionS2, dst, raw); return out }},
 			{"s2-better", func(dst []byte) []byte { return s2.EncodeBetter(dst[:cap(dst)], raw) }},
 			{"none", func(dst []byte) []byte { return append(dst, raw...) }},
 		}

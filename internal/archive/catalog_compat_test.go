@@ -1,7 +1,9 @@
 package archive_test
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -83,7 +85,7 @@ func toOldCatalogs(t *testing.T, b *blob.Bucket) int {
 	for _, k := range keys {
 		data, err := b.ReadAll(ctx, k)
 		require.NoError(t, err)
-		raw, err := s2.Decode(nil, data)
+		raw, err := io.ReadAll(s2.NewReader(bytes.NewReader(data)))
 		require.NoError(t, err)
 		require.NoError(t, b.WriteAll(ctx, strings.TrimSuffix(k, ".s2")+".zst", enc.EncodeAll(raw, nil), nil))
 		require.NoError(t, b.Delete(ctx, k))

@@ -31,8 +31,8 @@ const (
 	CompressionZstd Compression = "zstd"
 	CompressionGzip Compression = "gzip"
 	CompressionNone Compression = "none"
-	// CompressionS2 is klauspost/compress's S2 block format (a faster
-	// Snappy): catalogs of zstd blocks use it (see CatalogCompression);
+	// CompressionS2 is klauspost/compress's S2 stream format (a faster
+	// Snappy, framed in blocks of 1 MiB): catalogs of zstd blocks use it (see CatalogCompression);
 	// blocks may, trading bytes for CPU.
 	CompressionS2 Compression = "s2"
 )
@@ -143,6 +143,7 @@ var (
 	zstdDecOnce sync.Once
 	zstdDec     *zstd.Decoder
 	gzipWriters = sync.Pool{New: func() any { w, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed); return w }}
+	s2Writers   = sync.Pool{New: func() any { return s2.NewWriter(nil, s2.WriterConcurrency(1)) }}
 )
 
 func encoder() *zstd.Encoder {
@@ -182,13 +183,20 @@ func compress(c Compression, dst, raw []byte) ([]byte, error) {
 		}
 		return buf.Bytes(), nil
 	case CompressionS2:
-		// S2 wants room for the worst case; catalogs shrink 5x, so the
-		// worst case is taken from the scratch pool and the result copied.
-		tmp := getScratch(s2.MaxEncodedLen(len(raw)))
-		enc := s2.Encode(tmp[:cap(tmp)], raw)
-		dst = append(dst, enc...)
-		putScratch(tmp)
-		return dst, nil
+		// The stream format, in 1 MiB blocks: a catalog of tens of MiB
+		// (a unique-trace-id flood) is compressed with 1 MiB of working
+		// memory, where the block format wants its worst case at once.
+		buf := bytes.NewBuffer(dst)
+		w := s2Writers.Get().(*s2.Writer)
+		defer s2Writers.Put(w)
+		w.Reset(buf)
+		if _, err := w.Write(raw); err != nil {
+			return nil, err
+		}
+		if err := w.Close(); err != nil {
+			return nil, err
+		}
+		return buf.Bytes(), nil
 	}
 	return append(dst, raw...), nil
 }
@@ -216,16 +224,12 @@ func decompress(c Compression, data []byte) ([]byte, error) {
 		}
 		return out, nil
 	case CompressionS2:
-		n, err := s2.DecodedLen(data)
+		out, err := io.ReadAll(io.LimitReader(s2.NewReader(bytes.NewReader(data)), MaxDecodedBytes+1))
 		if err != nil {
 			return nil, fmt.Errorf("s2: %w", err)
 		}
-		if n > MaxDecodedBytes {
+		if len(out) > MaxDecodedBytes {
 			return nil, fmt.Errorf("s2: object decompresses to more than %d bytes", MaxDecodedBytes)
-		}
-		out, err := s2.Decode(make([]byte, n), data)
-		if err != nil {
-			return nil, fmt.Errorf("s2: %w", err)
 		}
 		return out, nil
 	}

@@ -29,17 +29,14 @@ type IndexEntry struct {
 // maxIndexLine bounds one line when reading an index object back.
 const maxIndexLine = 1 << 20
 
-func encodeIndex(f Format, entries []IndexEntry) ([]byte, error) {
-	buf := getScratch(320 * len(entries)) // a line is 200 to 300 bytes
-	defer func() { putScratch(buf) }()
-	for i := range entries {
-		buf = appendIndexLine(buf, &entries[i])
-	}
+// compressCatalog compresses a catalog's lines as its key says (see
+// CatalogCompression); lines stays the caller's.
+func compressCatalog(f Format, lines []byte) ([]byte, error) {
 	c := CatalogCompression(f.Compression)
 	if c == CompressionNone {
-		return bytes.Clone(buf), nil
+		return bytes.Clone(lines), nil
 	}
-	return compress(c, nil, buf)
+	return compress(c, nil, lines)
 }
 
 func decodeIndex(c Compression, data []byte) ([]IndexEntry, error) {
