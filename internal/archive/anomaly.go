@@ -154,7 +154,7 @@ func isAnomalyKey(k string) bool {
 		return false
 	}
 	k = strings.TrimSuffix(k, EncryptedExt)
-	for _, c := range []Compression{CompressionNone, CompressionGzip, CompressionZstd} {
+	for _, c := range compressions {
 		if strings.HasSuffix(k, ".anom.json"+c.Ext()) {
 			return true
 		}
@@ -164,11 +164,10 @@ func isAnomalyKey(k string) bool {
 
 func anomalyCompression(k string) Compression {
 	k = strings.TrimSuffix(k, EncryptedExt)
-	switch {
-	case strings.HasSuffix(k, ".zst"):
-		return CompressionZstd
-	case strings.HasSuffix(k, ".gz"):
-		return CompressionGzip
+	for _, c := range compressions {
+		if c != CompressionNone && strings.HasSuffix(k, c.Ext()) {
+			return c
+		}
 	}
 	return CompressionNone
 }
@@ -187,8 +186,10 @@ func (w *Writer) putAnomalies(ctx context.Context, catalogKey string, entries []
 	}
 	data := raw
 	var err error
-	if w.Format.Compression != CompressionNone {
-		if data, err = compress(w.Format.Compression, nil, raw); err != nil {
+	// Compressed as the catalog it sits next to: its key is the
+	// catalog's, suffix included.
+	if c := CatalogCompression(w.Format.Compression); c != CompressionNone {
+		if data, err = compress(c, nil, raw); err != nil {
 			return 0, err
 		}
 	}

@@ -87,7 +87,7 @@ func TestKeys(t *testing.T) {
 	k := newWriteKeys(at, KindSpans, DefaultFormat, false)
 	assert.Regexp(t, `^blocks/2025-03-04/05/1741064767000000008-[0-9a-f]{16}\.spans\.pb\.zst$`, k.Block)
 	assert.Equal(t, strings.TrimSuffix(strings.TrimPrefix(k.Block, BlocksPrefix), ".spans.pb.zst"),
-		strings.TrimSuffix(strings.TrimPrefix(k.Catalog, IndexPrefix), ".idx.json.zst"), "a block and its catalog share a name")
+		strings.TrimSuffix(strings.TrimPrefix(k.Catalog, IndexPrefix), ".idx.json.s2"), "a block and its catalog share a name")
 	kind, f, ok := ParseBlockKey(k.Block)
 	require.True(t, ok)
 	assert.Equal(t, KindSpans, kind)
@@ -127,7 +127,7 @@ func TestFormatsRoundTrip(t *testing.T) {
 	rec.Body().SetStr("hello")
 	rec.SetTraceID(tid(0x22))
 	for _, enc := range []Encoding{EncodingProto, EncodingJSON} {
-		for _, comp := range []Compression{CompressionZstd, CompressionGzip, CompressionNone} {
+		for _, comp := range []Compression{CompressionZstd, CompressionGzip, CompressionS2, CompressionNone} {
 			f := Format{enc, comp}
 			require.NoError(t, f.Validate())
 			b := newMem(t)
@@ -152,6 +152,14 @@ func TestFormatsRoundTrip(t *testing.T) {
 	assert.ErrorContains(t, Format{"xml", "lz4"}.Validate(), "compression")
 	_, err := DecodeTraces(DefaultFormat, []byte("not zstd"))
 	assert.Error(t, err)
+	_, err = DecodeTraces(Format{EncodingProto, CompressionS2}, []byte("not s2"))
+	assert.Error(t, err)
+	// An S2 object that decompresses to more than a reader may hold is
+	// refused.
+	big, err := compress(CompressionS2, nil, make([]byte, MaxDecodedBytes+1))
+	require.NoError(t, err)
+	_, err = DecodeTraces(Format{EncodingProto, CompressionS2}, big)
+	assert.ErrorContains(t, err, "more than")
 }
 
 func TestLookupRunsMayNameOnlyBlockKeys(t *testing.T) {

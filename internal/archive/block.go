@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -121,9 +122,12 @@ const PageSize = 128 << 10
 // buildPages cuts a marshaled batch of items into compressed pages (see
 // otlppage.Paginate) and returns the builder, ready for per-trace bookkeeping, and
 // each item's page.
-func buildPages(f Format, raw []byte, items int, toJSON func([]byte) ([]byte, error)) (*blockBuilder, []int32, error) {
-	b := &blockBuilder{block: block{Data: make([]byte, 0, len(raw)/4+1024)}, byID: make(map[pcommon.TraceID]int32)}
-	itemPage, err := otlppage.Paginate(raw, PageSize, func(page []byte) error { return b.addPage(f, page, toJSON) })
+//
+// The item pages live in pg, which the caller returns to pagers once
+// done with them.
+func buildPages(f Format, raw []byte, items int, toJSON func([]byte) ([]byte, error), pg *otlppage.Pager) (*blockBuilder, []int32, error) {
+	b := &blockBuilder{block: block{Data: getScratch(len(raw)/4 + 1024)}, byID: make(map[pcommon.TraceID]int32)}
+	itemPage, err := pg.Paginate(raw, PageSize, func(page []byte) error { return b.addPage(f, page, toJSON) })
 	if err != nil {
 		return nil, nil, err
 	}
@@ -132,6 +136,10 @@ func buildPages(f Format, raw []byte, items int, toJSON func([]byte) ([]byte, er
 	}
 	return b, itemPage, nil
 }
+
+// pagers keeps the pagers' working memory (a page buffer and the
+// pending page's slices) between writes, which may run concurrently.
+var pagers = sync.Pool{New: func() any { return new(otlppage.Pager) }}
 
 // tracesPageJSON re-encodes a protobuf page of spans as OTLP JSON.
 func tracesPageJSON(p []byte) ([]byte, error) {
@@ -158,7 +166,9 @@ func encodeBlock(f Format, in *Batch) (*block, error) {
 	if in.Kind == KindLogs {
 		toJSON = logsPageJSON
 	}
-	b, itemPage, err := buildPages(f, in.Raw, len(in.Items), toJSON)
+	pg := pagers.Get().(*otlppage.Pager)
+	defer pagers.Put(pg)
+	b, itemPage, err := buildPages(f, in.Raw, len(in.Items), toJSON, pg)
 	if err != nil {
 		return nil, err
 	}

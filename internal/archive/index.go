@@ -29,15 +29,14 @@ type IndexEntry struct {
 // maxIndexLine bounds one line when reading an index object back.
 const maxIndexLine = 1 << 20
 
-func encodeIndex(f Format, entries []IndexEntry) ([]byte, error) {
-	buf := make([]byte, 0, 320*len(entries)) // a line is 250 to 300 bytes
-	for i := range entries {
-		buf = appendIndexLine(buf, &entries[i])
+// compressCatalog compresses a catalog's lines as its key says (see
+// CatalogCompression); lines stays the caller's.
+func compressCatalog(f Format, lines []byte) ([]byte, error) {
+	c := CatalogCompression(f.Compression)
+	if c == CompressionNone {
+		return bytes.Clone(lines), nil
 	}
-	if f.Compression == CompressionNone {
-		return buf, nil
-	}
-	return compress(f.Compression, nil, buf)
+	return compress(c, nil, lines)
 }
 
 func decodeIndex(c Compression, data []byte) ([]IndexEntry, error) {
@@ -70,16 +69,14 @@ func decodeIndex(c Compression, data []byte) ([]IndexEntry, error) {
 	return out, nil
 }
 
-// indexCompression reads the compression from an index key's suffix.
+// indexCompression reads the compression from a catalog key's suffix
+// (old and new: a zstd block's catalog was .zst and is .s2 now).
 func indexCompression(key string) (Compression, bool) {
 	key = strings.TrimSuffix(key, EncryptedExt)
-	switch {
-	case bytes.HasSuffix([]byte(key), []byte(".idx.json.zst")):
-		return CompressionZstd, true
-	case bytes.HasSuffix([]byte(key), []byte(".idx.json.gz")):
-		return CompressionGzip, true
-	case bytes.HasSuffix([]byte(key), []byte(".idx.json")):
-		return CompressionNone, true
+	for _, c := range compressions {
+		if strings.HasSuffix(key, ".idx.json"+c.Ext()) {
+			return c, true
+		}
 	}
 	return "", false
 }

@@ -109,7 +109,7 @@ func newWriteKeys(t time.Time, kind Kind, f Format, encrypted bool) writeKeys {
 	}
 	return writeKeys{
 		Block:   BlocksPrefix + base + "." + string(kind) + f.Ext() + enc,
-		Catalog: IndexPrefix + base + ".idx.json" + f.Compression.Ext() + enc,
+		Catalog: IndexPrefix + base + ".idx.json" + CatalogCompression(f.Compression).Ext() + enc,
 	}
 }
 
