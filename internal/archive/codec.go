@@ -32,8 +32,9 @@ const (
 	CompressionGzip Compression = "gzip"
 	CompressionNone Compression = "none"
 	// CompressionS2 is klauspost/compress's S2 stream format (a faster
-	// Snappy, framed in blocks of 1 MiB): catalogs of zstd blocks use it (see CatalogCompression);
-	// blocks may, trading bytes for CPU.
+	// Snappy, framed in blocks of 1 MiB, so compressing a large catalog
+	// takes 1 MiB of working memory): the operator's trade of stored
+	// bytes for CPU.
 	CompressionS2 Compression = "s2"
 )
 
