@@ -24,7 +24,7 @@ type Config struct {
 	// Encoding: proto (OTLP protobuf, default) or json (OTLP JSON).
 	Encoding string `mapstructure:"encoding"`
 	// Compression: zstd (default), gzip, s2 (about half zstd's CPU per
-	// write, 1.2x the stored bytes) or none.
+	// write, 1.3x the stored bytes) or none.
 	Compression string `mapstructure:"compression"`
 	// Compaction keeps lookups by trace id cheap: see CompactionConfig.
 	Compaction CompactionConfig `mapstructure:"compaction"`
