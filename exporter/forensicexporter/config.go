@@ -23,8 +23,8 @@ type Config struct {
 	S3 archive.S3Options `mapstructure:"s3"`
 	// Encoding: proto (OTLP protobuf, default) or json (OTLP JSON).
 	Encoding string `mapstructure:"encoding"`
-	// Compression: zstd (default), gzip, s2 (about 2.4x less CPU than
-	// zstd, 1.3x the bytes) or none.
+	// Compression: zstd (default), gzip, s2 (about half zstd's CPU per
+	// write, 1.3x the stored bytes) or none.
 	Compression string `mapstructure:"compression"`
 	// Compaction keeps lookups by trace id cheap: see CompactionConfig.
 	Compaction CompactionConfig `mapstructure:"compaction"`

@@ -42,7 +42,7 @@ func TestAnomalyIndexVerified(t *testing.T) {
 	keys, err := (&Reader{Bucket: b}).keysIn(ctx, IndexPrefix, Window{}, isAnomalyKey)
 	require.NoError(t, err)
 	require.Len(t, keys, 1)
-	require.True(t, strings.HasSuffix(keys[0], ".anom.json.s2"), keys[0])
+	require.True(t, strings.HasSuffix(keys[0], ".anom.json.zst"), keys[0])
 	require.NoError(t, b.Delete(ctx, keys[0]))
 	rep = verify(t, b, pub)
 	require.NotZero(t, rep.Failed())

@@ -87,7 +87,7 @@ func TestKeys(t *testing.T) {
 	k := newWriteKeys(at, KindSpans, DefaultFormat, false)
 	assert.Regexp(t, `^blocks/2025-03-04/05/1741064767000000008-[0-9a-f]{16}\.spans\.pb\.zst$`, k.Block)
 	assert.Equal(t, strings.TrimSuffix(strings.TrimPrefix(k.Block, BlocksPrefix), ".spans.pb.zst"),
-		strings.TrimSuffix(strings.TrimPrefix(k.Catalog, IndexPrefix), ".idx.json.s2"), "a block and its catalog share a name")
+		strings.TrimSuffix(strings.TrimPrefix(k.Catalog, IndexPrefix), ".idx.json.zst"), "a block and its catalog share a name")
 	kind, f, ok := ParseBlockKey(k.Block)
 	require.True(t, ok)
 	assert.Equal(t, KindSpans, kind)

@@ -126,7 +126,7 @@ const PageSize = 128 << 10
 // The item pages live in pg, which the caller returns to pagers once
 // done with them.
 func buildPages(f Format, raw []byte, items int, toJSON func([]byte) ([]byte, error), pg *otlppage.Pager) (*blockBuilder, []int32, error) {
-	b := &blockBuilder{block: block{Data: getScratch(len(raw)/4 + 1024)}, byID: make(map[pcommon.TraceID]int32)}
+	b := &blockBuilder{block: block{Data: make([]byte, 0, len(raw)/4+1024)}, byID: make(map[pcommon.TraceID]int32)}
 	itemPage, err := pg.Paginate(raw, PageSize, func(page []byte) error { return b.addPage(f, page, toJSON) })
 	if err != nil {
 		return nil, nil, err

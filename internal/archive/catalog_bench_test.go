@@ -32,14 +32,18 @@ var benchMixes = []struct {
 	ratio float64
 }{{"simulator", 0}, {"secret-heavy", 0.33}}
 
-// benchCatalog renders the catalog of one block of batch, uncompressed.
-func benchCatalog(b testing.TB, batch *Batch) []byte {
+// catalogLines renders the catalog of one block of batch, uncompressed.
+func catalogLines(b testing.TB, batch *Batch) []byte {
 	blk, err := encodeBlock(DefaultFormat, batch)
 	if err != nil {
 		b.Fatal(err)
 	}
 	keys := newWriteKeys(time.Now(), KindSpans, DefaultFormat, false)
-	raw, _ := catalogLines(blk, keys.Block, KindSpans, time.Now())
+	entries, _ := catalogEntries(blk, keys.Block, KindSpans, time.Now())
+	raw, err := encodeIndex(Format{Encoding: EncodingProto, Compression: CompressionNone}, entries)
+	if err != nil {
+		b.Fatal(err)
+	}
 	return raw
 }
 
@@ -48,11 +52,11 @@ func benchCatalog(b testing.TB, batch *Batch) []byte {
 func BenchmarkCatalogCodec(b *testing.B) {
 	for _, mix := range benchMixes {
 		batch := mixBatch(b, mix.ratio)
-		raw := benchCatalog(b, batch)
+		raw := catalogLines(b, batch)
 		dict := raw[:min(len(raw), 32<<10)] // a raw-content dictionary: catalog lines of another block
 		dictEnc, _ := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedFastest),
 			zstd.WithWindowSize(1<<20), zstd.WithLowerEncoderMem(true), zstd.WithEncoderDictRaw(1, dict))
-		other := benchCatalog(b, mixBatch(b, mix.ratio)) // the same mix, another write's keys and times
+		other := catalogLines(b, mixBatch(b, mix.ratio)) // the same mix, another write's keys and times
 		codecs := []struct {
 			name string
 			enc  func(dst []byte) []byte

@@ -29,14 +29,16 @@ type IndexEntry struct {
 // maxIndexLine bounds one line when reading an index object back.
 const maxIndexLine = 1 << 20
 
-// compressCatalog compresses a catalog's lines as its key says (see
-// CatalogCompression); lines stays the caller's.
-func compressCatalog(f Format, lines []byte) ([]byte, error) {
+func encodeIndex(f Format, entries []IndexEntry) ([]byte, error) {
+	buf := make([]byte, 0, 320*len(entries)) // a line is 250 to 300 bytes
+	for i := range entries {
+		buf = appendIndexLine(buf, &entries[i])
+	}
 	c := CatalogCompression(f.Compression)
 	if c == CompressionNone {
-		return bytes.Clone(lines), nil
+		return buf, nil
 	}
-	return compress(c, nil, lines)
+	return compress(c, nil, buf)
 }
 
 func decodeIndex(c Compression, data []byte) ([]IndexEntry, error) {

@@ -6,7 +6,6 @@ import (
 	"container/heap"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -281,15 +280,12 @@ func (s *searcher) extensionsOf(ctx context.Context, id pcommon.TraceID, pages [
 			continue
 		}
 		done[p.Key] = true
-		var lines []IndexEntry
-		var size int64
-		err := errNoCatalog
-		for _, ck := range catalogKeysOf(p.Key) {
-			if lines, size, err = s.r.catalogLinesOf(ctx, ck, hexID); !isNotFound(err) {
-				break
-			}
+		ck, ok := catalogKeyOf(p.Key)
+		if !ok {
+			continue
 		}
-		if isNotFound(err) || errors.Is(err, errNoCatalog) {
+		lines, size, err := s.r.catalogLinesOf(ctx, ck, hexID)
+		if isNotFound(err) {
 			continue
 		}
 		if err != nil {
@@ -307,26 +303,12 @@ func (s *searcher) extensionsOf(ctx context.Context, id pcommon.TraceID, pages [
 	return exts, nil
 }
 
-// errNoCatalog: a block key that names no catalog.
-var errNoCatalog = errors.New("no catalog key for this block")
-
-// catalogKeysOf names the catalog written with a block: as this version
-// names it, then, when older versions named it otherwise (the catalog of
-// a zstd block was .zst before it was .s2), as they did.
-func catalogKeysOf(blockKey string) []string {
+// catalogKeyOf names the catalog written with a block.
+func catalogKeyOf(blockKey string) (string, bool) {
 	_, f, ok := ParseBlockKey(blockKey)
 	if !ok {
-		return nil
+		return "", false
 	}
-	keys := []string{catalogKeyOf(blockKey, CatalogCompression(f.Compression))}
-	if c := CatalogCompression(f.Compression); c != f.Compression {
-		keys = append(keys, catalogKeyOf(blockKey, f.Compression))
-	}
-	return keys
-}
-
-// catalogKeyOf names a block's catalog compressed with c.
-func catalogKeyOf(blockKey string, c Compression) string {
 	rest := strings.TrimPrefix(blockKey, BlocksPrefix)
 	slash := strings.LastIndexByte(rest, '/')
 	name := rest[slash+1:]
@@ -335,7 +317,7 @@ func catalogKeyOf(blockKey string, c Compression) string {
 	if isEncrypted(blockKey) {
 		enc = EncryptedExt
 	}
-	return IndexPrefix + rest[:slash+1] + name + ".idx.json" + c.Ext() + enc
+	return IndexPrefix + rest[:slash+1] + name + ".idx.json" + f.Compression.Ext() + enc, true
 }
 
 // catalogLinesOf decodes only the lines of a catalog that name trace id

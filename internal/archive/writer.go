@@ -64,9 +64,7 @@ func (w *Writer) Write(ctx context.Context, b *Batch) (WriteStats, error) {
 	if w.Anomalies != nil {
 		blk.Anomalies = w.Anomalies(b)
 	}
-	st, err := w.write(ctx, b.Kind, blk)
-	putScratch(blk.Data) // stored (or failed): nothing holds it now
-	return st, err
+	return w.write(ctx, b.Kind, blk)
 }
 
 // WriteTraces stores td (see Write).
@@ -101,9 +99,8 @@ func (w *Writer) write(ctx context.Context, kind Kind, b *block) (WriteStats, er
 			return st, fmt.Errorf("encrypt %s: %w", keys.Block, err)
 		}
 	}
-	lines, run := catalogLines(b, keys.Block, kind, now)
-	catalog, err := compressCatalog(w.Format, lines)
-	putScratch(lines)
+	entries, run := catalogEntries(b, keys.Block, kind, now)
+	catalog, err := encodeIndex(w.Format, entries)
 	if err != nil {
 		return st, err
 	}
@@ -145,33 +142,29 @@ func (w *Writer) write(ctx context.Context, kind Kind, b *block) (WriteStats, er
 	return st, nil
 }
 
-// catalogLines renders the catalog of block b, stored at blockKey, one
-// line per trace (uncompressed, in a scratch buffer the caller gives
-// back), and the entries of its lookup run. Lines are appended as they
-// are made, with one IndexEntry reused: a catalog has a line per trace,
-// and a unique-trace-id flood makes that a line per span.
-func catalogLines(b *block, blockKey string, kind Kind, now time.Time) ([]byte, []lookuprun.Entry) {
-	lines := getScratch(256 * len(b.Traces)) // a line is 200 to 300 bytes
+// catalogEntries is what the catalog and the lookup run of block b,
+// stored at blockKey, say of each trace.
+func catalogEntries(b *block, blockKey string, kind Kind, now time.Time) ([]IndexEntry, []lookuprun.Entry) {
+	entries := make([]IndexEntry, len(b.Traces))
 	var run []lookuprun.Entry
 	perItem := float64(len(b.Data)) / float64(max(b.Items, 1))
-	var pages [][2]uint64
 	for i := range b.Traces {
 		t := &b.Traces[i]
-		pages = pages[:0]
-		for _, p := range t.Pages {
-			pages = append(pages, [2]uint64{b.Pages[p].Off, uint64(b.Pages[p].Len)})
-		}
 		e := IndexEntry{Key: blockKey, Kind: kind, Count: t.Count, Bytes: int(perItem * float64(t.Count)),
-			Start: t.Start, End: t.End, Extension: t.Extension, RootName: t.RootName, Pages: pages}
+			Start: t.Start, End: t.End, Extension: t.Extension, RootName: t.RootName,
+			Pages: make([][2]uint64, len(t.Pages))}
+		for j, p := range t.Pages {
+			e.Pages[j] = [2]uint64{b.Pages[p].Off, uint64(b.Pages[p].Len)}
+		}
 		if !t.ID.IsEmpty() {
 			e.TraceID = TraceHex(t.ID)
 			for _, p := range t.Pages {
 				run = append(run, lookuprun.Entry{TraceID: t.ID, Off: b.Pages[p].Off, Len: b.Pages[p].Len, Written: now.UnixNano()})
 			}
 		}
-		lines = appendIndexLine(lines, &e)
+		entries[i] = e
 	}
-	return lines, run
+	return entries, run
 }
 
 // put stores a block or a catalog and records its hash for the digests.
