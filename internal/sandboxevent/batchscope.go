@@ -154,8 +154,9 @@ func (s *BatchScope) resultOf(model unique.Handle[string], batch any, n int, fil
 // holds about 400 KB of them.
 var eventPool sync.Pool
 
-// maxPooledEvents keeps one huge batch from pinning its storage forever.
-const maxPooledEvents = 1 << 16
+// maxPooledEvents keeps a large batch's storage (3 MB for 8,192 events)
+// from outliving it in the pool: memory_limiter counts what the pool holds.
+const maxPooledEvents = 8192
 
 func getEvents(n int) *[]Event {
 	if p, ok := eventPool.Get().(*[]Event); ok && cap(*p) >= n {
