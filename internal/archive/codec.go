@@ -171,34 +171,35 @@ func compress(c Compression, dst, raw []byte) ([]byte, error) {
 	case CompressionZstd:
 		return encoder().EncodeAll(raw, dst), nil
 	case CompressionGzip:
-		buf := bytes.NewBuffer(dst)
-		w := gzipWriters.Get().(*gzip.Writer)
-		defer gzipWriters.Put(w)
-		w.Reset(buf)
-		if _, err := w.Write(raw); err != nil {
-			return nil, err
-		}
-		if err := w.Close(); err != nil {
-			return nil, err
-		}
-		return buf.Bytes(), nil
+		return compressStream(&gzipWriters, dst, raw)
 	case CompressionS2:
 		// The stream format, in 1 MiB blocks: a catalog of tens of MiB
 		// (a unique-trace-id flood) is compressed with 1 MiB of working
 		// memory, where the block format wants its worst case at once.
-		buf := bytes.NewBuffer(dst)
-		w := s2Writers.Get().(*s2.Writer)
-		defer s2Writers.Put(w)
-		w.Reset(buf)
-		if _, err := w.Write(raw); err != nil {
-			return nil, err
-		}
-		if err := w.Close(); err != nil {
-			return nil, err
-		}
-		return buf.Bytes(), nil
+		return compressStream(&s2Writers, dst, raw)
 	}
 	return append(dst, raw...), nil
+}
+
+// streamWriter is what gzip's and s2's writers have in common.
+type streamWriter interface {
+	io.WriteCloser
+	Reset(io.Writer)
+}
+
+// compressStream appends raw compressed by a pooled stream writer to dst.
+func compressStream(pool *sync.Pool, dst, raw []byte) ([]byte, error) {
+	buf := bytes.NewBuffer(dst)
+	w := pool.Get().(streamWriter)
+	defer pool.Put(w)
+	w.Reset(buf)
+	if _, err := w.Write(raw); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // decompress returns the decompressed payload, at most MaxDecodedBytes.
