@@ -210,6 +210,15 @@ func (e *Engine) learned(p *profile.Profile, now int64) bool {
 	return p.Learned
 }
 
+// stillLearning reports whether inv began while its extension was
+// learning, not longer than trace_ttl ago: the whole of a learning
+// invocation is learned, also its records that arrive after the root span
+// that completed learning (log records travel apart from spans). The
+// bound keeps a sender who reuses one trace ID from staying unjudged.
+func (e *Engine) stillLearning(inv *tracestate.Invocation, now int64) bool {
+	return inv != nil && inv.BeganLearning && now-inv.Began < int64(e.s.TraceTTL)
+}
+
 // Observe feeds one classified span or log record.
 func (e *Engine) Observe(ev *sandboxevent.Event, sp Span, now int64) {
 	if ev.ExtensionID == "" {
@@ -237,8 +246,9 @@ func (e *Engine) Observe(ev *sandboxevent.Event, sp Span, now int64) {
 	// feed the per-event detectors only.
 	var inv *tracestate.Invocation
 	if sp.TraceID != ([16]byte{}) {
-		inv = e.traces.Get(sp.TraceID, p.ID, now)
+		inv = e.traces.Get(sp.TraceID, p.ID, now, !learned)
 		e.C.TracesDropped = e.traces.Dropped
+		learned = learned && !e.stillLearning(inv, now)
 	}
 	if inv != nil && !inv.Done && !sp.Repeat {
 		if inv.Spans == 0 {

@@ -1201,3 +1201,43 @@ func TestEvictedProfileInvocation(t *testing.T) {
 	assert.False(t, ok, "judging does not resurrect the profile")
 	assert.EqualValues(t, 1, h.profile("b").Invocations)
 }
+
+// Log records travel apart from spans (another Kafka topic, another
+// batch): the records of the last learning invocations may arrive after
+// the root spans that completed learning. They are learned, not judged;
+// an invocation that begins after learning is judged. Seen on the Kafka
+// suite as new_capability on benign traces before this.
+func TestLateRecordsOfLearningInvocationsAreLearned(t *testing.T) {
+	h := newHarness(t, nil) // learns for 5 invocations
+	var traces [][16]byte
+	for range 5 { // every root first: the profile learns on the fifth
+		tid := h.nextTrace()
+		traces = append(traces, tid)
+		root := sandboxevent.Event{ExtensionID: "ext"}
+		h.e.Observe(&root, Span{TraceID: tid, SpanID: rootSpan, IsRoot: true, Start: h.now, End: h.now + 1}, h.now)
+		h.e.EndBatch(h.now)
+	}
+	require.True(t, h.profile("ext").Learned)
+	h.now += int64(time.Second)
+	for i, tid := range traces { // then the log records of the same invocations
+		ev := capUse("ffi.open")
+		if i == 4 {
+			ev = library("libz.so.1")
+		}
+		ev.ExtensionID = "ext"
+		h.e.Observe(&ev, Span{TraceID: tid, SpanID: childSpan(0)}, h.now)
+	}
+	require.Empty(t, h.drain(), "records of invocations that began while learning are learned")
+	got, _ := h.invoke("ext", capUse("ffi.open"), library("libz.so.1"))
+	require.Empty(t, got, "what the late records taught is known")
+	got, _ = h.invoke("ext", capUse("dlopen"))
+	require.Equal(t, []string{TypeNewCapability}, typesOf(got), "an invocation that began after learning is judged")
+
+	// Not for ever: a sender who keeps a learning trace ID open past
+	// trace_ttl is judged.
+	h.now += int64(time.Minute)
+	ev := capUse("ptrace")
+	ev.ExtensionID = "ext"
+	h.e.Observe(&ev, Span{TraceID: traces[0], SpanID: childSpan(1)}, h.now)
+	require.Equal(t, []string{TypeNewCapability}, typesOf(h.drain()), "a learning invocation older than trace_ttl is judged")
+}

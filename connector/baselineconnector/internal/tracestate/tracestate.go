@@ -25,6 +25,14 @@ type Invocation struct {
 	// Done: the invocation was judged (root seen or idle); later spans
 	// still feed per-span detectors but not the per-invocation statistics.
 	Done bool
+	// BeganLearning: the extension was still learning when the invocation's
+	// first span or record arrived, at Began. Its later records are learned
+	// too (the caller bounds for how long), though its extension has
+	// learned since: an invocation's log records travel apart from its
+	// spans (another Kafka topic, another batch) and may arrive after the
+	// root span that completed the extension's learning.
+	BeganLearning bool
+	Began         int64
 	// Exfiltration state: a read and an egress outside the profile.
 	Read       bool
 	ReadTarget string
@@ -91,17 +99,18 @@ func New(max int) *Table {
 // Len is the number of traces held.
 func (t *Table) Len() int { return len(t.m) }
 
-// Get returns the invocation of ext in trace id, creating it; nil when the
-// table or the trace is full (counted in Dropped). ext is kept as given:
-// pass a string the caller owns (not pdata memory).
-func (t *Table) Get(id [16]byte, ext string, now int64) *Invocation {
+// Get returns the invocation of ext in trace id, creating it (learning
+// tells whether ext is learning now); nil when the table or the trace is
+// full (counted in Dropped). ext is kept as given: pass a string the
+// caller owns (not pdata memory).
+func (t *Table) Get(id [16]byte, ext string, now int64, learning bool) *Invocation {
 	tr := t.m[id]
 	if tr == nil {
 		if len(t.m) >= t.max {
 			t.Dropped++
 			return nil
 		}
-		tr = &trace{first: Invocation{Ext: ext, TraceID: id, LastSeen: now}, lastSeen: now}
+		tr = &trace{first: Invocation{Ext: ext, TraceID: id, LastSeen: now, Began: now, BeganLearning: learning}, lastSeen: now}
 		t.m[id] = tr
 		return &tr.first
 	}
@@ -120,7 +129,7 @@ func (t *Table) Get(id [16]byte, ext string, now int64) *Invocation {
 		t.Dropped++
 		return nil
 	}
-	inv := &Invocation{Ext: ext, TraceID: id, LastSeen: now}
+	inv := &Invocation{Ext: ext, TraceID: id, LastSeen: now, Began: now, BeganLearning: learning}
 	tr.more = append(tr.more, inv)
 	return inv
 }
