@@ -201,6 +201,17 @@ func (b *baseline) buildMetrics(now time.Time) pmetric.Metrics {
 		dp.SetIntValue(int64(n))
 		dp.Attributes().PutStr("reason", reason)
 	}
+	late := ms.AppendEmpty()
+	late.SetName("sandbox.baseline.learned_late")
+	late.SetDescription("Records learned after their extension had learned, because their invocation began while it learned (log records that arrive after the spans that completed learning).")
+	late.SetUnit("{record}")
+	ls := late.SetEmptySum()
+	ls.SetIsMonotonic(true)
+	ls.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	ldp := ls.DataPoints().AppendEmpty()
+	ldp.SetStartTimestamp(b.series.start)
+	ldp.SetTimestamp(ts)
+	ldp.SetIntValue(int64(b.eng.C.LearnedLate))
 	b.appendAuditMetrics(ms, b.series.start, ts)
 	return md
 }

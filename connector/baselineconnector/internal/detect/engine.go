@@ -111,6 +111,9 @@ type Counters struct {
 	Unattributed  uint64 // events without an extension id
 	Suppressed    uint64 // anomalies folded by dedup
 	DedupDropped  uint64 // dedup entries that did not fit
+	// LearnedLate: records learned after their extension had learned,
+	// because their invocation began while it learned (stillLearning).
+	LearnedLate uint64
 }
 
 // Engine runs the detectors.
@@ -248,7 +251,10 @@ func (e *Engine) Observe(ev *sandboxevent.Event, sp Span, now int64) {
 	if sp.TraceID != ([16]byte{}) {
 		inv = e.traces.Get(sp.TraceID, p.ID, now, !learned)
 		e.C.TracesDropped = e.traces.Dropped
-		learned = learned && !e.stillLearning(inv, now)
+		if learned && e.stillLearning(inv, now) {
+			learned = false
+			e.C.LearnedLate++
+		}
 	}
 	if inv != nil && !inv.Done && !sp.Repeat {
 		if inv.Spans == 0 {

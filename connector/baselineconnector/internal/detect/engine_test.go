@@ -1228,6 +1228,7 @@ func TestLateRecordsOfLearningInvocationsAreLearned(t *testing.T) {
 		h.e.Observe(&ev, Span{TraceID: tid, SpanID: childSpan(0)}, h.now)
 	}
 	require.Empty(t, h.drain(), "records of invocations that began while learning are learned")
+	assert.EqualValues(t, 5, h.e.C.LearnedLate, "and counted")
 	got, _ := h.invoke("ext", capUse("ffi.open"), library("libz.so.1"))
 	require.Empty(t, got, "what the late records taught is known")
 	got, _ = h.invoke("ext", capUse("dlopen"))
