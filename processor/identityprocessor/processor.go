@@ -163,6 +163,13 @@ func (p *identity) processTraces(ctx context.Context, td ptrace.Traces) (ptrace.
 	r := p.resolve(ctx)
 	var st stats
 	j := resourceJudge{p: p, st: &st}
+	if p.cfg.Mode != ModeStamp {
+		// As the consumers do: a Traceloop tool span names no server, its
+		// session's initialize span does, wherever it sits in the batch.
+		// Without this a sender puts tool spans first and they pass here
+		// unclaimed, to be attributed downstream.
+		p.classifier.LearnSessions(td)
+	}
 	rss := td.ResourceSpans()
 	for i := 0; i < rss.Len(); i++ {
 		rs := rss.At(i)
