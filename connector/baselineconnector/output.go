@@ -137,17 +137,9 @@ func (b *baseline) buildMetrics(now time.Time) pmetric.Metrics {
 	sm.Scope().SetName(metadata.ScopeName)
 	ms := sm.Metrics()
 
-	m := ms.AppendEmpty()
-	m.SetName("sandbox.anomalies")
-	m.SetDescription("Anomalies detected by the baseline connector, by extension, type and severity.")
-	m.SetUnit("{anomaly}")
-	sum := m.SetEmptySum()
-	sum.SetIsMonotonic(true)
-	sum.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	sum := cumulativeSum(ms, "sandbox.anomalies", "Anomalies detected by the baseline connector, by extension, type and severity.", "{anomaly}")
 	for k, v := range b.series.m {
-		dp := sum.DataPoints().AppendEmpty()
-		dp.SetStartTimestamp(b.series.start)
-		dp.SetTimestamp(ts)
+		dp := point(sum, b.series.start, ts)
 		dp.SetIntValue(v)
 		dp.Attributes().PutStr("extension", k.ext)
 		dp.Attributes().PutStr("type", k.typ)
@@ -177,13 +169,7 @@ func (b *baseline) buildMetrics(now time.Time) pmetric.Metrics {
 		dp.SetIntValue(int64(st.Targets[c]))
 		dp.Attributes().PutStr("class", c.String())
 	}
-	d := ms.AppendEmpty()
-	d.SetName("sandbox.baseline.dropped")
-	d.SetDescription("State the baseline connector could not keep within its bounds, by reason.")
-	d.SetUnit("{item}")
-	ds := d.SetEmptySum()
-	ds.SetIsMonotonic(true)
-	ds.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	ds := cumulativeSum(ms, "sandbox.baseline.dropped", "State the baseline connector could not keep within its bounds, by reason.", "{item}")
 	var overflow uint64
 	for _, o := range st.Overflow {
 		overflow += o
@@ -195,23 +181,33 @@ func (b *baseline) buildMetrics(now time.Time) pmetric.Metrics {
 		reasons[r] = n
 	}
 	for reason, n := range reasons {
-		dp := ds.DataPoints().AppendEmpty()
-		dp.SetStartTimestamp(b.series.start)
-		dp.SetTimestamp(ts)
+		dp := point(ds, b.series.start, ts)
 		dp.SetIntValue(int64(n))
 		dp.Attributes().PutStr("reason", reason)
 	}
-	late := ms.AppendEmpty()
-	late.SetName("sandbox.baseline.learned_late")
-	late.SetDescription("Records learned after their extension had learned, because their invocation began while it learned (log records that arrive after the spans that completed learning).")
-	late.SetUnit("{record}")
-	ls := late.SetEmptySum()
-	ls.SetIsMonotonic(true)
-	ls.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
-	ldp := ls.DataPoints().AppendEmpty()
-	ldp.SetStartTimestamp(b.series.start)
-	ldp.SetTimestamp(ts)
-	ldp.SetIntValue(int64(b.eng.C.LearnedLate))
+	late := cumulativeSum(ms, "sandbox.baseline.learned_late",
+		"Records learned after their extension had learned, because their invocation began while it learned (log records that arrive after the spans that completed learning).", "{record}")
+	point(late, b.series.start, ts).SetIntValue(int64(b.eng.C.LearnedLate))
 	b.appendAuditMetrics(ms, b.series.start, ts)
 	return md
+}
+
+// cumulativeSum appends a monotonic cumulative sum to ms.
+func cumulativeSum(ms pmetric.MetricSlice, name, description, unit string) pmetric.Sum {
+	m := ms.AppendEmpty()
+	m.SetName(name)
+	m.SetDescription(description)
+	m.SetUnit(unit)
+	sum := m.SetEmptySum()
+	sum.SetIsMonotonic(true)
+	sum.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	return sum
+}
+
+// point appends a data point to sum, counted since start.
+func point(sum pmetric.Sum, start, ts pcommon.Timestamp) pmetric.NumberDataPoint {
+	dp := sum.DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	return dp
 }

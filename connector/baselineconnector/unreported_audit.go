@@ -104,22 +104,15 @@ func (b *baseline) appendAuditMetrics(ms pmetric.MetricSlice, start, ts pcommon.
 	if len(ign) == 0 && b.audit.StructuredIgnored == 0 {
 		return
 	}
-	m := ms.AppendEmpty()
-	m.SetName("sandbox.baseline.audit.ignored")
-	m.SetDescription("Kernel audit records that were no open, exec or connect, by record type (auditd type; falco_or_tetragon for those events).")
-	m.SetUnit("{record}")
-	sum := m.SetEmptySum()
-	sum.SetIsMonotonic(true)
-	sum.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	sum := cumulativeSum(ms, "sandbox.baseline.audit.ignored",
+		"Kernel audit records that were no open, exec or connect, by record type (auditd type; falco_or_tetragon for those events).", "{record}")
 	types := make([]string, 0, len(ign)+1)
 	for t := range ign {
 		types = append(types, t)
 	}
 	sort.Strings(types)
 	add := func(t string, n uint64) {
-		dp := sum.DataPoints().AppendEmpty()
-		dp.SetStartTimestamp(start)
-		dp.SetTimestamp(ts)
+		dp := point(sum, start, ts)
 		dp.SetIntValue(int64(n))
 		dp.Attributes().PutStr("type", t)
 	}
