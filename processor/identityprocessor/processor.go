@@ -163,19 +163,22 @@ func (p *identity) processTraces(ctx context.Context, td ptrace.Traces) (ptrace.
 	r := p.resolve(ctx)
 	var st stats
 	j := resourceJudge{p: p, st: &st}
-	if p.cfg.Mode != ModeStamp {
-		// As the consumers do: a Traceloop tool span names no server, its
-		// session's initialize span does, wherever it sits in the batch.
-		// Without this a sender puts tool spans first and they pass here
-		// unclaimed, to be attributed downstream.
-		p.classifier.LearnSessions(td)
-	}
+	sessionsLearned := false
 	rss := td.ResourceSpans()
 	for i := 0; i < rss.Len(); i++ {
 		rs := rss.At(i)
 		attrs := rs.Resource().Attributes()
 		if !j.begin(r, attrs) {
 			continue
+		}
+		if !sessionsLearned {
+			// As the consumers do: a Traceloop tool span names no server,
+			// its session's initialize span does, wherever it sits in the
+			// batch. Without this a sender puts tool spans first and they
+			// pass here unclaimed, to be attributed downstream. Only when
+			// a record is judged: stamp mode and "*" senders skip it.
+			p.classifier.LearnSessions(td)
+			sessionsLearned = true
 		}
 		sss := rs.ScopeSpans()
 		for k := 0; k < sss.Len(); k++ {
