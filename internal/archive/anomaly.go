@@ -188,7 +188,7 @@ func (w *Writer) putAnomalies(ctx context.Context, catalogKey string, entries []
 	var err error
 	// Compressed as the catalog it sits next to: its key is the
 	// catalog's, suffix included.
-	if c := CatalogCompression(w.Format.Compression); c != CompressionNone {
+	if c := w.Format.Compression; c != CompressionNone {
 		if data, err = compress(c, nil, raw); err != nil {
 			return 0, err
 		}

@@ -54,18 +54,6 @@ func (c Compression) Ext() string {
 	return ""
 }
 
-// CatalogCompression is how the catalog (and the anomaly index) of a
-// block compressed with c is compressed: the same way. S2 catalogs for
-// zstd blocks were measured (a fifth of zstd's CPU, 4 bytes a span more,
-// BenchmarkCatalogCodec) and not kept: with them the unique-trace-id
-// flood test's good sender saw up to 10% of its requests refused by the
-// memory_limiter, against none before (see the issue 26 note). Readers
-// take every compression's catalog by its key's suffix, so this may
-// change without making old archives unreadable.
-func CatalogCompression(c Compression) Compression {
-	return c
-}
-
 // Format is an encoding plus a compression.
 type Format struct {
 	Encoding    Encoding

@@ -29,16 +29,17 @@ type IndexEntry struct {
 // maxIndexLine bounds one line when reading an index object back.
 const maxIndexLine = 1 << 20
 
+// encodeIndex renders entries one JSON line each, compressed as the
+// blocks of f are (see newWriteKeys).
 func encodeIndex(f Format, entries []IndexEntry) ([]byte, error) {
 	buf := make([]byte, 0, 320*len(entries)) // a line is 250 to 300 bytes
 	for i := range entries {
 		buf = appendIndexLine(buf, &entries[i])
 	}
-	c := CatalogCompression(f.Compression)
-	if c == CompressionNone {
+	if f.Compression == CompressionNone {
 		return buf, nil
 	}
-	return compress(c, nil, buf)
+	return compress(f.Compression, nil, buf)
 }
 
 func decodeIndex(c Compression, data []byte) ([]IndexEntry, error) {
